@@ -1,0 +1,668 @@
+//! The friendly model-input types, generated from `openapi.yaml`.
+//!
+//! progenitor's own names for these types are the generator's (`X169`, `X512x1536`) and its builders take
+//! `TryInto<Option<String>>`. Model inputs are this crate's public face, so they get names a person would write,
+//! positional required arguments, setters for options, wire-string `Display`/`FromStr`, a JSON Schema, and
+//! validation before sending. progenitor is told to use these types in place of its own (`with_replacement`), so
+//! there is one type per schema and the spec stays the only place where a field or value is written.
+//!
+//! Supported in model inputs: strings (any format; `uri` is checked), integers and numbers (with
+//! `minimum`/`maximum`), booleans, arrays of those, and `$ref`/`allOf: [$ref]` to string-enum components.
+//! Anything else stops the build with a message naming the model and field.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+use serde_json::{Map, Value};
+
+/// A component progenitor must not generate because this generator (or the crate, by hand) provides it.
+pub struct Replacement {
+    pub schema: String,
+    pub rust_path: String,
+    pub is_enum: bool,
+}
+
+pub struct Models {
+    enums: Vec<FriendlyEnum>,
+    inputs: Vec<ModelStruct>,
+    handwritten: Vec<(String, String)>,
+}
+
+struct FriendlyEnum {
+    name: String,
+    /// The name the values go by in messages (the schema's `title`, e.g. `aspect_ratio`).
+    label: String,
+    description: String,
+    variants: Vec<(Ident, String)>,
+}
+
+struct ModelStruct {
+    name: String,
+    model: String,
+    description: String,
+    output: OutputKind,
+    fields: Vec<Field>,
+}
+
+enum OutputKind {
+    Uri,
+    Uris,
+    Json,
+}
+
+struct Field {
+    wire: String,
+    description: String,
+    ty: FieldType,
+    required: bool,
+    default: Option<Value>,
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+}
+
+#[derive(Clone)]
+enum FieldType {
+    String { uri: bool },
+    Integer,
+    Number,
+    Boolean,
+    Enum(String),
+    Array(Box<FieldType>),
+}
+
+impl Models {
+    pub fn from_spec(spec: &Value) -> Result<Self, String> {
+        let empty = Map::new();
+        let schemas = spec
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let mut enums = Vec::new();
+        let mut inputs = Vec::new();
+        let mut handwritten = Vec::new();
+        for (name, schema) in schemas {
+            if let Some(path) = schema.get("x-rust-handwritten").and_then(Value::as_str) {
+                handwritten.push((name.clone(), path.to_string()));
+            } else if schema.get("enum").is_some() {
+                enums.push(FriendlyEnum::from_schema(name, schema)?);
+            } else if let Some(model) = schema.get("x-replicate-model").and_then(Value::as_str) {
+                inputs.push(ModelStruct::from_schema(name, model, schema, schemas)?);
+            }
+        }
+        Ok(Self {
+            enums,
+            inputs,
+            handwritten,
+        })
+    }
+
+    pub fn replacements(&self) -> Vec<Replacement> {
+        let enums = self.enums.iter().map(|e| Replacement {
+            schema: e.name.clone(),
+            rust_path: format!("crate::models::{}", e.name),
+            is_enum: true,
+        });
+        let inputs = self.inputs.iter().map(|m| Replacement {
+            schema: m.name.clone(),
+            rust_path: format!("crate::models::{}", m.name),
+            is_enum: false,
+        });
+        let handwritten = self.handwritten.iter().map(|(schema, path)| Replacement {
+            schema: schema.clone(),
+            rust_path: path.clone(),
+            is_enum: true,
+        });
+        enums.chain(inputs).chain(handwritten).collect()
+    }
+
+    pub fn to_tokens(&self) -> TokenStream {
+        let enums = self.enums.iter().map(FriendlyEnum::to_tokens);
+        let inputs = self.inputs.iter().map(|m| m.to_tokens(&self.enums));
+        let names: Vec<&str> = self.inputs.iter().map(|m| m.model.as_str()).collect();
+        quote! {
+            /// The models this crate has typed inputs for, as `owner/name`.
+            pub const KNOWN_MODELS: &[&str] = &[#(#names),*];
+            #(#enums)*
+            #(#inputs)*
+        }
+    }
+}
+
+impl FriendlyEnum {
+    fn from_schema(name: &str, schema: &Value) -> Result<Self, String> {
+        if schema.get("type").and_then(Value::as_str) != Some("string") {
+            return Err(format!(
+                "enum `{name}` must have `type: \"string\"` (only string enums are supported)"
+            ));
+        }
+        let values = schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .ok_or(format!("enum `{name}`: `enum` must be a list"))?;
+        let prefix = schema
+            .get("x-rust-variant-prefix")
+            .and_then(Value::as_str)
+            .unwrap_or("V");
+        let mut variants = Vec::new();
+        let mut seen = BTreeMap::new();
+        for value in values {
+            let wire = value.as_str().ok_or(format!(
+                "enum `{name}`: value {value} is not a string; quote it in the YAML"
+            ))?;
+            let ident = variant_name(wire, prefix).ok_or(format!(
+                "enum `{name}`: value {wire:?} has no letters or digits"
+            ))?;
+            if let Some(other) = seen.insert(ident.clone(), wire.to_string()) {
+                return Err(format!(
+                    "enum `{name}`: values {other:?} and {wire:?} both become the variant `{ident}`"
+                ));
+            }
+            variants.push((Ident::new(&ident, Span::call_site()), wire.to_string()));
+        }
+        Ok(Self {
+            name: name.to_string(),
+            label: schema
+                .get("title")
+                .and_then(Value::as_str)
+                .unwrap_or(name)
+                .to_string(),
+            description: description(schema),
+            variants,
+        })
+    }
+
+    fn ident(&self) -> Ident {
+        Ident::new(&self.name, Span::call_site())
+    }
+
+    fn to_tokens(&self) -> TokenStream {
+        let name = self.ident();
+        let label = &self.label;
+        let doc = &self.description;
+        let idents: Vec<&Ident> = self.variants.iter().map(|(i, _)| i).collect();
+        let wires: Vec<&str> = self.variants.iter().map(|(_, w)| w.as_str()).collect();
+        quote! {
+            #[doc = #doc]
+            ///
+            /// Parses from and prints as the wire string (`"16:9"`, `"Render 3D"`).
+            #[derive(
+                Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+                ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema,
+            )]
+            #[non_exhaustive]
+            #[allow(missing_docs)]
+            pub enum #name {
+                #(
+                    #[serde(rename = #wires)]
+                    #idents,
+                )*
+            }
+
+            impl #name {
+                /// Every value, in the order the spec lists them.
+                pub const ALL: &'static [Self] = &[#(Self::#idents),*];
+
+                /// The wire string of this value.
+                pub const fn as_str(self) -> &'static str {
+                    match self {
+                        #(Self::#idents => #wires,)*
+                    }
+                }
+            }
+
+            impl ::std::fmt::Display for #name {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+
+            impl ::std::str::FromStr for #name {
+                type Err = crate::Error;
+
+                fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                    match value {
+                        #(#wires => Ok(Self::#idents),)*
+                        _ => Err(crate::Error::unknown_value(#label, value, &[#(#wires),*])),
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl ModelStruct {
+    fn from_schema(
+        name: &str,
+        model: &str,
+        schema: &Value,
+        schemas: &Map<String, Value>,
+    ) -> Result<Self, String> {
+        let at = |what: &str| format!("model input `{name}` ({model}): {what}");
+        if model.split('/').count() != 2 || model.split('/').any(str::is_empty) {
+            return Err(at("`x-replicate-model` must be `owner/name`"));
+        }
+        let required: Vec<&str> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let properties = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .ok_or_else(|| at("has no `properties`"))?;
+        let mut fields = Vec::new();
+        for (wire, property) in properties {
+            let ty =
+                field_type(property, schemas).map_err(|e| at(&format!("field `{wire}`: {e}")))?;
+            let default = property.get("default").cloned();
+            if let (Some(default), FieldType::Enum(enum_name)) = (&default, &ty) {
+                let allowed = schemas[enum_name.as_str()]["enum"].as_array().cloned();
+                if !allowed.is_some_and(|values| values.contains(default)) {
+                    return Err(at(&format!(
+                        "field `{wire}`: default {default} is not a value of `{enum_name}`"
+                    )));
+                }
+            }
+            fields.push(Field {
+                wire: wire.clone(),
+                description: description(property),
+                ty,
+                required: required.contains(&wire.as_str()),
+                default,
+                minimum: property.get("minimum").and_then(Value::as_f64),
+                maximum: property.get("maximum").and_then(Value::as_f64),
+            });
+        }
+        for name in &required {
+            if !properties.contains_key(*name) {
+                return Err(at(&format!("required field `{name}` is not a property")));
+            }
+        }
+        fields.sort_by_key(|f| {
+            let order = properties[&f.wire].get("x-order").and_then(Value::as_i64);
+            (order.unwrap_or(i64::MAX), f.wire.clone())
+        });
+        let output = match schema
+            .pointer("/x-replicate-output/$ref")
+            .and_then(Value::as_str)
+        {
+            Some(reference) => {
+                let target = resolve(reference, schemas).map_err(|e| at(&e))?;
+                match (
+                    target.get("type").and_then(Value::as_str),
+                    target.get("format"),
+                ) {
+                    (Some("string"), _) => OutputKind::Uri,
+                    (Some("array"), _)
+                        if target.pointer("/items/type").and_then(Value::as_str)
+                            == Some("string") =>
+                    {
+                        OutputKind::Uris
+                    }
+                    _ => OutputKind::Json,
+                }
+            }
+            None => OutputKind::Json,
+        };
+        Ok(Self {
+            name: name.to_string(),
+            model: model.to_string(),
+            description: description(schema),
+            output,
+            fields,
+        })
+    }
+
+    fn to_tokens(&self, enums: &[FriendlyEnum]) -> TokenStream {
+        let name = Ident::new(&self.name, Span::call_site());
+        let model = &self.model;
+        let doc = &self.description;
+        let model_doc = format!("Model: [`{model}`](https://replicate.com/{model}).");
+        let mod_name = format_ident!("{}_defaults", snake(&self.name));
+
+        let mut struct_fields = Vec::new();
+        let mut defaults = Vec::new();
+        let mut new_args = Vec::new();
+        let mut new_inits = Vec::new();
+        let mut setters = Vec::new();
+        let mut checks = Vec::new();
+        for field in &self.fields {
+            let ident = field_ident(&field.wire);
+            let wire = &field.wire;
+            let fdoc = &field.description;
+            let ty = field.ty.rust();
+            if field.required {
+                struct_fields.push(quote! {
+                    #[doc = #fdoc]
+                    pub #ident: #ty,
+                });
+                let (arg_ty, conv) = field.ty.setter_arg();
+                new_args.push(quote! { #ident: #arg_ty });
+                new_inits.push(quote! { #ident: #conv(#ident) });
+            } else if let Some(default) = &field.default {
+                let fn_name = field_ident(wire);
+                let fn_path = format!("{mod_name}::{wire}");
+                let value = field.ty.literal(default, enums);
+                defaults.push(quote! {
+                    pub(super) fn #fn_name() -> #ty { #value }
+                });
+                struct_fields.push(quote! {
+                    #[doc = #fdoc]
+                    #[serde(default = #fn_path)]
+                    pub #ident: #ty,
+                });
+                new_inits.push(quote! { #ident: #mod_name::#fn_name() });
+                let (arg_ty, conv) = field.ty.setter_arg();
+                let sdoc = format!("Sets `{wire}`: {fdoc}");
+                setters.push(quote! {
+                    #[doc = #sdoc]
+                    #[must_use]
+                    pub fn #ident(mut self, value: #arg_ty) -> Self {
+                        self.#ident = #conv(value);
+                        self
+                    }
+                });
+            } else {
+                struct_fields.push(quote! {
+                    #[doc = #fdoc]
+                    #[serde(default, skip_serializing_if = "Option::is_none")]
+                    pub #ident: Option<#ty>,
+                });
+                new_inits.push(quote! { #ident: None });
+                let (arg_ty, conv) = field.ty.setter_arg();
+                let sdoc = format!("Sets `{wire}`: {fdoc}");
+                setters.push(quote! {
+                    #[doc = #sdoc]
+                    #[must_use]
+                    pub fn #ident(mut self, value: #arg_ty) -> Self {
+                        self.#ident = Some(#conv(value));
+                        self
+                    }
+                });
+            }
+            checks.push(field.check(&ident));
+        }
+
+        let output_ty = match self.output {
+            OutputKind::Uri => quote!(String),
+            OutputKind::Uris => quote!(Vec<String>),
+            OutputKind::Json => quote!(::serde_json::Value),
+        };
+        let new_doc = format!(
+            "A `{model}` input with the required fields set and every other field at its default."
+        );
+        quote! {
+            #[doc = #doc]
+            ///
+            #[doc = #model_doc]
+            ///
+            /// Required fields are the arguments of `new`; every other field has a setter of the same name.
+            /// Fields with a default in the model's schema are always sent, with that default unless set.
+            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+            #[non_exhaustive]
+            pub struct #name {
+                #(#struct_fields)*
+            }
+
+            mod #mod_name {
+                #[allow(unused_imports)]
+                use super::*;
+                #(#defaults)*
+            }
+
+            impl #name {
+                /// The model this is the input of, as `owner/name`.
+                pub const MODEL: &'static str = #model;
+
+                #[doc = #new_doc]
+                pub fn new(#(#new_args),*) -> Self {
+                    Self { #(#new_inits,)* }
+                }
+
+                #(#setters)*
+            }
+
+            impl crate::ModelInput for #name {
+                type Output = #output_ty;
+
+                fn target(&self) -> crate::Target {
+                    crate::Target::model(Self::MODEL)
+                }
+
+                fn validate(&self) -> crate::Result<()> {
+                    #(#checks)*
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+impl Field {
+    /// The validation of one field, as the spec constrains it.
+    fn check(&self, ident: &Ident) -> TokenStream {
+        let wire = &self.wire;
+        let value_check = |value: TokenStream| -> TokenStream {
+            let mut out = TokenStream::new();
+            if self.required && matches!(self.ty, FieldType::String { .. }) {
+                out.extend(quote! {
+                    if #value.trim().is_empty() {
+                        return Err(crate::Error::invalid_input(#wire, "must not be empty"));
+                    }
+                });
+            }
+            if let FieldType::String { uri: true } = self.ty {
+                out.extend(quote! { crate::models::check_uri(#wire, #value)?; });
+            }
+            if matches!(self.ty, FieldType::Integer | FieldType::Number) {
+                if let Some(min) = self.minimum {
+                    let message = format!("must be at least {min}");
+                    out.extend(quote! {
+                        if (*#value as f64) < #min {
+                            return Err(crate::Error::invalid_input(#wire, #message));
+                        }
+                    });
+                }
+                if let Some(max) = self.maximum {
+                    let message = format!("must be at most {max}");
+                    out.extend(quote! {
+                        if (*#value as f64) > #max {
+                            return Err(crate::Error::invalid_input(#wire, #message));
+                        }
+                    });
+                }
+            }
+            out
+        };
+        let body = value_check(quote!(value));
+        if body.is_empty() {
+            return TokenStream::new();
+        }
+        let optional = !self.required && self.default.is_none();
+        match (&self.ty, optional) {
+            (FieldType::Array(_), _) => TokenStream::new(),
+            (_, true) => quote! { if let Some(value) = &self.#ident { #body } },
+            (_, false) => quote! { { let value = &self.#ident; #body } },
+        }
+    }
+}
+
+impl FieldType {
+    fn rust(&self) -> TokenStream {
+        match self {
+            Self::String { .. } => quote!(String),
+            Self::Integer => quote!(i64),
+            Self::Number => quote!(f64),
+            Self::Boolean => quote!(bool),
+            Self::Enum(name) => {
+                let ident = Ident::new(name, Span::call_site());
+                quote!(#ident)
+            }
+            Self::Array(item) => {
+                let item = item.rust();
+                quote!(Vec<#item>)
+            }
+        }
+    }
+
+    /// The setter's argument type and the conversion applied to it.
+    fn setter_arg(&self) -> (TokenStream, TokenStream) {
+        match self {
+            Self::String { .. } => (quote!(impl Into<String>), quote!(Into::into)),
+            Self::Array(item) => {
+                let item = item.rust();
+                (
+                    quote!(impl IntoIterator<Item = #item>),
+                    quote!(Vec::from_iter),
+                )
+            }
+            other => (other.rust(), quote!(::std::convert::identity)),
+        }
+    }
+
+    fn literal(&self, value: &Value, enums: &[FriendlyEnum]) -> TokenStream {
+        match (self, value) {
+            (Self::String { .. }, Value::String(s)) => quote!(#s.to_string()),
+            (Self::Integer, Value::Number(n)) if n.is_i64() => {
+                let n = n.as_i64().unwrap_or_default();
+                quote!(#n)
+            }
+            (Self::Number, Value::Number(n)) => {
+                let n = n.as_f64().unwrap_or_default();
+                quote!(#n)
+            }
+            (Self::Boolean, Value::Bool(b)) => quote!(#b),
+            (Self::Enum(name), Value::String(s)) => {
+                let found = enums
+                    .iter()
+                    .find(|e| &e.name == name)
+                    .and_then(|e| e.variants.iter().find(|(_, w)| w == s));
+                let ty = Ident::new(name, Span::call_site());
+                match found {
+                    Some((variant, _)) => quote!(#ty::#variant),
+                    None => quote!(compile_error!("default is not a value of its enum")),
+                }
+            }
+            (Self::Array(_), Value::Array(items)) if items.is_empty() => quote!(Vec::new()),
+            _ => quote!(compile_error!("unsupported default value in openapi.yaml")),
+        }
+    }
+}
+
+fn field_type(property: &Value, schemas: &Map<String, Value>) -> Result<FieldType, String> {
+    let reference = property.get("$ref").and_then(Value::as_str).or_else(|| {
+        property
+            .get("allOf")
+            .and_then(Value::as_array)
+            .filter(|all| all.len() == 1)
+            .and_then(|all| all[0].get("$ref"))
+            .and_then(Value::as_str)
+    });
+    if let Some(reference) = reference {
+        let target = resolve(reference, schemas)?;
+        if target.get("enum").is_none() {
+            return Err(format!("`{reference}` must be a string enum"));
+        }
+        let name = reference.rsplit('/').next().unwrap_or(reference);
+        return Ok(FieldType::Enum(name.to_string()));
+    }
+    match property.get("type").and_then(Value::as_str) {
+        Some("string") if property.get("enum").is_some() => {
+            Err("inline enums are not supported; make it a component and `$ref` it".into())
+        }
+        Some("string") => Ok(FieldType::String {
+            uri: property.get("format").and_then(Value::as_str) == Some("uri"),
+        }),
+        Some("integer") => Ok(FieldType::Integer),
+        Some("number") => Ok(FieldType::Number),
+        Some("boolean") => Ok(FieldType::Boolean),
+        Some("array") => {
+            let items = property.get("items").ok_or("array without `items`")?;
+            match field_type(items, schemas)? {
+                FieldType::Array(_) => Err("nested arrays are not supported".into()),
+                item => Ok(FieldType::Array(Box::new(item))),
+            }
+        }
+        Some(other) => Err(format!("type `{other}` is not supported")),
+        None => Err("has no `type` and no `$ref`".into()),
+    }
+}
+
+fn resolve<'a>(reference: &str, schemas: &'a Map<String, Value>) -> Result<&'a Value, String> {
+    let name = reference
+        .strip_prefix("#/components/schemas/")
+        .ok_or(format!(
+            "`{reference}` does not point into #/components/schemas"
+        ))?;
+    schemas.get(name).ok_or(format!(
+        "`{reference}` points at a schema that does not exist"
+    ))
+}
+
+fn description(schema: &Value) -> String {
+    schema
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// `"16:9"` with prefix `Ratio` → `Ratio16x9`; `"Render 3D"` → `Render3D`; `"start"` → `Start`.
+fn variant_name(wire: &str, prefix: &str) -> Option<String> {
+    let words: Vec<&str> = wire
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut name = String::new();
+    for (i, word) in words.iter().enumerate() {
+        let digits_meet = i > 0
+            && name.ends_with(|c: char| c.is_ascii_digit())
+            && word.starts_with(|c: char| c.is_ascii_digit());
+        if digits_meet {
+            name.push('x');
+        }
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            name.push(first.to_ascii_uppercase());
+            name.push_str(chars.as_str());
+        }
+    }
+    if name.is_empty() {
+        return None;
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert_str(0, prefix);
+    }
+    Some(name)
+}
+
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn field_ident(wire: &str) -> Ident {
+    const KEYWORDS: &[&str] = &[
+        "as", "async", "await", "box", "break", "const", "continue", "crate", "dyn", "else",
+        "enum", "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match",
+        "mod", "move", "mut", "pub", "ref", "return", "static", "struct", "trait", "true", "type",
+        "unsafe", "use", "where", "while", "yield",
+    ];
+    if KEYWORDS.contains(&wire) {
+        Ident::new_raw(wire, Span::call_site())
+    } else {
+        Ident::new(wire, Span::call_site())
+    }
+}

@@ -1,0 +1,329 @@
+//! The [`Client`] and how it is configured.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use reqwest::Url;
+use secrecy::SecretString;
+
+use crate::{
+    Error, Result, generated,
+    transport::Corridor,
+    wait::{DEFAULT_RUN_TIMEOUT, WaitOptions},
+};
+
+/// Replicate's API, the default base URL.
+pub const DEFAULT_BASE_URL: &str = "https://api.replicate.com/v1";
+/// The environment variable holding the API token.
+pub const TOKEN_ENV: &str = "REPLICATE_API_TOKEN";
+/// The environment variable that overrides the base URL (for a proxy, say).
+pub const BASE_URL_ENV: &str = "REPLICATE_BASE_URL";
+
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longer than the longest `Prefer: wait` (60 s): a held request sends nothing until it answers.
+const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(90);
+const DEFAULT_USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+
+/// A client for Replicate's predictions API, or any server that speaks it under some base URL.
+///
+/// Cheap to clone: clones share one connection pool.
+///
+/// ```no_run
+/// # async fn demo() -> replicate_ideogram::Result<()> {
+/// use replicate_ideogram::{Client, models::{AspectRatio, IdeogramV2TurboInput}};
+///
+/// let client = Client::from_env()?;
+/// let input = IdeogramV2TurboInput::new("a gold running shoe").aspect_ratio(AspectRatio::Ratio16x9);
+/// let url = client.run(input).await?;
+/// client.download(&url).to_file("shoe.png").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) raw: generated::Client,
+    pub(crate) http: reqwest::Client,
+    pub(crate) corridor: Corridor,
+    pub(crate) base_url: Url,
+    pub(crate) wait: WaitOptions,
+    pub(crate) run_timeout: Duration,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.shared.base_url.as_str())
+            .field("token", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for Replicate with `token`, everything else at its default.
+    pub fn new(token: impl Into<String>) -> Result<Self> {
+        Self::builder().token(token).build()
+    }
+
+    /// A client configured from the environment: `REPLICATE_API_TOKEN` (required) and `REPLICATE_BASE_URL`
+    /// (optional, default `https://api.replicate.com/v1`).
+    pub fn from_env() -> Result<Self> {
+        ClientBuilder::from_env().build()
+    }
+
+    /// A builder, to set the base URL, timeouts, user agent or your own `reqwest::Client`.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL every API request goes to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        self.shared.base_url.as_str().trim_end_matches('/')
+    }
+}
+
+/// Configures a [`Client`].
+///
+/// ```no_run
+/// # fn demo() -> replicate_ideogram::Result<()> {
+/// use std::time::Duration;
+/// let client = replicate_ideogram::Client::builder()
+///     .token("r8_...")
+///     .base_url("https://proxy.example/replicate/v1")
+///     .read_timeout(Duration::from_secs(120))
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Default)]
+#[must_use]
+pub struct ClientBuilder {
+    token: Option<String>,
+    token_source: Option<&'static str>,
+    base_url: Option<String>,
+    user_agent: Option<String>,
+    connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    http_client: Option<reqwest::Client>,
+    wait: Option<WaitOptions>,
+    run_timeout: Option<Duration>,
+    allow_http: bool,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder preset from `REPLICATE_API_TOKEN` and `REPLICATE_BASE_URL`; setters still override them.
+    pub fn from_env() -> Self {
+        let mut builder = Self::default();
+        if let Some(token) = std::env::var_os(TOKEN_ENV) {
+            builder.token = Some(token.to_string_lossy().into_owned());
+            builder.token_source = Some(TOKEN_ENV);
+        }
+        if let Some(base) = std::env::var_os(BASE_URL_ENV)
+            && !base.is_empty()
+        {
+            builder.base_url = Some(base.to_string_lossy().into_owned());
+        }
+        builder
+    }
+
+    /// The API token (`r8_…`). Required.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self.token_source = None;
+        self
+    }
+
+    /// The base URL, with any path prefix: `https://api.replicate.com/v1` (default) or a proxy's
+    /// `https://proxy.example/replicate/v1`. A trailing slash is ignored.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// The `User-Agent` header (default `replicate-ideogram/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// How long to wait for a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How long a read may stall (default 90 s, above the 60 s a `Prefer: wait` request is held).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// Use your own `reqwest::Client` (proxies, TLS, pools). Its timeouts then apply instead of
+    /// [`connect_timeout`](Self::connect_timeout) and [`read_timeout`](Self::read_timeout); the token is
+    /// still added per request, and only to the base URL's origin.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// How [`Client::wait`] and [`Client::run`] poll once the sync wait is over.
+    pub fn wait_options(mut self, options: WaitOptions) -> Self {
+        self.wait = Some(options);
+        self
+    }
+
+    /// The default overall deadline of [`Client::run`] and [`Client::wait`] (default 10 minutes).
+    pub fn run_timeout(mut self, timeout: Duration) -> Self {
+        self.run_timeout = Some(timeout);
+        self
+    }
+
+    /// Allow a plain `http://` base URL on a host other than loopback. The token then crosses the network
+    /// unencrypted; only for trusted networks.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<Client> {
+        let token = match (self.token, self.token_source) {
+            (None, _) => {
+                return Err(Error::Config(format!(
+                    "no API token: set {TOKEN_ENV} or call ClientBuilder::token"
+                )));
+            }
+            (Some(token), source) if token.trim().is_empty() => {
+                let source = source.unwrap_or("the token");
+                return Err(Error::Config(format!("{source} is empty")));
+            }
+            (Some(token), _) => token.trim().to_string(),
+        };
+        if reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).is_err() {
+            return Err(Error::Config(
+                "the API token contains characters that cannot be sent in a header".into(),
+            ));
+        }
+        let base_url = parse_base_url(
+            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+            self.allow_http,
+        )?;
+        let http = match self.http_client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .user_agent(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
+                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .read_timeout(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT))
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        let corridor = Corridor::new(SecretString::from(token), base_url.clone());
+        let raw = generated::Client::new_with_client(
+            base_url.as_str().trim_end_matches('/'),
+            http.clone(),
+            corridor.clone(),
+        );
+        Ok(Client {
+            shared: Arc::new(Shared {
+                raw,
+                http,
+                corridor,
+                base_url,
+                wait: self.wait.unwrap_or_default(),
+                run_timeout: self.run_timeout.unwrap_or(DEFAULT_RUN_TIMEOUT),
+            }),
+        })
+    }
+}
+
+fn parse_base_url(text: &str, allow_http: bool) -> Result<Url> {
+    let bad = |why: &str| Error::Config(format!("base URL {text:?} {why}"));
+    let url = Url::parse(text.trim()).map_err(|e| bad(&format!("is not a URL ({e})")))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("must not have a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not carry credentials"));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_http || is_loopback(&url) => {}
+        "http" => {
+            return Err(bad(
+                "is plain http on a non-loopback host: the token would cross the network unencrypted \
+                 (use https, or ClientBuilder::allow_insecure_http)",
+            ));
+        }
+        _ => return Err(bad("must be http or https")),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("has no host"));
+    }
+    // Keep the path without a trailing slash so `{base}/predictions` never has `//`.
+    let mut url = url;
+    let path = url.path().trim_end_matches('/').to_string();
+    url.set_path(&path);
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_lose_their_trailing_slash_and_keep_their_prefix() {
+        for (given, expected) in [
+            (
+                "https://api.replicate.com/v1",
+                "https://api.replicate.com/v1",
+            ),
+            (
+                "https://api.replicate.com/v1/",
+                "https://api.replicate.com/v1",
+            ),
+            (
+                "https://proxy.example/replicate/v1//",
+                "https://proxy.example/replicate/v1",
+            ),
+            ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
+        ] {
+            let url = parse_base_url(given, false).unwrap();
+            assert_eq!(url.as_str().trim_end_matches('/'), expected);
+        }
+    }
+
+    #[test]
+    fn unsafe_base_urls_are_refused() {
+        for bad in [
+            "http://proxy.example/v1",
+            "ftp://proxy.example/v1",
+            "https://user:pw@proxy.example/v1",
+            "https://proxy.example/v1?x=1",
+            "not a url",
+        ] {
+            assert!(
+                matches!(parse_base_url(bad, false), Err(Error::Config(_))),
+                "{bad}"
+            );
+        }
+        assert!(parse_base_url("http://proxy.example/v1", true).is_ok());
+    }
+}

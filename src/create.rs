@@ -1,0 +1,270 @@
+//! Creating, reading and canceling predictions.
+
+use std::{
+    fmt::Display,
+    future::{Future, IntoFuture},
+    pin::Pin,
+    str::FromStr,
+    time::Duration,
+};
+
+use progenitor_client::{ByteStream, ResponseValue};
+use serde_json::Value;
+
+use crate::{
+    Client, Error, ModelInput, Prediction, Result, Target, generated::types, models::WebhookEvent,
+};
+
+/// The longest a server holds a `Prefer: wait` request.
+pub(crate) const MAX_SYNC_WAIT: Duration = Duration::from_secs(60);
+/// The shortest `Cancel-After` the API accepts.
+const MIN_CANCEL_AFTER: Duration = Duration::from_secs(5);
+
+/// Options of a create request.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CreateOptions {
+    pub(crate) prefer_wait: Option<Duration>,
+    pub(crate) cancel_after: Option<Duration>,
+    pub(crate) webhook: Option<String>,
+    pub(crate) webhook_events: Vec<WebhookEvent>,
+}
+
+impl CreateOptions {
+    fn prefer_header(&self) -> Result<Option<String>> {
+        let Some(wait) = self.prefer_wait else {
+            return Ok(None);
+        };
+        if wait.is_zero() || wait > MAX_SYNC_WAIT {
+            return Err(Error::invalid_input(
+                "prefer_wait",
+                format!("must be between 1 and 60 seconds, not {wait:?}"),
+            ));
+        }
+        let seconds = wait.as_secs_f64().ceil() as u64;
+        Ok(Some(format!("wait={seconds}")))
+    }
+
+    fn cancel_after_header(&self) -> Result<Option<String>> {
+        let Some(after) = self.cancel_after else {
+            return Ok(None);
+        };
+        if after < MIN_CANCEL_AFTER {
+            return Err(Error::invalid_input(
+                "cancel_after",
+                format!("must be at least 5 seconds, not {after:?}"),
+            ));
+        }
+        Ok(Some(format!("{}s", after.as_secs_f64().ceil() as u64)))
+    }
+}
+
+/// A create request being configured; `.await` it (or call [`send`](Self::send)) to send it.
+///
+/// Made by [`Client::create`].
+#[must_use = "a create request does nothing until it is awaited"]
+pub struct CreatePrediction<'c, I> {
+    client: &'c Client,
+    input: I,
+    options: CreateOptions,
+}
+
+impl<'c, I: ModelInput> CreatePrediction<'c, I> {
+    /// Hold the request open up to `wait` (1–60 s) for the prediction to finish (`Prefer: wait=N`).
+    pub fn prefer_wait(mut self, wait: Duration) -> Self {
+        self.options.prefer_wait = Some(wait);
+        self
+    }
+
+    /// Have the server cancel the prediction if it runs longer than `after` (at least 5 s) from creation.
+    pub fn cancel_after(mut self, after: Duration) -> Self {
+        self.options.cancel_after = Some(after);
+        self
+    }
+
+    /// An HTTPS URL that receives a request when the prediction has news (see [`webhook_events`](Self::webhook_events)).
+    pub fn webhook(mut self, url: impl Into<String>) -> Self {
+        self.options.webhook = Some(url.into());
+        self
+    }
+
+    /// Which events trigger the webhook (default: `output` and `completed`).
+    pub fn webhook_events(mut self, events: impl IntoIterator<Item = WebhookEvent>) -> Self {
+        self.options.webhook_events = events.into_iter().collect();
+        self
+    }
+
+    /// Validates the input and sends the request.
+    pub async fn send(self) -> Result<Prediction> {
+        self.client.create_with(&self.input, &self.options).await
+    }
+}
+
+impl<'c, I: ModelInput + 'c> IntoFuture for CreatePrediction<'c, I> {
+    type Output = Result<Prediction>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'c>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl Client {
+    /// Creates a prediction and returns it at once (or, with
+    /// [`prefer_wait`](CreatePrediction::prefer_wait), when it finishes or the wait ends).
+    ///
+    /// The input is validated first; an invalid input is [`Error::InvalidInput`] and nothing is sent.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
+    /// use replicate_ideogram::models::IdeogramV2TurboInput;
+    /// let prediction = client.create(IdeogramV2TurboInput::new("a red fox")).await?;
+    /// println!("{} is {}", prediction.id, prediction.status);
+    /// # Ok(()) }
+    /// ```
+    pub fn create<I: ModelInput>(&self, input: I) -> CreatePrediction<'_, I> {
+        CreatePrediction {
+            client: self,
+            input,
+            options: CreateOptions::default(),
+        }
+    }
+
+    /// Reads a prediction by id, from `{base_url}/predictions/{id}`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
+    /// let prediction = client.get("2jycc2v9nnrmc0crap5tv5zaxr").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn get(&self, id: &str) -> Result<Prediction> {
+        check_id(id)?;
+        let result = self.shared.raw.predictions_get(id).await;
+        prediction_from(result, "get", Some(id)).await
+    }
+
+    /// Asks the server to cancel a prediction, at `{base_url}/predictions/{id}/cancel`, and returns it.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
+    /// let prediction = client.cancel("2jycc2v9nnrmc0crap5tv5zaxr").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn cancel(&self, id: &str) -> Result<Prediction> {
+        check_id(id)?;
+        let result = self.shared.raw.predictions_cancel(id).await;
+        prediction_from(result, "cancel", Some(id)).await
+    }
+
+    pub(crate) async fn create_with(
+        &self,
+        input: &impl ModelInput,
+        options: &CreateOptions,
+    ) -> Result<Prediction> {
+        input.validate()?;
+        let input_map = match serde_json::to_value(input) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) => return Err(Error::invalid_input("input", "must be a JSON object")),
+            Err(e) => return Err(Error::invalid_input("input", e.to_string())),
+        };
+        let prefer = options.prefer_header()?;
+        let cancel_after = options.cancel_after_header()?;
+        if let Some(webhook) = &options.webhook {
+            match reqwest::Url::parse(webhook) {
+                Ok(url) if matches!(url.scheme(), "https" | "http") => {}
+                _ => {
+                    return Err(Error::invalid_input(
+                        "webhook",
+                        format!("{webhook:?} is not an http(s) URL"),
+                    ));
+                }
+            }
+        }
+        let raw = &self.shared.raw;
+        let model_body = |input| types::PredictionRequest {
+            input,
+            stream: None,
+            webhook: options.webhook.clone(),
+            webhook_events_filter: options.webhook_events.clone(),
+        };
+        let target = input.target();
+        tracing::debug!(%target, prefer = prefer.as_deref(), "creating prediction");
+        let result = match &target {
+            Target::Model(model) => {
+                let (owner, name) = Target::owner_and_name(model)?;
+                raw.models_predictions_create(
+                    owner,
+                    name,
+                    header(&cancel_after)?.as_ref(),
+                    header(&prefer)?.as_ref(),
+                    &model_body(input_map),
+                )
+                .await
+            }
+            Target::Deployment(deployment) => {
+                let (owner, name) = Target::owner_and_name(deployment)?;
+                raw.deployments_predictions_create(
+                    owner,
+                    name,
+                    header(&cancel_after)?.as_ref(),
+                    header(&prefer)?.as_ref(),
+                    &model_body(input_map),
+                )
+                .await
+            }
+            Target::Version(version) => {
+                let body = types::VersionPredictionRequest {
+                    version: version.clone(),
+                    input: input_map,
+                    stream: None,
+                    webhook: options.webhook.clone(),
+                    webhook_events_filter: options.webhook_events.clone(),
+                };
+                raw.predictions_create(
+                    header(&cancel_after)?.as_ref(),
+                    header(&prefer)?.as_ref(),
+                    &body,
+                )
+                .await
+            }
+        };
+        let prediction = prediction_from(result, "create", None).await?;
+        tracing::debug!(prediction_id = %prediction.id, status = %prediction.status, "prediction created");
+        Ok(prediction)
+    }
+}
+
+/// A header value as the generated, pattern-checked type of one operation.
+fn header<T>(value: &Option<String>) -> Result<Option<T>>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    value
+        .as_deref()
+        .map(|v| {
+            v.parse()
+                .map_err(|e: T::Err| Error::invalid_input("header", e.to_string()))
+        })
+        .transpose()
+}
+
+fn check_id(id: &str) -> Result<()> {
+    if id.trim().is_empty() {
+        return Err(Error::invalid_input("id", "must not be empty"));
+    }
+    Ok(())
+}
+
+pub(crate) async fn prediction_from(
+    result: std::result::Result<
+        ResponseValue<types::Prediction>,
+        progenitor_client::Error<ByteStream>,
+    >,
+    operation: &'static str,
+    prediction_id: Option<&str>,
+) -> Result<Prediction> {
+    match result {
+        Ok(response) => Ok(response.into_inner().into()),
+        Err(error) => Err(Error::from_generated(error, operation, prediction_id).await),
+    }
+}

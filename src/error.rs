@@ -1,0 +1,442 @@
+//! The crate's one error type, and the one place where the generated client's errors become it.
+
+use std::{fmt, path::PathBuf, time::Duration};
+
+use futures_util::TryStreamExt;
+use progenitor_client::{ByteStream, ResponseValue};
+use reqwest::{StatusCode, header::HeaderMap};
+
+use crate::{Prediction, PredictionStatus, generated::types};
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How much of an error body is read; the rest is dropped.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// How many characters of a body an error message quotes.
+const SNIPPET_CHARS: usize = 240;
+
+/// Everything that can go wrong, from a bad input to a failed prediction.
+///
+/// Every variant says what happened; those that concern a known prediction carry its id.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with an error status (problem details when it sent them).
+    #[error("{0}")]
+    Api(Box<ApiError>),
+    /// The prediction finished with status `failed`. It carries the model's error and logs.
+    #[error("prediction {} failed: {}{}", .0.id, .0.error_message().unwrap_or_else(|| "no error message".into()), logs_tail(.0))]
+    PredictionFailed(Box<Prediction>),
+    /// The prediction was canceled (by a user, or at its deadline while running).
+    #[error("prediction {} was canceled", .0.id)]
+    PredictionCanceled(Box<Prediction>),
+    /// The prediction was aborted before it started running (for example, its deadline passed first).
+    #[error("prediction {} was aborted before it started running", .0.id)]
+    PredictionAborted(Box<Prediction>),
+    /// The overall deadline passed before the prediction finished. The prediction may still be running.
+    #[error("gave up after {:.1}s waiting for {}", waited.as_secs_f64(), describe_wait(id.as_deref(), status.as_ref()))]
+    Timeout {
+        /// The prediction's id, if it had been created.
+        id: Option<String>,
+        /// How long was waited in all.
+        waited: Duration,
+        /// The last status seen, if any.
+        status: Option<PredictionStatus>,
+    },
+    /// The request did not get an answer: connection refused or reset, DNS, TLS, a read timeout.
+    #[error("{operation}: could not reach the server{}: {source}", for_prediction(prediction_id.as_deref()))]
+    Transport {
+        /// What was being done (`create`, `get`, `download`, …).
+        operation: &'static str,
+        /// The prediction concerned, when known.
+        prediction_id: Option<String>,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The server answered, but the answer could not be understood.
+    #[error("{operation}: unreadable answer{}{}: {reason}; body starts: {snippet:?}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), for_prediction(prediction_id.as_deref()))]
+    Decode {
+        /// What was being done.
+        operation: &'static str,
+        /// The HTTP status, when there was one.
+        status: Option<u16>,
+        /// The prediction concerned, when known (read from the body if possible).
+        prediction_id: Option<String>,
+        /// What was wrong.
+        reason: String,
+        /// The start of the body, as text.
+        snippet: String,
+    },
+    /// The input was rejected before anything was sent.
+    #[error("invalid input: `{field}` {reason}")]
+    InvalidInput {
+        /// The field (or option) at fault.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The client could not be set up (missing token, bad base URL, …).
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Downloading an output failed with an HTTP status.
+    #[error("download of {url} failed with HTTP {status}")]
+    Download {
+        /// The URL, without its query string (which may hold a signature).
+        url: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// Reading or writing a local file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// An error status from the server, with the problem details it sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// What was being done (`create`, `get`, `cancel`, `list`, …).
+    pub operation: &'static str,
+    /// The HTTP status code.
+    pub status: u16,
+    /// The problem's short summary (`title`).
+    pub title: Option<String>,
+    /// The problem's explanation (`detail`).
+    pub detail: Option<String>,
+    /// A URI naming the kind of problem (`type`).
+    pub kind: Option<String>,
+    /// A URI naming this occurrence (`instance`).
+    pub instance: Option<String>,
+    /// For input validation failures: which fields, and why.
+    pub invalid_fields: Vec<InvalidField>,
+    /// The prediction concerned, when known.
+    pub prediction_id: Option<String>,
+    /// How long the server asked to wait before trying again (`Retry-After`).
+    pub retry_after: Option<Duration>,
+    /// The start of the body when it was not problem details (an HTML error page, say).
+    pub body_snippet: Option<String>,
+}
+
+/// One field an input validation failure names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InvalidField {
+    /// The field's path, e.g. `input.seed`.
+    pub field: String,
+    /// What is wrong with it.
+    pub description: String,
+    /// The kind of failure, e.g. `invalid_type`.
+    pub kind: Option<String>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: HTTP {}", self.operation, self.status)?;
+        let reason = StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|s| s.canonical_reason());
+        match (&self.title, reason) {
+            (Some(title), _) => write!(f, " {title}")?,
+            (None, Some(reason)) => write!(f, " {reason}")?,
+            (None, None) => {}
+        }
+        if let Some(detail) = &self.detail {
+            write!(f, ": {}", detail.trim())?;
+        }
+        for field in &self.invalid_fields {
+            if !self.detail.as_deref().unwrap_or("").contains(&field.field) {
+                write!(f, "; {}: {}", field.field, field.description)?;
+            }
+        }
+        if self.detail.is_none()
+            && let Some(snippet) = &self.body_snippet
+        {
+            write!(f, ": {snippet:?}")?;
+        }
+        if let Some(id) = &self.prediction_id {
+            write!(f, " (prediction {id})")?;
+        }
+        if let Some(wait) = self.retry_after {
+            write!(f, " (retry after {}s)", wait.as_secs())?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// The id of the prediction this error concerns, when known.
+    pub fn prediction_id(&self) -> Option<&str> {
+        match self {
+            Self::Api(api) => api.prediction_id.as_deref(),
+            Self::PredictionFailed(p)
+            | Self::PredictionCanceled(p)
+            | Self::PredictionAborted(p) => Some(&p.id),
+            Self::Timeout { id, .. } => id.as_deref(),
+            Self::Transport { prediction_id, .. } | Self::Decode { prediction_id, .. } => {
+                prediction_id.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    /// The prediction that finished unsuccessfully, for the `Prediction*` variants.
+    pub fn prediction(&self) -> Option<&Prediction> {
+        match self {
+            Self::PredictionFailed(p)
+            | Self::PredictionCanceled(p)
+            | Self::PredictionAborted(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of an [`Error::Api`], [`Error::Decode`] or [`Error::Download`].
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api(api) => Some(api.status),
+            Self::Decode { status, .. } => *status,
+            Self::Download { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid_input(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn unknown_value(label: &str, value: &str, expected: &[&str]) -> Self {
+        Self::invalid_input(
+            label,
+            format!(
+                "has no value {value:?}; expected one of: {}",
+                expected.join(", ")
+            ),
+        )
+    }
+
+    pub(crate) fn decode(
+        operation: &'static str,
+        status: Option<u16>,
+        prediction_id: Option<String>,
+        reason: impl Into<String>,
+        body: &[u8],
+    ) -> Self {
+        Self::Decode {
+            operation,
+            status,
+            prediction_id: prediction_id.or_else(|| id_in_body(body)),
+            reason: reason.into(),
+            snippet: snippet(body),
+        }
+    }
+
+    /// Turns an error of the generated client into ours: the one mapping point.
+    pub(crate) async fn from_generated(
+        error: progenitor_client::Error<ByteStream>,
+        operation: &'static str,
+        prediction_id: Option<&str>,
+    ) -> Self {
+        use progenitor_client::Error as E;
+        let prediction_id = prediction_id.map(str::to_string);
+        match error {
+            E::CommunicationError(source)
+            | E::InvalidUpgrade(source)
+            | E::ResponseBodyError(source) => Self::Transport {
+                operation,
+                prediction_id,
+                source,
+            },
+            E::ErrorResponse(response) => {
+                api_error_from_stream(response, operation, prediction_id).await
+            }
+            E::UnexpectedResponse(response) => {
+                let status = response.status().as_u16();
+                let headers = response.headers().clone();
+                let body = read_limited_response(response).await;
+                Self::Api(Box::new(api_error(
+                    operation,
+                    status,
+                    &headers,
+                    &body,
+                    prediction_id,
+                )))
+            }
+            E::InvalidResponsePayload(body, error) => {
+                let reason = if error.is_eof() {
+                    format!("the body ends too early ({error})")
+                } else {
+                    format!("the body does not match the expected schema ({error})")
+                };
+                Self::decode(operation, None, prediction_id, reason, &body)
+            }
+            E::InvalidRequest(reason) => Self::invalid_input("request", reason),
+            E::Custom(reason) => Self::Config(reason),
+        }
+    }
+}
+
+async fn api_error_from_stream(
+    response: ResponseValue<ByteStream>,
+    operation: &'static str,
+    prediction_id: Option<String>,
+) -> Error {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let mut stream = response.into_inner();
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = stream.try_next().await {
+        body.extend_from_slice(&chunk[..chunk.len().min(ERROR_BODY_LIMIT - body.len())]);
+        if body.len() >= ERROR_BODY_LIMIT {
+            break;
+        }
+    }
+    Error::Api(Box::new(api_error(
+        operation,
+        status,
+        &headers,
+        &body,
+        prediction_id,
+    )))
+}
+
+async fn read_limited_response(mut response: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk[..chunk.len().min(ERROR_BODY_LIMIT - body.len())]);
+        if body.len() >= ERROR_BODY_LIMIT {
+            break;
+        }
+    }
+    body
+}
+
+/// Builds an [`ApiError`] from whatever the server sent: problem details, an HTML page or nothing.
+pub(crate) fn api_error(
+    operation: &'static str,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    prediction_id: Option<String>,
+) -> ApiError {
+    let retry_after = headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::retry::parse_retry_after);
+    let mut error = ApiError {
+        operation,
+        status,
+        title: None,
+        detail: None,
+        kind: None,
+        instance: None,
+        invalid_fields: Vec::new(),
+        prediction_id: prediction_id.or_else(|| id_in_body(body)),
+        retry_after,
+        body_snippet: None,
+    };
+    match serde_json::from_slice::<types::ProblemDetails>(body) {
+        Ok(problem) if problem.title.is_some() || problem.detail.is_some() => {
+            error.title = problem.title;
+            error.detail = problem.detail;
+            error.kind = problem.type_;
+            error.instance = problem.instance;
+            error.invalid_fields = problem
+                .invalid_fields
+                .into_iter()
+                .map(|f| InvalidField {
+                    field: f.field.unwrap_or_default(),
+                    description: f.description.unwrap_or_default(),
+                    kind: f.type_,
+                })
+                .collect();
+        }
+        _ => {
+            error.title = html_title(body);
+            if !body.is_empty() {
+                error.body_snippet = Some(snippet(body));
+            }
+        }
+    }
+    error
+}
+
+/// The text of an HTML page's `<title>`, if the body is one.
+fn html_title(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let lower = text.to_ascii_lowercase();
+    let start = lower.find("<title>")? + "<title>".len();
+    let end = start + lower[start..].find("</title>")?;
+    let title = text[start..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!title.is_empty()).then_some(title)
+}
+
+/// The start of a body as one line of text, for messages.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out: String = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(SNIPPET_CHARS)
+        .collect();
+    if text.chars().count() > SNIPPET_CHARS {
+        out.push('…');
+    }
+    out
+}
+
+/// The `"id"` of a prediction in a body that may be truncated or malformed.
+fn id_in_body(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let after = &text[text.find("\"id\"")? + 4..];
+    let after = after
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start()
+        .strip_prefix('"')?;
+    let id = &after[..after.find('"')?];
+    let plausible = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    plausible.then(|| id.to_string())
+}
+
+fn logs_tail(prediction: &Prediction) -> String {
+    match prediction.logs.as_deref().map(str::trim) {
+        Some(logs) if !logs.is_empty() => {
+            let lines: Vec<&str> = logs.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(5)..];
+            format!("\nlast log lines:\n  {}", tail.join("\n  "))
+        }
+        _ => String::new(),
+    }
+}
+
+fn describe_wait(id: Option<&str>, status: Option<&PredictionStatus>) -> String {
+    match (id, status) {
+        (Some(id), Some(status)) => format!("prediction {id} (last status: {status})"),
+        (Some(id), None) => format!("prediction {id}"),
+        _ => "the prediction to be created".to_string(),
+    }
+}
+
+fn for_prediction(id: Option<&str>) -> String {
+    id.map(|id| format!(" (prediction {id})"))
+        .unwrap_or_default()
+}

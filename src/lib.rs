@@ -1,0 +1,26 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod client;
+mod create;
+mod download;
+mod error;
+mod generated;
+mod list;
+pub mod models;
+mod prediction;
+mod retry;
+mod transport;
+mod wait;
+mod webhook;
+
+pub use client::{BASE_URL_ENV, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_ENV};
+pub use create::CreatePrediction;
+pub use download::Download;
+pub use error::{ApiError, Error, InvalidField, Result};
+pub use list::ListPredictions;
+pub use models::{JsonInput, ModelInput, Target};
+pub use prediction::{Prediction, PredictionStatus, PredictionUrls};
+pub use wait::{Run, WaitFor, WaitOptions};
+pub use webhook::WebhookSecret;

@@ -1,0 +1,168 @@
+//! Listing predictions, every page, as a `Stream`.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, stream};
+use reqwest::Url;
+
+use crate::{Client, Error, Prediction, Result, generated::types};
+
+/// A listing being configured; turn it into a stream with [`stream`](Self::stream). Made by [`Client::list`].
+#[must_use = "a listing does nothing until it is streamed"]
+pub struct ListPredictions<'c> {
+    client: &'c Client,
+    created_after: Option<DateTime<Utc>>,
+    created_before: Option<DateTime<Utc>>,
+}
+
+impl<'c> ListPredictions<'c> {
+    /// Only predictions created at or after `time`.
+    pub fn created_after(mut self, time: DateTime<Utc>) -> Self {
+        self.created_after = Some(time);
+        self
+    }
+
+    /// Only predictions created before `time`.
+    pub fn created_before(mut self, time: DateTime<Utc>) -> Self {
+        self.created_before = Some(time);
+        self
+    }
+
+    /// Every prediction, newest first, fetching the next page when the previous one is used up.
+    ///
+    /// Pages are fetched from `{base_url}/predictions?cursor=…`: the cursor is taken from the page's `next`
+    /// URL, which is never requested itself (a proxy's `next` may name another host).
+    pub fn stream(self) -> impl Stream<Item = Result<Prediction>> + Send + 'c {
+        let state = Pages {
+            list: self,
+            buffered: VecDeque::new(),
+            cursor: None,
+            done: false,
+        };
+        stream::unfold(state, |mut pages| async move {
+            match pages.next().await {
+                Ok(Some(prediction)) => Some((Ok(prediction), pages)),
+                Ok(None) => None,
+                Err(error) => {
+                    pages.done = true;
+                    pages.buffered.clear();
+                    Some((Err(error), pages))
+                }
+            }
+        })
+    }
+}
+
+struct Pages<'c> {
+    list: ListPredictions<'c>,
+    buffered: VecDeque<Prediction>,
+    cursor: Option<String>,
+    done: bool,
+}
+
+impl Pages<'_> {
+    async fn next(&mut self) -> Result<Option<Prediction>> {
+        while self.buffered.is_empty() && !self.done {
+            let page = self.fetch().await?;
+            self.buffered
+                .extend(page.results.into_iter().map(Prediction::from));
+            let next = page.next.as_deref().map(cursor_of).transpose()?.flatten();
+            match next {
+                Some(cursor) if self.cursor.as_ref() == Some(&cursor) => {
+                    return Err(Error::decode(
+                        "list",
+                        None,
+                        None,
+                        "the server returned the same page cursor twice",
+                        cursor.as_bytes(),
+                    ));
+                }
+                Some(cursor) => self.cursor = Some(cursor),
+                None => self.done = true,
+            }
+        }
+        Ok(self.buffered.pop_front())
+    }
+
+    async fn fetch(&self) -> Result<types::PredictionPage> {
+        let list = &self.list;
+        let result = list
+            .client
+            .shared
+            .raw
+            .predictions_list(
+                list.created_after.as_ref(),
+                list.created_before.as_ref(),
+                self.cursor.as_deref(),
+            )
+            .await;
+        match result {
+            Ok(page) => Ok(page.into_inner()),
+            Err(error) => Err(Error::from_generated(error, "list", None).await),
+        }
+    }
+}
+
+/// The `cursor` query parameter of a page's `next` URL (absolute or relative).
+fn cursor_of(next: &str) -> Result<Option<String>> {
+    if next.trim().is_empty() {
+        return Ok(None);
+    }
+    let placeholder = Url::parse("http://placeholder.invalid/").expect("a valid URL");
+    let url = Url::options()
+        .base_url(Some(&placeholder))
+        .parse(next)
+        .map_err(|e| {
+            Error::decode(
+                "list",
+                None,
+                None,
+                format!("bad next-page URL ({e})"),
+                next.as_bytes(),
+            )
+        })?;
+    match url.query_pairs().find(|(key, _)| key == "cursor") {
+        Some((_, cursor)) if !cursor.is_empty() => Ok(Some(cursor.into_owned())),
+        _ => Err(Error::decode(
+            "list",
+            None,
+            None,
+            "the next-page URL has no cursor",
+            next.as_bytes(),
+        )),
+    }
+}
+
+impl Client {
+    /// Lists the account's predictions, newest first, across all pages.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
+    /// use futures_util::TryStreamExt;
+    /// let recent: Vec<_> = client.list().stream().try_collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn list(&self) -> ListPredictions<'_> {
+        ListPredictions {
+            client: self,
+            created_after: None,
+            created_before: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_come_from_absolute_and_relative_urls() {
+        let absolute = "https://api.replicate.com/v1/predictions?cursor=cD0yMDI0";
+        assert_eq!(cursor_of(absolute).unwrap().as_deref(), Some("cD0yMDI0"));
+        let relative = "/v1/predictions?source=api&cursor=abc%3D%3D";
+        assert_eq!(cursor_of(relative).unwrap().as_deref(), Some("abc=="));
+        assert_eq!(cursor_of("").unwrap(), None);
+        assert!(cursor_of("https://api.replicate.com/v1/predictions").is_err());
+    }
+}

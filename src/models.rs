@@ -1,0 +1,155 @@
+//! Model inputs: the typed ones generated from `openapi.yaml`, and [`JsonInput`] for any other model.
+//!
+//! Each typed input (e.g. [`IdeogramV2TurboInput`]) is generated from a component schema that carries
+//! `x-replicate-model`; its enums (e.g. [`AspectRatio`]) from the string-enum components. Adding a model is a
+//! spec edit. Every input implements [`ModelInput`], which is what [`Client::create`](crate::Client::create)
+//! and [`Client::run`](crate::Client::run) take.
+
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::{Error, Result};
+
+include!(concat!(env!("OUT_DIR"), "/models.rs"));
+
+/// The input of a model: what to run, the input itself, and what its output looks like.
+pub trait ModelInput: Serialize + Send + Sync {
+    /// The model's output, as its schema describes it (`String` for a single file URL).
+    type Output: DeserializeOwned + Send;
+
+    /// Where predictions for this input are created.
+    fn target(&self) -> Target;
+
+    /// Checks the input against the model's schema before anything is sent.
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Where a prediction is created: an official model, a model version or a deployment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Target {
+    /// An official model, `owner/name`: `POST /models/{owner}/{name}/predictions`.
+    Model(String),
+    /// A model version (`owner/name:id` or a bare id): `POST /predictions`.
+    Version(String),
+    /// A deployment, `owner/name`: `POST /deployments/{owner}/{name}/predictions`.
+    Deployment(String),
+}
+
+impl Target {
+    /// An official model, `owner/name`.
+    pub fn model(owner_and_name: impl Into<String>) -> Self {
+        Self::Model(owner_and_name.into())
+    }
+
+    /// A model version: `owner/name:version_id` or a bare version id.
+    pub fn version(version: impl Into<String>) -> Self {
+        Self::Version(version.into())
+    }
+
+    /// A deployment, `owner/name`.
+    pub fn deployment(owner_and_name: impl Into<String>) -> Self {
+        Self::Deployment(owner_and_name.into())
+    }
+
+    /// Splits `owner/name`, for the model and deployment targets.
+    pub(crate) fn owner_and_name(value: &str) -> Result<(&str, &str)> {
+        match value.split_once('/') {
+            Some((owner, name))
+                if !owner.trim().is_empty() && !name.trim().is_empty() && !name.contains('/') =>
+            {
+                Ok((owner, name))
+            }
+            _ => Err(Error::invalid_input(
+                "model",
+                format!("{value:?} is not of the form `owner/name`"),
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Model(model) => write!(f, "model {model}"),
+            Self::Version(version) => write!(f, "version {version}"),
+            Self::Deployment(deployment) => write!(f, "deployment {deployment}"),
+        }
+    }
+}
+
+/// The input of any model, as JSON: for models this crate has no typed input for.
+///
+/// ```
+/// use replicate_ideogram::{JsonInput, Target};
+/// let input = JsonInput::new(
+///     Target::model("black-forest-labs/flux-schnell"),
+///     serde_json::json!({ "prompt": "a lighthouse at dawn" }),
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct JsonInput {
+    target: Target,
+    input: serde_json::Value,
+}
+
+impl JsonInput {
+    /// `input` (a JSON object) for `target`.
+    pub fn new(target: Target, input: serde_json::Value) -> Self {
+        Self { target, input }
+    }
+}
+
+impl Serialize for JsonInput {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.input.serialize(serializer)
+    }
+}
+
+impl ModelInput for JsonInput {
+    type Output = serde_json::Value;
+
+    fn target(&self) -> Target {
+        self.target.clone()
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !self.input.is_object() {
+            return Err(Error::invalid_input("input", "must be a JSON object"));
+        }
+        match &self.target {
+            Target::Model(m) | Target::Deployment(m) => Target::owner_and_name(m).map(|_| ()),
+            Target::Version(v) if v.trim().is_empty() => {
+                Err(Error::invalid_input("version", "must not be empty"))
+            }
+            Target::Version(_) => Ok(()),
+        }
+    }
+}
+
+/// The JSON Schema of a typed model input, e.g. for an LLM tool definition.
+///
+/// ```
+/// use replicate_ideogram::models::{input_schema, IdeogramV2TurboInput};
+/// let schema = input_schema::<IdeogramV2TurboInput>();
+/// assert_eq!(schema["required"][0], "prompt");
+/// ```
+pub fn input_schema<I: ModelInput + schemars::JsonSchema>() -> serde_json::Value {
+    schemars::schema_for!(I).to_value()
+}
+
+/// Checks a `format: uri` field: an `http(s)` URL or a `data:` URL.
+pub(crate) fn check_uri(field: &str, value: &str) -> Result<()> {
+    match reqwest::Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https" | "data") => Ok(()),
+        Ok(url) => Err(Error::invalid_input(
+            field,
+            format!("must be an http(s) or data: URL, not {}:", url.scheme()),
+        )),
+        Err(e) => Err(Error::invalid_input(
+            field,
+            format!("is not a URL ({e}): {value:?}"),
+        )),
+    }
+}

@@ -1,0 +1,115 @@
+//! The corridor every request walks: the generated client's `exec` hook and the hand-written requests
+//! (downloads, pages) all go through [`Corridor::execute`]. It attaches the token only for the API origin,
+//! stretches the timeout of a request held open by `Prefer: wait`, and traces each request.
+
+use std::time::{Duration, Instant};
+
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::{
+    Request, Response, Url,
+    header::{AUTHORIZATION, HeaderValue},
+};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::generated;
+
+/// How much longer than its `Prefer: wait` a held request may take before it times out.
+const SYNC_WAIT_MARGIN: Duration = Duration::from_secs(15);
+
+/// What every request needs to know: the token and the one origin it may be sent to.
+#[derive(Clone)]
+pub(crate) struct Corridor {
+    token: SecretString,
+    api: Url,
+}
+
+impl std::fmt::Debug for Corridor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Corridor")
+            .field("api", &self.api.as_str())
+            .field("token", &"[redacted]")
+            .finish()
+    }
+}
+
+impl Corridor {
+    pub(crate) fn new(token: SecretString, api: Url) -> Self {
+        Self { token, api }
+    }
+
+    /// Whether `url` is on the API's origin (scheme, host and port), the only place the token may go.
+    pub(crate) fn is_api_origin(&self, url: &Url) -> bool {
+        url.scheme() == self.api.scheme()
+            && url.host_str() == self.api.host_str()
+            && url.port_or_known_default() == self.api.port_or_known_default()
+    }
+
+    /// Sends `request` with `http`, the token attached only when it goes to the API origin.
+    pub(crate) async fn execute(
+        &self,
+        http: &reqwest::Client,
+        mut request: Request,
+        operation: &str,
+    ) -> reqwest::Result<Response> {
+        self.authorize(&mut request);
+        if let Some(wait) = prefer_wait(&request) {
+            let needed = wait + SYNC_WAIT_MARGIN;
+            let timeout = request.timeout_mut();
+            if timeout.is_none_or(|t| t < needed) {
+                *timeout = Some(needed);
+            }
+        }
+        let method = request.method().clone();
+        let path = request.url().path().to_string();
+        let started = Instant::now();
+        tracing::debug!(operation, %method, path, attempt = 1, "request");
+        let result = http.execute(request).await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match &result {
+            Ok(response) => {
+                tracing::debug!(
+                    operation,
+                    status = response.status().as_u16(),
+                    elapsed_ms,
+                    "response"
+                );
+            }
+            Err(error) => {
+                tracing::debug!(operation, error = %error, elapsed_ms, "transport error");
+            }
+        }
+        result
+    }
+
+    fn authorize(&self, request: &mut Request) {
+        request.headers_mut().remove(AUTHORIZATION);
+        if !self.is_api_origin(request.url()) {
+            return;
+        }
+        // The token was checked to be a valid header value when the client was built.
+        if let Ok(mut value) =
+            HeaderValue::from_str(&format!("Bearer {}", self.token.expose_secret()))
+        {
+            value.set_sensitive(true);
+            request.headers_mut().insert(AUTHORIZATION, value);
+        }
+    }
+}
+
+/// The wait a `Prefer: wait[=N]` header asks the server for.
+fn prefer_wait(request: &Request) -> Option<Duration> {
+    let value = request.headers().get("prefer")?.to_str().ok()?;
+    let seconds = match value.trim().strip_prefix("wait")? {
+        "" => 60,
+        rest => rest.strip_prefix('=')?.parse().ok()?,
+    };
+    Some(Duration::from_secs(seconds))
+}
+
+impl ClientHooks<Corridor> for generated::Client {
+    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
+        self.inner()
+            .execute(self.client(), request, info.operation_id)
+            .await
+    }
+}

@@ -1,0 +1,369 @@
+//! Waiting for a prediction to finish, and `run`: create, wait, return the output.
+//!
+//! The schedule: `run` first asks the server to hold the create request (`Prefer: wait`, up to 60 s, never
+//! past the deadline); most predictions finish inside that window and cost one request. After it, or for
+//! [`Client::wait`], the prediction is polled by id: the first poll soon, then each interval longer by a factor
+//! up to a cap, all under one overall deadline.
+
+use std::{
+    future::{Future, IntoFuture},
+    pin::Pin,
+    time::Duration,
+};
+
+use tokio::time::{Instant, sleep, timeout_at};
+
+use crate::{
+    Client, Error, ModelInput, Prediction, PredictionStatus, Result,
+    create::{CreateOptions, MAX_SYNC_WAIT},
+    models::WebhookEvent,
+};
+
+/// The default overall deadline of `run` and `wait`.
+pub(crate) const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// How predictions are polled once the sync wait is over.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct WaitOptions {
+    /// The wait before the first poll (default 250 ms).
+    pub first_interval: Duration,
+    /// The longest wait between two polls (default 5 s).
+    pub max_interval: Duration,
+    /// How much longer each wait is than the one before (default 1.5).
+    pub backoff: f64,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        Self {
+            first_interval: Duration::from_millis(250),
+            max_interval: Duration::from_secs(5),
+            backoff: 1.5,
+        }
+    }
+}
+
+impl WaitOptions {
+    /// Polls every `interval`, without backoff.
+    pub fn fixed(interval: Duration) -> Self {
+        Self {
+            first_interval: interval,
+            max_interval: interval,
+            backoff: 1.0,
+        }
+    }
+
+    /// Sets the wait before the first poll.
+    #[must_use]
+    pub fn first_interval(mut self, interval: Duration) -> Self {
+        self.first_interval = interval;
+        self
+    }
+
+    /// Sets the longest wait between two polls.
+    #[must_use]
+    pub fn max_interval(mut self, interval: Duration) -> Self {
+        self.max_interval = interval;
+        self
+    }
+
+    /// Sets the factor by which each wait grows (at least 1).
+    #[must_use]
+    pub fn backoff(mut self, factor: f64) -> Self {
+        self.backoff = factor;
+        self
+    }
+
+    fn next_interval(&self, interval: Duration) -> Duration {
+        let factor = if self.backoff.is_finite() {
+            self.backoff.max(1.0)
+        } else {
+            1.0
+        };
+        interval
+            .mul_f64(factor)
+            .min(self.max_interval.max(self.first_interval))
+    }
+}
+
+/// A wait for a prediction being configured; `.await` it to wait. Made by [`Client::wait`].
+#[must_use = "a wait does nothing until it is awaited"]
+pub struct WaitFor<'c> {
+    client: &'c Client,
+    id: String,
+    timeout: Option<Duration>,
+    options: Option<WaitOptions>,
+}
+
+impl<'c> WaitFor<'c> {
+    /// The overall deadline (default: the client's run timeout, 10 minutes unless configured).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The poll schedule for this wait.
+    pub fn options(mut self, options: WaitOptions) -> Self {
+        self.options = Some(options);
+        self
+    }
+
+    /// Waits until the prediction finishes: `Ok` if it succeeded; [`Error::PredictionFailed`],
+    /// [`Error::PredictionCanceled`] or [`Error::PredictionAborted`] otherwise; [`Error::Timeout`] when the
+    /// deadline passes first.
+    pub async fn send(self) -> Result<Prediction> {
+        let started = Instant::now();
+        let deadline = started + self.timeout.unwrap_or(self.client.shared.run_timeout);
+        let options = self.options.as_ref().unwrap_or(&self.client.shared.wait);
+        let first = within(
+            deadline,
+            started,
+            Some(&self.id),
+            None,
+            self.client.get(&self.id),
+        )
+        .await?;
+        self.client
+            .poll_until_done(first, started, deadline, options)
+            .await
+    }
+}
+
+impl<'c> IntoFuture for WaitFor<'c> {
+    type Output = Result<Prediction>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'c>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// A run being configured; `.await` it to create the prediction, wait for it and get its output.
+/// Made by [`Client::run`].
+#[must_use = "a run does nothing until it is awaited"]
+pub struct Run<'c, I> {
+    client: &'c Client,
+    input: I,
+    timeout: Option<Duration>,
+    create: CreateOptions,
+    options: Option<WaitOptions>,
+}
+
+impl<'c, I: ModelInput + 'c> Run<'c, I> {
+    /// The overall deadline, from the start of the create request to the output (default 10 minutes).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// How long the server may hold the create request (default: up to 60 s, never past the deadline).
+    pub fn prefer_wait(mut self, wait: Duration) -> Self {
+        self.create.prefer_wait = Some(wait);
+        self
+    }
+
+    /// Have the server cancel the prediction if it runs longer than `after` (at least 5 s).
+    pub fn cancel_after(mut self, after: Duration) -> Self {
+        self.create.cancel_after = Some(after);
+        self
+    }
+
+    /// A webhook URL for the prediction.
+    pub fn webhook(mut self, url: impl Into<String>) -> Self {
+        self.create.webhook = Some(url.into());
+        self
+    }
+
+    /// Which events trigger the webhook.
+    pub fn webhook_events(mut self, events: impl IntoIterator<Item = WebhookEvent>) -> Self {
+        self.create.webhook_events = events.into_iter().collect();
+        self
+    }
+
+    /// The poll schedule after the sync wait.
+    pub fn wait_options(mut self, options: WaitOptions) -> Self {
+        self.options = Some(options);
+        self
+    }
+
+    /// Runs, and returns the whole succeeded prediction (id, metrics, logs) rather than only its output.
+    pub async fn prediction(self) -> Result<Prediction> {
+        let client = self.client;
+        let started = Instant::now();
+        let deadline = started + self.timeout.unwrap_or(client.shared.run_timeout);
+        let mut create = self.create;
+        if create.prefer_wait.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let wait = Duration::from_secs(left.as_secs()).min(MAX_SYNC_WAIT);
+            create.prefer_wait = (!wait.is_zero()).then_some(wait);
+        }
+        let created = within(
+            deadline,
+            started,
+            None,
+            None,
+            client.create_with(&self.input, &create),
+        )
+        .await?;
+        let options = self.options.as_ref().unwrap_or(&client.shared.wait);
+        client
+            .poll_until_done(created, started, deadline, options)
+            .await
+    }
+
+    /// Runs, and returns the model's output.
+    pub async fn send(self) -> Result<I::Output> {
+        self.prediction().await?.output_as()
+    }
+}
+
+impl<'c, I: ModelInput + 'c> IntoFuture for Run<'c, I> {
+    type Output = Result<I::Output>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'c>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl Client {
+    /// Creates a prediction, waits for it and returns its output: the one call most programs need.
+    ///
+    /// The create request asks the server to hold it until the prediction finishes (`Prefer: wait`); if it
+    /// has not finished by then, the prediction is polled by id. All under one deadline (10 minutes unless
+    /// set with [`Run::timeout`]). A failed, canceled or aborted prediction is an error carrying it.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
+    /// use std::time::Duration;
+    /// use replicate_ideogram::models::{IdeogramV2TurboInput, StyleType};
+    /// let input = IdeogramV2TurboInput::new("a paper boat").style_type(StyleType::Design);
+    /// let url: String = client.run(input).timeout(Duration::from_secs(120)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn run<I: ModelInput>(&self, input: I) -> Run<'_, I> {
+        Run {
+            client: self,
+            input,
+            timeout: None,
+            create: CreateOptions::default(),
+            options: None,
+        }
+    }
+
+    /// Waits for an existing prediction to finish, polling it by id.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
+    /// let done = client.wait("2jycc2v9nnrmc0crap5tv5zaxr").await?;
+    /// println!("{:?}", done.output);
+    /// # Ok(()) }
+    /// ```
+    pub fn wait(&self, id: impl Into<String>) -> WaitFor<'_> {
+        WaitFor {
+            client: self,
+            id: id.into(),
+            timeout: None,
+            options: None,
+        }
+    }
+
+    async fn poll_until_done(
+        &self,
+        mut prediction: Prediction,
+        started: Instant,
+        deadline: Instant,
+        options: &WaitOptions,
+    ) -> Result<Prediction> {
+        let mut interval = options.first_interval;
+        loop {
+            match prediction.status {
+                PredictionStatus::Succeeded => return Ok(prediction),
+                PredictionStatus::Failed => {
+                    return Err(Error::PredictionFailed(Box::new(prediction)));
+                }
+                PredictionStatus::Canceled => {
+                    return Err(Error::PredictionCanceled(Box::new(prediction)));
+                }
+                PredictionStatus::Aborted => {
+                    return Err(Error::PredictionAborted(Box::new(prediction)));
+                }
+                _ => {}
+            }
+            let id = prediction.id.clone();
+            let status = prediction.status.clone();
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(timeout_error(started, Some(&id), Some(&status)));
+            }
+            sleep(interval.min(deadline - now)).await;
+            interval = options.next_interval(interval);
+            if Instant::now() >= deadline {
+                return Err(timeout_error(started, Some(&id), Some(&status)));
+            }
+            prediction = within(deadline, started, Some(&id), Some(&status), self.get(&id)).await?;
+            if prediction.status != status {
+                tracing::debug!(prediction_id = %id, status = %prediction.status, "status changed");
+            }
+        }
+    }
+}
+
+/// Runs `step`, turning the deadline passing into [`Error::Timeout`].
+async fn within<T>(
+    deadline: Instant,
+    started: Instant,
+    id: Option<&str>,
+    status: Option<&PredictionStatus>,
+    step: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    match timeout_at(deadline, step).await {
+        Ok(result) => result,
+        Err(_) => Err(timeout_error(started, id, status)),
+    }
+}
+
+fn timeout_error(started: Instant, id: Option<&str>, status: Option<&PredictionStatus>) -> Error {
+    tracing::debug!(prediction_id = id, "deadline passed");
+    Error::Timeout {
+        id: id.map(str::to_string),
+        waited: started.elapsed(),
+        status: status.cloned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_grow_to_the_cap() {
+        let options = WaitOptions::default();
+        let mut interval = options.first_interval;
+        let mut seen = vec![interval];
+        for _ in 0..12 {
+            interval = options.next_interval(interval);
+            seen.push(interval);
+        }
+        assert_eq!(seen[1], Duration::from_millis(375));
+        assert!(seen.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(*seen.last().unwrap(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn odd_factors_do_not_shrink_or_explode() {
+        for factor in [0.0, -2.0, f64::NAN, f64::INFINITY] {
+            let options = WaitOptions::default().backoff(factor);
+            assert_eq!(
+                options.next_interval(Duration::from_secs(1)),
+                Duration::from_secs(1)
+            );
+        }
+        let fixed = WaitOptions::fixed(Duration::from_millis(10));
+        assert_eq!(
+            fixed.next_interval(Duration::from_millis(10)),
+            Duration::from_millis(10)
+        );
+    }
+}
