@@ -1,0 +1,91 @@
+//! Shared helpers: a loopback mock server, a client pointed at it, and the seed's JSON as fixtures.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use replicate_ideogram::{Client, WaitOptions};
+use serde_json::Value;
+use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+
+pub const TOKEN: &str = "r8_TestToken0123456789abcdef";
+pub const BEARER: &str = "Bearer r8_TestToken0123456789abcdef";
+/// The path prefix the seed's proxy serves the API under.
+pub const PREFIX: &str = "/replicate/v1";
+pub const CREATE_PATH: &str = "/replicate/v1/models/ideogram-ai/ideogram-v2-turbo/predictions";
+
+pub fn seed_request() -> Value {
+    serde_json::from_str(include_str!("../fixtures/seed_request.json")).unwrap()
+}
+
+pub fn seed_response() -> Value {
+    serde_json::from_str(include_str!("../fixtures/seed_response.json")).unwrap()
+}
+
+pub fn seed_prompt() -> String {
+    seed_request()["input"]["prompt"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The seed's prediction with another id and status.
+pub fn prediction(id: &str, status: &str) -> Value {
+    let mut p = seed_response();
+    p["id"] = id.into();
+    p["status"] = status.into();
+    p
+}
+
+/// A succeeded prediction whose output is `output`.
+pub fn succeeded(id: &str, output: &str) -> Value {
+    let mut p = prediction(id, "succeeded");
+    p["output"] = output.into();
+    p["metrics"] = serde_json::json!({"predict_time": 1.25, "image_count": 1});
+    p
+}
+
+/// A mock server whose unmatched requests get a loud 599, so a test fails on any request it did not expect.
+pub async fn server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(599).set_body_string("no mock matched this request"))
+        .with_priority(u8::MAX)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A client for `server` under the seed's path prefix, polling every few milliseconds.
+pub fn client(server: &MockServer) -> Client {
+    client_at(&format!("{}{PREFIX}", server.uri()))
+}
+
+pub fn client_at(base_url: &str) -> Client {
+    Client::builder()
+        .token(TOKEN)
+        .base_url(base_url)
+        .wait_options(WaitOptions::fixed(Duration::from_millis(5)))
+        .build()
+        .unwrap()
+}
+
+/// JSON responses with `Content-Type: application/json`.
+pub fn json(status: u16, body: &Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(body)
+}
+
+/// A problem-details response as Replicate sends it.
+pub fn problem(status: u16, body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(body.to_string(), "application/problem+json")
+}
+
+/// How many requests the server received on `path`.
+pub async fn hits(server: &MockServer, path: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path() == path)
+        .count()
+}

@@ -1,0 +1,56 @@
+//! The seed example (a proxy serving the API under /replicate/v1): its request and its response.
+
+mod common;
+
+use common::*;
+use replicate_ideogram::{PredictionStatus, models::IdeogramV2TurboInput};
+use wiremock::{
+    Mock,
+    matchers::{body_json, header, method, path},
+};
+
+#[test]
+fn seed_request_body_serializes_to_the_seed_json() {
+    let input = IdeogramV2TurboInput::new(seed_prompt());
+    let body = serde_json::json!({ "input": input });
+    assert_eq!(body, seed_request());
+}
+
+#[tokio::test]
+async fn seed_request_goes_out_as_the_seed_shows_and_its_response_parses() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(path(CREATE_PATH))
+        .and(header("authorization", BEARER))
+        .and(header("content-type", "application/json"))
+        .and(body_json(seed_request()))
+        .respond_with(json(201, &seed_response()))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let prediction = client(&server)
+        .create(IdeogramV2TurboInput::new(seed_prompt()))
+        .await
+        .unwrap();
+
+    assert_eq!(prediction.id, "2jycc2v9nnrmc0crap5tv5zaxr");
+    assert_eq!(prediction.status, PredictionStatus::Starting);
+    assert_eq!(
+        prediction.model.as_deref(),
+        Some("ideogram-ai/ideogram-v2-turbo")
+    );
+    assert_eq!(prediction.version.as_deref(), Some("hidden"));
+    assert_eq!(prediction.output, None);
+    assert_eq!(prediction.logs.as_deref(), Some(""));
+    assert!(!prediction.data_removed);
+    assert_eq!(
+        prediction.created_at.unwrap().to_rfc3339(),
+        "2025-07-29T09:37:36.685+00:00"
+    );
+    assert_eq!(
+        prediction.urls.get.as_deref(),
+        Some("https://api.replicate.com/v1/predictions/2jycc2v9nnrmc0crap5tv5zaxr")
+    );
+    assert_eq!(prediction.input["aspect_ratio"], "1:1");
+}

@@ -1,0 +1,79 @@
+//! Tracing: one event per request and state change, never the token.
+
+mod common;
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+};
+
+use common::*;
+use replicate_ideogram::models::IdeogramV2TurboInput;
+use wiremock::{
+    Mock,
+    matchers::{method, path},
+};
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn requests_and_state_changes_are_traced_without_the_token() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(path(CREATE_PATH))
+        .respond_with(json(201, &prediction("t1", "starting")))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{PREFIX}/predictions/t1")))
+        .respond_with(json(
+            200,
+            &succeeded("t1", "https://delivery.example/a.png"),
+        ))
+        .mount(&server)
+        .await;
+    client(&server)
+        .run(IdeogramV2TurboInput::new("x"))
+        .await
+        .unwrap();
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("operation=\"models_predictions_create\""),
+        "{text}"
+    );
+    assert!(text.contains("operation=\"predictions_get\""), "{text}");
+    assert!(
+        text.contains("status=201") && text.contains("status=200"),
+        "{text}"
+    );
+    assert!(
+        text.contains("prediction created") && text.contains("status changed"),
+        "{text}"
+    );
+    assert!(text.contains("prediction_id=t1"), "{text}");
+    assert!(
+        !text.contains(TOKEN) && !text.contains("TestToken"),
+        "{text}"
+    );
+}
