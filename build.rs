@@ -36,15 +36,26 @@ fn run() -> Result<(), String> {
     let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
     let text =
         fs::read_to_string(manifest_dir.join(SPEC)).map_err(|e| format!("cannot read it: {e}"))?;
+    let generated = generate(&text)?;
+    write_rust(&out_dir.join("models.rs"), generated.models)?;
+    write_rust(&out_dir.join("codegen.rs"), generated.client)
+}
 
+/// The two generated files, as tokens.
+pub(crate) struct Generated {
+    pub(crate) models: proc_macro2::TokenStream,
+    pub(crate) client: proc_macro2::TokenStream,
+}
+
+/// Generates both files from the text of the spec, or says what is wrong with it.
+pub(crate) fn generate(text: &str) -> Result<Generated, String> {
     let raw: serde_json::Value =
-        yaml_serde::from_str(&text).map_err(|e| format!("not valid YAML: {e}"))?;
+        yaml_serde::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
     check_document(&raw)?;
     let spec: openapiv3::OpenAPI =
-        yaml_serde::from_str(&text).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
+        yaml_serde::from_str(text).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
 
     let models = model_codegen::Models::from_spec(&raw)?;
-    write_rust(&out_dir.join("models.rs"), models.to_tokens())?;
 
     let mut settings = GenerationSettings::default();
     settings
@@ -65,8 +76,11 @@ fn run() -> Result<(), String> {
         );
     }
     let mut generator = Generator::new(&settings);
-    let tokens = generate_quietly(|| generator.generate_tokens(&spec))?;
-    write_rust(&out_dir.join("codegen.rs"), tokens)
+    let client = generate_quietly(|| generator.generate_tokens(&spec))?;
+    Ok(Generated {
+        models: models.to_tokens(),
+        client,
+    })
 }
 
 /// Checks what progenitor would otherwise report with a panic or a confusing message.

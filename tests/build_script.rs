@@ -1,0 +1,119 @@
+//! The build script on broken specs: each stops with one message naming the problem, never a panic.
+//! `build.rs` is compiled into this test as a module; its `generate` takes the text of the spec.
+
+#[allow(dead_code)]
+#[path = "../build.rs"]
+mod build_script;
+
+const SPEC: &str = include_str!("../openapi.yaml");
+
+fn problem_with(spec: &str) -> String {
+    match build_script::generate(spec) {
+        Ok(_) => panic!("the broken spec was accepted"),
+        Err(message) => message,
+    }
+}
+
+fn replaced(from: &str, to: &str) -> String {
+    assert!(SPEC.contains(from), "the spec no longer contains {from:?}");
+    SPEC.replacen(from, to, 1)
+}
+
+#[test]
+fn the_real_spec_generates() {
+    let generated = build_script::generate(SPEC).unwrap();
+    let models = generated.models.to_string();
+    assert!(models.contains("IdeogramV2TurboInput"));
+    assert!(
+        generated
+            .client
+            .to_string()
+            .contains("models_predictions_create")
+    );
+}
+
+#[test]
+fn openapi_3_1_is_refused_by_name() {
+    let message = problem_with(&replaced("openapi: \"3.0.3\"", "openapi: \"3.1.0\""));
+    assert!(
+        message.contains("3.1.0") && message.contains("3.0.x"),
+        "{message}"
+    );
+}
+
+#[test]
+fn bad_yaml_names_the_line() {
+    let message = problem_with(&replaced("paths:\n", "paths:\n  - [unclosed\n"));
+    assert!(
+        message.starts_with("not valid YAML") && message.contains("line"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_operation_without_an_id_is_named() {
+    let message = problem_with(&replaced("      operationId: \"predictions.get\"\n", ""));
+    assert_eq!(
+        message,
+        "`get /predictions/{prediction_id}` has no operationId"
+    );
+}
+
+#[test]
+fn enum_values_that_collide_are_named() {
+    let message = problem_with(&replaced(
+        "        - \"16:9\"\n",
+        "        - \"16:9\"\n        - \"16-9\"\n",
+    ));
+    assert!(
+        message.contains("\"16:9\"")
+            && message.contains("\"16-9\"")
+            && message.contains("Ratio16x9"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_unquoted_number_in_an_enum_is_named() {
+    let message = problem_with(&replaced("        - \"3:1\"\n", "        - 31\n"));
+    assert!(
+        message.contains("AspectRatio") && message.contains("quote it"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_unsupported_model_field_is_named() {
+    let message = problem_with(&replaced(
+        "        seed:\n          type: \"integer\"",
+        "        seed:\n          type: \"object\"",
+    ));
+    assert!(
+        message.contains("IdeogramV2TurboInput")
+            && message.contains("`seed`")
+            && message.contains("object"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_default_outside_its_enum_is_named() {
+    let message = problem_with(&replaced(
+        "          default: \"1:1\"",
+        "          default: \"1:2\"",
+    ));
+    assert!(
+        message.contains("aspect_ratio") && message.contains("1:2"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_generator_panic_becomes_a_message() {
+    // Two success responses with different schemas make progenitor assert deep inside.
+    let message = problem_with(&replaced(
+        "        \"202\":\n          $ref: \"#/components/responses/PredictionIncomplete\"",
+        "        \"202\":\n          description: \"other\"\n          content:\n            application/json:\n              schema:\n                $ref: \"#/components/schemas/WebhookSecret\"",
+    ));
+    assert!(message.starts_with("progenitor"), "{message}");
+}
