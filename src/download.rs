@@ -172,10 +172,11 @@ fn decode_data_url(url: &str) -> Result<Bytes> {
         .next()
         .is_some_and(|last| last.eq_ignore_ascii_case("base64"))
     {
-        let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        let decoded = percent_encoding::percent_decode_str(&compact).collect::<Vec<u8>>();
+        let compact: Vec<u8> = percent_encoding::percent_decode_str(data)
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
         base64::engine::general_purpose::STANDARD
-            .decode(decoded)
+            .decode(compact)
             .map(Bytes::from)
             .map_err(|e| bad(&e.to_string()))
     } else {
