@@ -120,9 +120,26 @@ impl Models {
         let enums = self.enums.iter().map(FriendlyEnum::to_tokens);
         let inputs = self.inputs.iter().map(|m| m.to_tokens(&self.enums));
         let names: Vec<&str> = self.inputs.iter().map(|m| m.model.as_str()).collect();
+        let types: Vec<Ident> = self
+            .inputs
+            .iter()
+            .map(|m| Ident::new(&m.name, Span::call_site()))
+            .collect();
         quote! {
             /// The models this crate has typed inputs for, as `owner/name`.
             pub const KNOWN_MODELS: &[&str] = &[#(#names),*];
+
+            /// Checks a JSON input against the typed input of `model`; `None` if the crate has none for it.
+            #[cfg(feature = "simulator")]
+            pub(crate) fn check_known_input(
+                model: &str,
+                input: &::serde_json::Map<String, ::serde_json::Value>,
+            ) -> Option<crate::Result<()>> {
+                match model {
+                    #(#names => Some(crate::models::check_typed::<#types>(input)),)*
+                    _ => None,
+                }
+            }
             #(#enums)*
             #(#inputs)*
         }
@@ -190,6 +207,7 @@ impl FriendlyEnum {
                 Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
                 ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema,
             )]
+            #[schemars(description = #doc)]
             #[non_exhaustive]
             #[allow(missing_docs)]
             pub enum #name {
@@ -364,9 +382,17 @@ impl ModelStruct {
                     }
                 });
             } else {
+                let format = field
+                    .ty
+                    .format()
+                    .map(|f| quote! { #[schemars(extend("format" = #f))] });
+                // Optional, not nullable: the model's schema does not accept null.
+                let schema_ty = ty.to_string();
                 struct_fields.push(quote! {
                     #[doc = #fdoc]
                     #[serde(default, skip_serializing_if = "Option::is_none")]
+                    #[schemars(with = #schema_ty)]
+                    #format
                     pub #ident: Option<#ty>,
                 });
                 new_inits.push(quote! { #ident: None });
@@ -400,6 +426,7 @@ impl ModelStruct {
             /// Required fields are the arguments of `new`; every other field has a setter of the same name.
             /// Fields with a default in the model's schema are always sent, with that default unless set.
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+            #[schemars(description = #doc)]
             #[non_exhaustive]
             pub struct #name {
                 #(#struct_fields)*
@@ -489,6 +516,14 @@ impl Field {
 }
 
 impl FieldType {
+    /// The `format` the JSON Schema of a field of this type should carry.
+    fn format(&self) -> Option<&'static str> {
+        match self {
+            Self::String { uri: true } => Some("uri"),
+            _ => None,
+        }
+    }
+
     fn rust(&self) -> TokenStream {
         match self {
             Self::String { .. } => quote!(String),

@@ -11,6 +11,8 @@ mod list;
 pub mod models;
 mod prediction;
 mod retry;
+#[cfg(feature = "simulator")]
+pub mod simulator;
 mod transport;
 mod wait;
 mod webhook;

@@ -135,8 +135,31 @@ impl ModelInput for JsonInput {
 /// let schema = input_schema::<IdeogramV2TurboInput>();
 /// assert_eq!(schema["required"][0], "prompt");
 /// ```
+///
+/// Optional fields are optional, not nullable: the schema says what the model accepts.
 pub fn input_schema<I: ModelInput + schemars::JsonSchema>() -> serde_json::Value {
     schemars::schema_for!(I).to_value()
+}
+
+/// Checks a JSON input by decoding it as the typed input `I` and validating that.
+#[cfg(feature = "simulator")]
+pub(crate) fn check_typed<I: ModelInput + serde::de::DeserializeOwned>(
+    input: &serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    let value = serde_json::Value::Object(input.clone());
+    let typed: I = serde_path_to_error::deserialize(value).map_err(|e| {
+        let message = e.inner().to_string();
+        let field = match e.path().to_string() {
+            root if root == "." => message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next())
+                .unwrap_or("input")
+                .to_string(),
+            path => path,
+        };
+        Error::invalid_input(field, message)
+    })?;
+    typed.validate()
 }
 
 /// Checks a `format: uri` field: an `http(s)` URL or a `data:` URL.

@@ -1,0 +1,468 @@
+//! A faithful offline Replicate: a real HTTP server on loopback that behaves as Replicate's predictions API
+//! does, for the crate's own tests, for the CLI without a token, and for your tests of code that calls
+//! Replicate. Enable the `simulator` feature.
+//!
+//! - `Bearer` or `Token` auth (401 problem details otherwise); inputs of known models validated (422 with
+//!   `invalid_fields`); prompts containing `[fail]` fail.
+//! - The lifecycle `starting → processing → succeeded`, with configurable timings, growing `logs` and
+//!   `metrics.predict_time`; `Prefer: wait[=N]` holds the create request; cancel; `Cancel-After` ends in
+//!   `canceled` (or `aborted` if it had not started).
+//! - Listing newest first with cursor pages; `urls.*` as the real API returns them, optionally naming
+//!   `api.replicate.com` as a proxy's responses do.
+//! - Outputs are real PNG images served by a second listener, the "delivery" host.
+//! - Webhooks, signed as Replicate signs them.
+//! - Seeded fault injection: 429 with `Retry-After`, 500/503, HTML 502 pages, slow answers, connections dropped
+//!   before or after the request was processed, truncated JSON.
+//! - A [`Record`] of what it received, to assert on money (predictions created per input) and secrets
+//!   (every `Authorization` header the delivery host saw).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use replicate_ideogram::{models::IdeogramV2TurboInput, simulator::{Simulator, SimulatorConfig}};
+//!
+//! let simulator = Simulator::start(SimulatorConfig::default()).await?;
+//! let client = simulator.client()?;
+//! let url = client.run(IdeogramV2TurboInput::new("a lighthouse")).await?;
+//! let png = client.download(&url).bytes().await?;
+//! assert_eq!(simulator.record().created.len(), 1);
+//! # Ok(()) }
+//! ```
+
+mod api;
+mod image;
+mod server;
+mod state;
+mod webhooks;
+
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use rand::{SeedableRng, rngs::StdRng};
+use serde_json::{Map, Value};
+use tokio::task::JoinHandle;
+
+use crate::{Client, ClientBuilder};
+use state::{Clock, Store, Urls};
+
+/// The API base a proxy's responses name in `urls.*` and `next`.
+const REPLICATE_API: &str = "https://api.replicate.com/v1";
+
+/// How the simulator behaves.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SimulatorConfig {
+    /// The token it accepts (`Bearer` or `Token`). Default `r8_simulator`.
+    pub token: String,
+    /// The path the API is served under. Default `/v1`; a proxy's would be `/replicate/v1`.
+    pub path_prefix: String,
+    /// How long a prediction stays `starting`. Default 100 ms.
+    pub starting: Duration,
+    /// How long it stays `processing`. Default 400 ms.
+    pub processing: Duration,
+    /// Predictions whose prompt contains this fail. Default `[fail]`.
+    pub fail_marker: Option<String>,
+    /// Make `urls.*` and list pages name `https://api.replicate.com/v1`, as a proxy's responses do.
+    pub foreign_urls: bool,
+    /// Predictions per list page. Default 100.
+    pub page_size: usize,
+    /// The webhook signing secret (`whsec_…`).
+    pub webhook_secret: String,
+    /// Faults to inject into API requests.
+    pub faults: Faults,
+    /// Seeds ids, model seeds and faults, so a run can be repeated.
+    pub seed: u64,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        Self {
+            token: "r8_simulator".into(),
+            path_prefix: "/v1".into(),
+            starting: Duration::from_millis(100),
+            processing: Duration::from_millis(400),
+            fail_marker: Some("[fail]".into()),
+            foreign_urls: false,
+            page_size: 100,
+            webhook_secret: "whsec_c2ltdWxhdG9yLXdlYmhvb2stc2lnbmluZy1rZXk=".into(),
+            faults: Faults::default(),
+            seed: 1,
+        }
+    }
+}
+
+impl SimulatorConfig {
+    /// Sets how long predictions stay `starting` and then `processing`.
+    #[must_use]
+    pub fn timings(mut self, starting: Duration, processing: Duration) -> Self {
+        self.starting = starting;
+        self.processing = processing;
+        self
+    }
+
+    /// Serves the API under `prefix` (e.g. `/replicate/v1`).
+    #[must_use]
+    pub fn path_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.path_prefix = prefix.into();
+        self
+    }
+
+    /// Makes `urls.*` and list pages name `https://api.replicate.com/v1`, as a proxy's responses do.
+    #[must_use]
+    pub fn foreign_urls(mut self, foreign: bool) -> Self {
+        self.foreign_urls = foreign;
+        self
+    }
+
+    /// Sets the faults to inject.
+    #[must_use]
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Sets the number of predictions per list page.
+    #[must_use]
+    pub fn page_size(mut self, size: usize) -> Self {
+        self.page_size = size.max(1);
+        self
+    }
+
+    /// Sets the seed.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+}
+
+/// The probability (0 to 1) of each fault on each API request; at most one fault per request.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Faults {
+    /// 429 problem details with `Retry-After` ([`retry_after`](Self::retry_after)); nothing is processed.
+    pub throttle: f64,
+    /// 500 problem details; nothing is processed.
+    pub server_error: f64,
+    /// 502 with an HTML page, as a load balancer sends; nothing is processed.
+    pub bad_gateway_html: f64,
+    /// 503 problem details; nothing is processed.
+    pub unavailable: f64,
+    /// The connection is closed before the request is processed.
+    pub drop_before: f64,
+    /// The request is processed (a create creates), then the connection is closed without an answer.
+    pub drop_after: f64,
+    /// The request is processed and the JSON answer is cut in half.
+    pub truncated_json: f64,
+    /// The answer comes after [`slow_delay`](Self::slow_delay).
+    pub slow: f64,
+    /// How long a slow answer takes. Default 0.
+    pub slow_delay: Duration,
+    /// The `Retry-After` of a throttled answer, in whole seconds. Default 0.
+    pub retry_after: Duration,
+}
+
+impl Faults {
+    /// Sets the probability of 429 with `Retry-After`.
+    #[must_use]
+    pub fn throttle(mut self, probability: f64) -> Self {
+        self.throttle = probability;
+        self
+    }
+
+    /// Sets the probability of 500.
+    #[must_use]
+    pub fn server_error(mut self, probability: f64) -> Self {
+        self.server_error = probability;
+        self
+    }
+
+    /// Sets the probability of HTML 502.
+    #[must_use]
+    pub fn bad_gateway_html(mut self, probability: f64) -> Self {
+        self.bad_gateway_html = probability;
+        self
+    }
+
+    /// Sets the probability of 503.
+    #[must_use]
+    pub fn unavailable(mut self, probability: f64) -> Self {
+        self.unavailable = probability;
+        self
+    }
+
+    /// Sets the probability of dropped before processing.
+    #[must_use]
+    pub fn drop_before(mut self, probability: f64) -> Self {
+        self.drop_before = probability;
+        self
+    }
+
+    /// Sets the probability of dropped after processing.
+    #[must_use]
+    pub fn drop_after(mut self, probability: f64) -> Self {
+        self.drop_after = probability;
+        self
+    }
+
+    /// Sets the probability of truncated JSON.
+    #[must_use]
+    pub fn truncated_json(mut self, probability: f64) -> Self {
+        self.truncated_json = probability;
+        self
+    }
+
+    /// Sets the probability of slow answers.
+    #[must_use]
+    pub fn slow(mut self, probability: f64) -> Self {
+        self.slow = probability;
+        self
+    }
+
+    /// Sets how long a slow answer takes.
+    #[must_use]
+    pub fn slow_delay(mut self, delay: Duration) -> Self {
+        self.slow_delay = delay;
+        self
+    }
+
+    /// Sets the `Retry-After` of throttled answers.
+    #[must_use]
+    pub fn retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = wait;
+        self
+    }
+
+    /// The mix the reliability tests use: 429 10%, 503 10%, dropped after processing 5%, dropped before 5%,
+    /// HTML 502 3%, truncated JSON 3%.
+    pub fn standard_mix() -> Self {
+        Self {
+            throttle: 0.10,
+            unavailable: 0.10,
+            drop_after: 0.05,
+            drop_before: 0.05,
+            bad_gateway_html: 0.03,
+            truncated_json: 0.03,
+            ..Self::default()
+        }
+    }
+}
+
+/// What the simulator received and did, for assertions.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Record {
+    /// Requests per route, e.g. `"POST /models/{owner}/{name}/predictions"`, faulted ones included.
+    pub requests: BTreeMap<String, usize>,
+    /// Every prediction created, in order.
+    pub created: Vec<CreatedPrediction>,
+    /// Every `Authorization` header the delivery host saw (there should be none).
+    pub delivery_authorization: Vec<String>,
+    /// Faults injected, by kind.
+    pub faults: BTreeMap<String, usize>,
+    /// API requests refused for a missing or wrong token.
+    pub unauthorized: usize,
+    /// Webhook requests sent.
+    pub webhooks_sent: usize,
+}
+
+/// A prediction the simulator created.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct CreatedPrediction {
+    /// Its id.
+    pub id: String,
+    /// Its model, `owner/name`.
+    pub model: String,
+    /// The input it was created with.
+    pub input: Map<String, Value>,
+}
+
+impl Record {
+    /// Requests received on `route` (see [`requests`](Self::requests)).
+    pub fn requests_to(&self, route: &str) -> usize {
+        self.requests.get(route).copied().unwrap_or(0)
+    }
+
+    /// How many predictions were created beyond the first for an identical model and input.
+    pub fn duplicates(&self) -> usize {
+        let mut seen: Vec<(&str, &Map<String, Value>)> = Vec::new();
+        let mut duplicates = 0;
+        for created in &self.created {
+            let key = (created.model.as_str(), &created.input);
+            if seen.contains(&key) {
+                duplicates += 1;
+            } else {
+                seen.push(key);
+            }
+        }
+        duplicates
+    }
+}
+
+/// A running simulator. Dropping it stops it.
+pub struct Simulator {
+    shared: Arc<Shared>,
+    api: SocketAddr,
+    delivery: SocketAddr,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("base_url", &self.base_url())
+            .field("delivery_url", &self.delivery_url())
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: SimulatorConfig,
+    pub(crate) store: Store,
+    pub(crate) clock: Clock,
+    pub(crate) api_base: String,
+    pub(crate) delivery_base: String,
+    record: Mutex<Record>,
+    rng: Mutex<StdRng>,
+    next_id: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn urls(&self) -> Urls<'_> {
+        Urls {
+            api: if self.config.foreign_urls {
+                REPLICATE_API
+            } else {
+                &self.api_base
+            },
+            delivery: &self.delivery_base,
+        }
+    }
+
+    pub(crate) fn record(&self, change: impl FnOnce(&mut Record)) {
+        change(&mut self.record.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    pub(crate) fn random<T>(&self, draw: impl FnOnce(&mut StdRng) -> T) -> T {
+        draw(&mut self.rng.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// A fresh id in Replicate's style: 26 lowercase letters and digits.
+    pub(crate) fn new_id(&self) -> String {
+        const ALPHABET: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz";
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut x = (n ^ self.config.seed.rotate_left(17)).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let mut id = String::with_capacity(26);
+        for i in 0..26 {
+            if i == 13 {
+                x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ n;
+            }
+            id.push(ALPHABET[(x % 32) as usize] as char);
+            x = x.rotate_right(5);
+        }
+        id
+    }
+}
+
+impl Simulator {
+    /// Starts the simulator on two loopback ports (the API and the delivery host).
+    pub async fn start(config: SimulatorConfig) -> std::io::Result<Self> {
+        let api = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let delivery = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let (api_addr, delivery_addr) = (api.local_addr()?, delivery.local_addr()?);
+        let prefix = format!("/{}", config.path_prefix.trim_matches('/'));
+        let prefix = if prefix == "/" { String::new() } else { prefix };
+        let mut config = config;
+        config.path_prefix = prefix.clone();
+        let shared = Arc::new(Shared {
+            rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
+            config,
+            store: Store::default(),
+            clock: Clock::new(),
+            api_base: format!("http://{api_addr}{prefix}"),
+            delivery_base: format!("http://{delivery_addr}"),
+            record: Mutex::new(Record::default()),
+            next_id: AtomicU64::new(0),
+        });
+        let tasks = vec![
+            tokio::spawn(server::serve(api, server::Role::Api, shared.clone())),
+            tokio::spawn(server::serve(
+                delivery,
+                server::Role::Delivery,
+                shared.clone(),
+            )),
+        ];
+        Ok(Self {
+            shared,
+            api: api_addr,
+            delivery: delivery_addr,
+            tasks,
+        })
+    }
+
+    /// The API's base URL, e.g. `http://127.0.0.1:40123/v1`.
+    pub fn base_url(&self) -> String {
+        self.shared.api_base.clone()
+    }
+
+    /// The delivery host's base URL, where outputs are served.
+    pub fn delivery_url(&self) -> String {
+        self.shared.delivery_base.clone()
+    }
+
+    /// The API's address.
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api
+    }
+
+    /// The delivery host's address.
+    pub fn delivery_addr(&self) -> SocketAddr {
+        self.delivery
+    }
+
+    /// The token it accepts.
+    pub fn token(&self) -> &str {
+        &self.shared.config.token
+    }
+
+    /// Its webhook signing secret.
+    pub fn webhook_secret(&self) -> &str {
+        &self.shared.config.webhook_secret
+    }
+
+    /// A client builder pointed at the simulator, with its token.
+    pub fn client_builder(&self) -> ClientBuilder {
+        Client::builder()
+            .token(self.token())
+            .base_url(self.base_url())
+    }
+
+    /// A client pointed at the simulator.
+    pub fn client(&self) -> crate::Result<Client> {
+        self.client_builder().build()
+    }
+
+    /// A snapshot of what it received so far.
+    pub fn record(&self) -> Record {
+        self.shared
+            .record
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}

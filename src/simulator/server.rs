@@ -1,0 +1,226 @@
+//! The listeners: accept loops on loopback, the request record, and fault injection in front of the routes.
+
+use std::sync::Arc;
+
+use axum::{Router, body::Body};
+use http_body_util::BodyExt;
+use hyper::{Method, Request, Response, StatusCode, body::Incoming, header};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rand::RngExt;
+use tokio::{net::TcpListener, task::JoinSet};
+use tower::ServiceExt;
+
+use super::{Shared, api};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Api,
+    Delivery,
+}
+
+/// Returned by a request's service to make hyper close the connection without an answer.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped on purpose")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    Throttle,
+    ServerError,
+    BadGatewayHtml,
+    Unavailable,
+    DropBefore,
+    DropAfter,
+    TruncatedJson,
+    Slow,
+}
+
+impl Fault {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Throttle => "429",
+            Self::ServerError => "500",
+            Self::BadGatewayHtml => "502 html",
+            Self::Unavailable => "503",
+            Self::DropBefore => "dropped before processing",
+            Self::DropAfter => "dropped after processing",
+            Self::TruncatedJson => "truncated json",
+            Self::Slow => "slow",
+        }
+    }
+}
+
+pub(crate) async fn serve(listener: TcpListener, role: Role, shared: Arc<Shared>) {
+    let router = match role {
+        Role::Api => api::router(shared.clone()),
+        Role::Delivery => api::delivery(shared.clone()),
+    };
+    let mut connections = JoinSet::new();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let (router, shared) = (router.clone(), shared.clone());
+        connections.spawn(async move {
+            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                handle(request.map(Body::new), router.clone(), shared.clone(), role)
+            });
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+        while connections.try_join_next().is_some() {}
+    }
+}
+
+async fn handle(
+    request: Request<Body>,
+    router: Router,
+    shared: Arc<Shared>,
+    role: Role,
+) -> Result<Response<Body>, Dropped> {
+    if role == Role::Delivery {
+        if let Some(authorization) = request.headers().get(header::AUTHORIZATION) {
+            let seen = String::from_utf8_lossy(authorization.as_bytes()).into_owned();
+            shared.record(|r| r.delivery_authorization.push(seen));
+        }
+        return Ok(route(router, request).await);
+    }
+    let name = route_name(
+        request.method(),
+        request.uri().path(),
+        &shared.config.path_prefix,
+    );
+    shared.record(|r| *r.requests.entry(name).or_default() += 1);
+    let Some(fault) = pick(&shared) else {
+        return Ok(route(router, request).await);
+    };
+    shared.record(|r| *r.faults.entry(fault.name().into()).or_default() += 1);
+    let faults = &shared.config.faults;
+    match fault {
+        Fault::Throttle => {
+            let seconds = faults.retry_after.as_secs();
+            let mut response = api::problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too Many Requests",
+                &format!("Request was throttled. Expected available in {seconds} seconds."),
+            );
+            response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+            Ok(response)
+        }
+        Fault::ServerError => Ok(api::problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error",
+            "Something went wrong (simulated).",
+        )),
+        Fault::Unavailable => Ok(api::problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+            "The service is temporarily unavailable (simulated).",
+        )),
+        Fault::BadGatewayHtml => Ok(Response::builder()
+            .status(StatusCode::BAD_GATEWAY)
+            .header(header::CONTENT_TYPE, "text/html")
+            .body(Body::from(
+                "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+                 <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+            ))
+            .unwrap_or_default()),
+        Fault::DropBefore => Err(Dropped),
+        Fault::DropAfter => {
+            let _ = route(router, request).await;
+            Err(Dropped)
+        }
+        Fault::TruncatedJson => {
+            let response = route(router, request).await;
+            let (mut parts, body) = response.into_parts();
+            let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let cut = bytes.slice(..bytes.len() / 2);
+            parts.headers.insert(header::CONTENT_LENGTH, cut.len().into());
+            Ok(Response::from_parts(parts, Body::from(cut)))
+        }
+        Fault::Slow => {
+            tokio::time::sleep(faults.slow_delay).await;
+            Ok(route(router, request).await)
+        }
+    }
+}
+
+async fn route(router: Router, request: Request<Body>) -> Response<Body> {
+    match router.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+fn pick(shared: &Shared) -> Option<Fault> {
+    let f = &shared.config.faults;
+    let table = [
+        (Fault::Throttle, f.throttle),
+        (Fault::ServerError, f.server_error),
+        (Fault::BadGatewayHtml, f.bad_gateway_html),
+        (Fault::Unavailable, f.unavailable),
+        (Fault::DropBefore, f.drop_before),
+        (Fault::DropAfter, f.drop_after),
+        (Fault::TruncatedJson, f.truncated_json),
+        (Fault::Slow, f.slow),
+    ];
+    if table.iter().all(|(_, p)| *p <= 0.0) {
+        return None;
+    }
+    let roll: f64 = shared.random(|rng| rng.random());
+    let mut sum = 0.0;
+    for (fault, probability) in table {
+        sum += probability.max(0.0);
+        if roll < sum {
+            return Some(fault);
+        }
+    }
+    None
+}
+
+/// The route a request is for, as the record names it: `POST /models/{owner}/{name}/predictions`.
+fn route_name(method: &Method, path: &str, prefix: &str) -> String {
+    let rest = path.strip_prefix(prefix).unwrap_or(path);
+    let parts: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    let template = match parts.as_slice() {
+        ["models", _, _, "predictions"] => "/models/{owner}/{name}/predictions",
+        ["deployments", _, _, "predictions"] => "/deployments/{owner}/{name}/predictions",
+        ["predictions"] => "/predictions",
+        ["predictions", _] => "/predictions/{id}",
+        ["predictions", _, "cancel"] => "/predictions/{id}/cancel",
+        ["webhooks", "default", "secret"] => "/webhooks/default/secret",
+        _ => return format!("{method} {rest}"),
+    };
+    format!("{method} {template}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_named_by_template() {
+        let name = |m: Method, p: &str| route_name(&m, p, "/replicate/v1");
+        assert_eq!(
+            name(Method::POST, "/replicate/v1/models/a/b/predictions"),
+            "POST /models/{owner}/{name}/predictions"
+        );
+        assert_eq!(
+            name(Method::GET, "/replicate/v1/predictions/x"),
+            "GET /predictions/{id}"
+        );
+        assert_eq!(
+            name(Method::GET, "/replicate/v1/predictions"),
+            "GET /predictions"
+        );
+        assert_eq!(name(Method::GET, "/replicate/v1/nope"), "GET /nope");
+    }
+}

@@ -1,0 +1,328 @@
+//! The simulator's responses, checked against the schemas in `openapi.yaml`, so the two cannot drift:
+//! every field it sends must be declared, every required field present, every value of the declared type.
+#![cfg(feature = "simulator")]
+
+use std::time::Duration;
+
+use replicate_ideogram::simulator::{Simulator, SimulatorConfig};
+use serde_json::{Value, json};
+
+fn spec() -> Value {
+    yaml_serde::from_str(include_str!("../openapi.yaml")).expect("openapi.yaml parses")
+}
+
+/// Checks `value` against an OpenAPI 3.0 schema; returns every violation, with its JSON path.
+fn violations(spec: &Value, schema: &Value, value: &Value, at: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    check(spec, schema, value, at, &mut found);
+    found
+}
+
+fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    let reference = schema
+        .get("$ref")
+        .or_else(|| schema.pointer("/allOf/0/$ref"))
+        .and_then(Value::as_str);
+    match reference {
+        Some(r) => spec
+            .pointer(&r.replacen("#", "", 1))
+            .expect("a $ref that resolves"),
+        None => schema,
+    }
+}
+
+fn check(spec: &Value, schema: &Value, value: &Value, at: &str, found: &mut Vec<String>) {
+    let nullable = schema.get("nullable") == Some(&json!(true));
+    let schema = resolve(spec, schema);
+    if value.is_null() {
+        if !nullable && schema.get("type").is_some() {
+            found.push(format!("{at}: null, but not nullable"));
+        }
+        return;
+    }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
+        if !allowed.contains(value) {
+            found.push(format!("{at}: {value} is not one of {allowed:?}"));
+        }
+    }
+    let Some(kind) = schema.get("type").and_then(Value::as_str) else {
+        return; // any value
+    };
+    let ok = match kind {
+        "object" => value.is_object(),
+        "array" => value.is_array(),
+        "string" => value.is_string(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        other => panic!("the checker does not know type {other}"),
+    };
+    if !ok {
+        found.push(format!("{at}: {value} is not of type {kind}"));
+        return;
+    }
+    match (schema.get("format").and_then(Value::as_str), value.as_str()) {
+        (Some("date-time"), Some(text)) if chrono::DateTime::parse_from_rfc3339(text).is_err() => {
+            found.push(format!("{at}: {text:?} is not an RFC 3339 date-time"));
+        }
+        (Some("uri"), Some(text)) if reqwest::Url::parse(text).is_err() => {
+            found.push(format!("{at}: {text:?} is not a URI"));
+        }
+        _ => {}
+    }
+    if let (Some(object), Some(properties)) = (
+        value.as_object(),
+        schema.get("properties").and_then(Value::as_object),
+    ) {
+        for name in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let name = name.as_str().unwrap();
+            if !object.contains_key(name) {
+                found.push(format!("{at}: required field {name} is missing"));
+            }
+        }
+        for (name, field) in object {
+            match properties.get(name) {
+                Some(declared) => check(spec, declared, field, &format!("{at}.{name}"), found),
+                None => found.push(format!("{at}.{name}: not declared in openapi.yaml")),
+            }
+        }
+    }
+    if let (Some(items), Some(schema)) = (value.as_array(), schema.get("items")) {
+        for (i, item) in items.iter().enumerate() {
+            check(spec, schema, item, &format!("{at}[{i}]"), found);
+        }
+    }
+}
+
+fn component(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+async fn call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = http.request(method, url).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn every_response_matches_its_schema() {
+    let spec = spec();
+    let config = SimulatorConfig::default()
+        .timings(Duration::from_millis(20), Duration::from_millis(80))
+        .page_size(2);
+    let sim = Simulator::start(config).await.unwrap();
+    let http = reqwest::Client::new();
+    let base = sim.base_url();
+    let token = sim.token().to_string();
+    let post = reqwest::Method::POST;
+    let get = reqwest::Method::GET;
+    let mut checked: Vec<(String, u16, Value, &str)> = Vec::new();
+
+    let create = json!({"input": {"prompt": "a lighthouse", "seed": 3},
+                        "webhook_events_filter": ["completed"], "webhook": "http://127.0.0.1:9/hook"});
+    let (status, created) = call(
+        &http,
+        post.clone(),
+        format!("{base}/models/ideogram-ai/ideogram-v2-turbo/predictions"),
+        &token,
+        Some(create),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_string();
+    checked.push(("create".into(), status, created, "Prediction"));
+
+    let (status, body) = call(
+        &http,
+        get.clone(),
+        format!("{base}/predictions/{id}"),
+        &token,
+        None,
+    )
+    .await;
+    checked.push(("get (starting)".into(), status, body, "Prediction"));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let (status, body) = call(
+        &http,
+        get.clone(),
+        format!("{base}/predictions/{id}"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(body["status"], "succeeded");
+    checked.push(("get (succeeded)".into(), status, body, "Prediction"));
+
+    let sync = json!({"input": {"prompt": "[fail] on purpose"}});
+    let response = http
+        .post(format!(
+            "{base}/models/ideogram-ai/ideogram-v2-turbo/predictions"
+        ))
+        .bearer_auth(&token)
+        .header("prefer", "wait=5")
+        .header("cancel-after", "1m")
+        .json(&sync)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let failed: Value = response.json().await.unwrap();
+    assert_eq!(failed["status"], "failed");
+    checked.push((
+        "create with Prefer (failed)".into(),
+        status,
+        failed,
+        "Prediction",
+    ));
+
+    let version = json!({"version": "ideogram-ai/ideogram-v2-turbo", "input": {"prompt": "v"}});
+    let (status, body) = call(
+        &http,
+        post.clone(),
+        format!("{base}/predictions"),
+        &token,
+        Some(version),
+    )
+    .await;
+    let to_cancel = body["id"].as_str().unwrap().to_string();
+    checked.push(("create by version".into(), status, body, "Prediction"));
+    let (status, body) = call(
+        &http,
+        post.clone(),
+        format!("{base}/predictions/{to_cancel}/cancel"),
+        &token,
+        None,
+    )
+    .await;
+    checked.push(("cancel".into(), status, body, "Prediction"));
+    let deployment = json!({"input": {"prompt": "d"}});
+    let (status, body) = call(
+        &http,
+        post.clone(),
+        format!("{base}/deployments/acme/painter/predictions"),
+        &token,
+        Some(deployment),
+    )
+    .await;
+    checked.push(("create by deployment".into(), status, body, "Prediction"));
+
+    let (status, page) = call(
+        &http,
+        get.clone(),
+        format!("{base}/predictions"),
+        &token,
+        None,
+    )
+    .await;
+    assert!(page["next"].is_string(), "four predictions, two per page");
+    checked.push(("list".into(), status, page, "PredictionPage"));
+    let (status, body) = call(
+        &http,
+        get.clone(),
+        format!("{base}/webhooks/default/secret"),
+        &token,
+        None,
+    )
+    .await;
+    checked.push(("webhook secret".into(), status, body, "WebhookSecret"));
+
+    let (status, body) = call(
+        &http,
+        get.clone(),
+        format!("{base}/predictions/nope"),
+        &token,
+        None,
+    )
+    .await;
+    checked.push(("404".into(), status, body, "ProblemDetails"));
+    let (status, body) = call(
+        &http,
+        get.clone(),
+        format!("{base}/predictions/{id}"),
+        "r8_wrong",
+        None,
+    )
+    .await;
+    checked.push(("401".into(), status, body, "ProblemDetails"));
+    let bad = json!({"input": {"prompt": "p", "resolution": "7x7"}});
+    let (status, body) = call(
+        &http,
+        post.clone(),
+        format!("{base}/models/ideogram-ai/ideogram-v2-turbo/predictions"),
+        &token,
+        Some(bad),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body["invalid_fields"].is_array());
+    checked.push(("422".into(), status, body, "ProblemDetails"));
+
+    let mut problems = Vec::new();
+    for (what, status, body, schema) in &checked {
+        assert!(
+            *status < 300 || *schema == "ProblemDetails",
+            "{what}: HTTP {status}: {body}"
+        );
+        for violation in violations(&spec, &component(schema), body, what) {
+            problems.push(violation);
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "the simulator drifted from openapi.yaml:\n{}",
+        problems.join("\n")
+    );
+    assert_eq!(checked.len(), 12);
+}
+
+#[test]
+fn the_checker_catches_drift() {
+    let spec = spec();
+    let prediction = component("Prediction");
+    let good = json!({"id": "x", "status": "starting", "urls": {"get": "https://a/b"}});
+    assert!(violations(&spec, &prediction, &good, "p").is_empty());
+    let cases = [
+        (json!({"status": "starting"}), "required field id"),
+        (
+            json!({"id": "x", "status": "starting", "extra": 1}),
+            "p.extra: not declared",
+        ),
+        (
+            json!({"id": 5, "status": "starting"}),
+            "p.id: 5 is not of type string",
+        ),
+        (
+            json!({"id": "x", "status": "starting", "created_at": "yesterday"}),
+            "not an RFC 3339",
+        ),
+        (
+            json!({"id": "x", "status": "starting", "data_removed": null}),
+            "not nullable",
+        ),
+        (
+            json!({"id": "x", "status": "starting", "urls": {"get": "no uri"}}),
+            "not a URI",
+        ),
+    ];
+    for (value, expected) in cases {
+        let found = violations(&spec, &prediction, &value, "p");
+        assert!(
+            found.iter().any(|v| v.contains(expected)),
+            "{value}: {found:?}"
+        );
+    }
+}
