@@ -142,7 +142,7 @@ async fn list_filters_by_creation_time() {
         .try_collect()
         .await
         .unwrap();
-    assert_eq!(after, [new.id.clone()]);
+    assert_eq!(after, [new.id]);
     let before: Vec<String> = client
         .list()
         .created_before(cut)
@@ -348,7 +348,8 @@ async fn webhooks_arrive_signed() {
 
 #[tokio::test]
 async fn every_fault_becomes_a_typed_error() {
-    let cases: [(Faults, fn(&Error) -> bool); 6] = [
+    type Expect = fn(&Error) -> bool;
+    let cases: [(Faults, Expect); 6] = [
         (
             Faults::default()
                 .throttle(1.0)

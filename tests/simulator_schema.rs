@@ -40,10 +40,10 @@ fn check(spec: &Value, schema: &Value, value: &Value, at: &str, found: &mut Vec<
         }
         return;
     }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-        if !allowed.contains(value) {
-            found.push(format!("{at}: {value} is not one of {allowed:?}"));
-        }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+        && !allowed.contains(value)
+    {
+        found.push(format!("{at}: {value} is not one of {allowed:?}"));
     }
     let Some(kind) = schema.get("type").and_then(Value::as_str) else {
         return; // any value

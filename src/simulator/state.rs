@@ -169,9 +169,11 @@ pub(crate) struct Urls<'a> {
 impl Stored {
     pub(crate) fn to_json(&self, now: Instant, clock: &Clock, urls: &Urls<'_>) -> Value {
         let phase = self.phase(now);
-        let output = (phase.status == "succeeded")
-            .then(|| Value::String(format!("{}/files/{}.png", urls.delivery, self.id)))
-            .unwrap_or(Value::Null);
+        let output = if phase.status == "succeeded" {
+            Value::String(format!("{}/files/{}.png", urls.delivery, self.id))
+        } else {
+            Value::Null
+        };
         let error = match (&self.outcome, phase.status) {
             (Outcome::Fail(message), "failed") => Value::String(message.clone()),
             _ => Value::Null,

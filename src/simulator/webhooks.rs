@@ -50,10 +50,10 @@ pub(crate) async fn deliver(shared: std::sync::Arc<Shared>, id: String) {
     let mut sent = 0u32;
     if wants("start") {
         sleep_until(first.created + first.starting).await;
-        if let Some(now) = shared.store.get(&id) {
-            if now.phase(Instant::now()).started.is_some() {
-                send(&shared, &http, &url, &id, &mut sent).await;
-            }
+        if let Some(now) = shared.store.get(&id)
+            && now.phase(Instant::now()).started.is_some()
+        {
+            send(&shared, &http, &url, &id, &mut sent).await;
         }
     }
     // Wait for the end, which a cancel may bring forward.

@@ -1,0 +1,140 @@
+//! The command line, as clap parses it.
+
+use std::{path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+use replicate_ideogram::models::{AspectRatio, MagicPromptOption, Resolution, StyleType};
+
+/// Generate images with ideogram-ai/ideogram-v2-turbo on Replicate (or a Replicate-compatible proxy).
+///
+/// The token comes from REPLICATE_API_TOKEN. With no token and no base URL, `generate` runs against the
+/// built-in offline simulator.
+#[derive(Debug, Parser)]
+#[command(name = "ideogram", version, about)]
+pub struct Cli {
+    /// The API base URL, with any path prefix.
+    #[arg(long, global = true, env = "REPLICATE_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Run against the built-in offline simulator, whatever the environment says.
+    #[arg(long, global = true)]
+    pub simulator: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create predictions, wait for them and save the images.
+    Generate(Generate),
+    /// Show a prediction.
+    Get {
+        /// The prediction's id.
+        id: String,
+        /// Print the prediction as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel a prediction.
+    Cancel {
+        /// The prediction's id.
+        id: String,
+        /// Print the prediction as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List recent predictions, newest first.
+    List {
+        /// How many to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print one JSON object per prediction.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the JSON Schema of the model's input (for LLM tool definitions).
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct Generate {
+    /// What to draw.
+    pub prompt: String,
+
+    /// Aspect ratio, e.g. 16:9. Ignored if a resolution or inpainting image is given.
+    #[arg(long, value_name = "RATIO", value_parser = parse_enum::<AspectRatio>)]
+    pub aspect_ratio: Option<AspectRatio>,
+
+    /// Exact size, e.g. 1024x1024. Overrides the aspect ratio.
+    #[arg(long, value_name = "WxH", value_parser = parse_enum::<Resolution>)]
+    pub resolution: Option<Resolution>,
+
+    /// Style: Auto, General, Realistic, Design, "Render 3D", Anime or None.
+    #[arg(long, value_name = "STYLE", value_parser = parse_enum::<StyleType>)]
+    pub style_type: Option<StyleType>,
+
+    /// Magic Prompt: Auto, On or Off.
+    #[arg(long, value_name = "OPTION", value_parser = parse_enum::<MagicPromptOption>)]
+    pub magic_prompt: Option<MagicPromptOption>,
+
+    /// Things you do not want to see in the image.
+    #[arg(long, value_name = "TEXT")]
+    pub negative_prompt: Option<String>,
+
+    /// Random seed, for reproducible images. With --count, each image gets the next seed.
+    #[arg(long, value_parser = clap::value_parser!(i64).range(0..=2_147_483_647))]
+    pub seed: Option<i64>,
+
+    /// An image to inpaint: a local file or an http(s) URL.
+    #[arg(long, value_name = "PATH|URL")]
+    pub image: Option<String>,
+
+    /// The inpainting mask (black is inpainted): a local file or an http(s) URL.
+    #[arg(long, value_name = "PATH|URL")]
+    pub mask: Option<String>,
+
+    /// How many images to make.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub count: u32,
+
+    /// How many predictions may be in flight at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub concurrency: u32,
+
+    /// Where to save the image (with --count, `-N` is added before the extension).
+    #[arg(long, value_name = "FILE", conflicts_with = "out_dir")]
+    pub out: Option<PathBuf>,
+
+    /// A directory to save images in, as `<prediction id>.png` (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Print one JSON object per prediction on stdout.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Give up on a prediction after this many seconds.
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_seconds)]
+    pub timeout: Duration,
+}
+
+fn parse_enum<T: std::str::FromStr<Err = replicate_ideogram::Error>>(
+    text: &str,
+) -> Result<T, String> {
+    text.parse()
+        .map_err(|e: replicate_ideogram::Error| match e {
+            replicate_ideogram::Error::InvalidInput { reason, .. } => reason,
+            other => other.to_string(),
+        })
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(seconds > 0.0 && seconds.is_finite()) {
+        return Err("must be more than 0 seconds".into());
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|e| e.to_string())
+}

@@ -1,0 +1,199 @@
+//! `ideogram`: generate images with ideogram-ai/ideogram-v2-turbo from the command line.
+//!
+//! Exit codes: 0 all succeeded; 1 a prediction failed, was canceled or aborted; 2 bad usage or invalid input
+//! (nothing was sent); 3 an API or network error.
+
+mod args;
+mod generate;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use futures_util::StreamExt;
+use replicate_ideogram::{
+    Client, ClientBuilder, Error, Prediction, TOKEN_ENV,
+    models::{IdeogramV2TurboInput, input_schema},
+    simulator::{Simulator, SimulatorConfig},
+};
+
+use args::{Cli, Command};
+
+/// Why the program stops, and with which exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Self {
+            code: exit_code(&error),
+            message: error.to_string(),
+        }
+    }
+}
+
+/// 1 for a prediction that ended badly, 2 for input or configuration, 3 for the API or the network.
+pub fn exit_code(error: &Error) -> u8 {
+    match error {
+        Error::PredictionFailed(_) | Error::PredictionCanceled(_) | Error::PredictionAborted(_) => {
+            1
+        }
+        Error::InvalidInput { .. } | Error::Config(_) => 2,
+        _ => 3,
+    }
+}
+
+/// A client, and the simulator it talks to when there is one (kept alive as long as the client).
+pub struct Connection {
+    pub client: Client,
+    _simulator: Option<Simulator>,
+}
+
+/// Connects as the flags and environment say. `simulate_by_default`: with no token and no base URL, use the
+/// built-in simulator (and say so) instead of failing.
+pub async fn connect(cli: &Cli, simulate_by_default: bool) -> Result<Connection, Failure> {
+    let has_token = std::env::var(TOKEN_ENV).is_ok_and(|t| !t.trim().is_empty());
+    let by_default = simulate_by_default && !has_token && cli.base_url.is_none();
+    if cli.simulator || by_default {
+        if by_default {
+            eprintln!(
+                "No {TOKEN_ENV} and no base URL: running against the built-in offline simulator."
+            );
+        } else {
+            eprintln!("Running against the built-in offline simulator.");
+        }
+        // A seed per run, so ids (and file names) differ between runs.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1);
+        let config = SimulatorConfig::default()
+            .timings(
+                std::time::Duration::from_millis(300),
+                std::time::Duration::from_millis(1200),
+            )
+            .seed(seed);
+        let simulator = Simulator::start(config).await.map_err(|e| Failure {
+            code: 3,
+            message: format!("cannot start the simulator: {e}"),
+        })?;
+        let client = simulator.client()?;
+        return Ok(Connection {
+            client,
+            _simulator: Some(simulator),
+        });
+    }
+    let mut builder = ClientBuilder::from_env();
+    if let Some(base_url) = &cli.base_url {
+        builder = builder.base_url(base_url);
+    }
+    let client = builder.build().map_err(|e| match e {
+        Error::Config(message) if !has_token => Failure::usage(format!(
+            "{message} (or pass --simulator to use the built-in offline simulator)"
+        )),
+        other => other.into(),
+    })?;
+    Ok(Connection {
+        client,
+        _simulator: None,
+    })
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli).await {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+async fn run(cli: &Cli) -> Result<ExitCode, Failure> {
+    match &cli.command {
+        Command::Generate(args) => generate::generate(cli, args).await,
+        Command::Get { id, json } => {
+            let connection = connect(cli, false).await?;
+            show(&connection.client.get(id).await?, *json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Cancel { id, json } => {
+            let connection = connect(cli, false).await?;
+            show(&connection.client.cancel(id).await?, *json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::List { limit, json } => {
+            let connection = connect(cli, false).await?;
+            let mut predictions = std::pin::pin!(connection.client.list().stream().take(*limit));
+            while let Some(prediction) = predictions.next().await {
+                let prediction = prediction?;
+                if *json {
+                    println!("{}", serde_json::to_string(&prediction).unwrap_or_default());
+                } else {
+                    let created = prediction
+                        .created_at
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_default();
+                    let model = prediction.model.as_deref().unwrap_or("-");
+                    println!(
+                        "{}  {:<10}  {created}  {model}",
+                        prediction.id, prediction.status
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema => {
+            let schema = input_schema::<IdeogramV2TurboInput>();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn show(prediction: &Prediction, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string(prediction).unwrap_or_default());
+        return;
+    }
+    println!("id:      {}", prediction.id);
+    println!("status:  {}", prediction.status);
+    if let Some(model) = &prediction.model {
+        println!("model:   {model}");
+    }
+    if let Some(created) = prediction.created_at {
+        println!("created: {}", created.to_rfc3339());
+    }
+    if let Some(output) = &prediction.output {
+        println!(
+            "output:  {}",
+            output
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| output.to_string())
+        );
+    }
+    if let Some(error) = prediction.error_message() {
+        println!("error:   {error}");
+    }
+    if let Some(time) = prediction.predict_time() {
+        println!("time:    {:.2}s", time.as_secs_f64());
+    }
+}

@@ -1,0 +1,45 @@
+//! What the user sees on stderr: a spinner with status and elapsed time on a terminal, plain lines otherwise.
+
+use std::{io::IsTerminal, time::Duration};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub struct Progress {
+    spinner: Option<ProgressBar>,
+}
+
+impl Progress {
+    pub fn new() -> Self {
+        let spinner = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        Self { spinner }
+    }
+
+    /// The current status: the spinner's message on a terminal, nothing otherwise (too chatty for logs).
+    pub fn status(&self, message: impl Into<String>) {
+        if let Some(spinner) = &self.spinner {
+            spinner.set_message(message.into());
+        }
+    }
+
+    /// A line that stays: above the spinner on a terminal, plain on stderr otherwise.
+    pub fn line(&self, message: impl AsRef<str>) {
+        match &self.spinner {
+            Some(spinner) => spinner.println(message.as_ref()),
+            None => eprintln!("{}", message.as_ref()),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(spinner) = &self.spinner {
+            spinner.finish_and_clear();
+        }
+    }
+}
