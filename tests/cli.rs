@@ -255,6 +255,26 @@ async fn api_and_network_errors_exit_3() {
         "{}",
         stderr(&output)
     );
+
+    let slow =
+        SimulatorConfig::default().timings(Duration::from_millis(10), Duration::from_secs(30));
+    let slow = Simulator::start(slow).await.unwrap();
+    let output = ideogram(
+        Some(&slow),
+        dir.path(),
+        &["generate", "x", "--timeout", "0.5", "--json"],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let line: Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert!(
+        line["id"].is_string(),
+        "the timed-out prediction is named: {line}"
+    );
+    assert!(
+        line["error"].as_str().unwrap().starts_with("gave up after"),
+        "{line}"
+    );
 }
 
 #[tokio::test]

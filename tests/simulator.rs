@@ -423,3 +423,44 @@ async fn dropping_the_simulator_stops_it() {
     let error = client.get("nothing").await.unwrap_err();
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
 }
+
+#[tokio::test]
+async fn slow_answers_arrive_late_but_whole() {
+    let faults = Faults::default()
+        .slow(1.0)
+        .slow_delay(Duration::from_millis(300));
+    let sim = start(fast().faults(faults)).await;
+    let started = std::time::Instant::now();
+    let prediction = sim
+        .client()
+        .unwrap()
+        .create(IdeogramV2TurboInput::new("x"))
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(prediction.status, PredictionStatus::Starting);
+    assert_eq!(sim.record().faults["slow"], 1);
+}
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_ids_and_fault_pattern() {
+    let run = |seed| async move {
+        let faults = Faults::default().throttle(0.5);
+        let sim = start(fast().faults(faults).seed(seed)).await;
+        let client = sim.client().unwrap();
+        let mut outcomes = Vec::new();
+        for _ in 0..12 {
+            outcomes.push(match client.create(IdeogramV2TurboInput::new("x")).await {
+                Ok(p) => p.id,
+                Err(e) => format!("HTTP {:?}", e.status()),
+            });
+        }
+        outcomes
+    };
+    let first = run(42).await;
+    assert_eq!(first, run(42).await);
+    assert_ne!(first, run(43).await);
+    assert!(
+        first.iter().any(|o| o == "HTTP Some(429)") && first.iter().any(|o| !o.starts_with("HTTP"))
+    );
+}

@@ -103,173 +103,112 @@ fn component(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-async fn call(
-    http: &reqwest::Client,
-    method: reqwest::Method,
-    url: String,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = http.request(method, url).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
+/// Raw requests to the simulator, so the test sees exactly what it sends.
+struct Raw {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Raw {
+    async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
     }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(&self.token),
+        )
+        .await
+    }
+
+    fn post(&self, path: &str, body: Option<Value>) -> reqwest::RequestBuilder {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        match body {
+            Some(body) => request.json(&body),
+            None => request,
+        }
+    }
 }
 
 #[tokio::test]
 async fn every_response_matches_its_schema() {
+    const CREATE: &str = "/models/ideogram-ai/ideogram-v2-turbo/predictions";
     let spec = spec();
     let config = SimulatorConfig::default()
         .timings(Duration::from_millis(20), Duration::from_millis(80))
         .page_size(2);
     let sim = Simulator::start(config).await.unwrap();
-    let http = reqwest::Client::new();
-    let base = sim.base_url();
-    let token = sim.token().to_string();
-    let post = reqwest::Method::POST;
-    let get = reqwest::Method::GET;
-    let mut checked: Vec<(String, u16, Value, &str)> = Vec::new();
+    let raw = Raw {
+        http: reqwest::Client::new(),
+        base: sim.base_url(),
+        token: sim.token().to_string(),
+    };
+    let mut checked: Vec<(&str, u16, Value, &str)> = Vec::new();
 
     let create = json!({"input": {"prompt": "a lighthouse", "seed": 3},
                         "webhook_events_filter": ["completed"], "webhook": "http://127.0.0.1:9/hook"});
-    let (status, created) = call(
-        &http,
-        post.clone(),
-        format!("{base}/models/ideogram-ai/ideogram-v2-turbo/predictions"),
-        &token,
-        Some(create),
-    )
-    .await;
+    let (status, created) = raw.send(raw.post(CREATE, Some(create))).await;
     let id = created["id"].as_str().unwrap().to_string();
-    checked.push(("create".into(), status, created, "Prediction"));
-
-    let (status, body) = call(
-        &http,
-        get.clone(),
-        format!("{base}/predictions/{id}"),
-        &token,
-        None,
-    )
-    .await;
-    checked.push(("get (starting)".into(), status, body, "Prediction"));
+    checked.push(("create", status, created, "Prediction"));
+    let (status, body) = raw.get(&format!("/predictions/{id}")).await;
+    checked.push(("get (starting)", status, body, "Prediction"));
     tokio::time::sleep(Duration::from_millis(150)).await;
-    let (status, body) = call(
-        &http,
-        get.clone(),
-        format!("{base}/predictions/{id}"),
-        &token,
-        None,
-    )
-    .await;
+    let (status, body) = raw.get(&format!("/predictions/{id}")).await;
     assert_eq!(body["status"], "succeeded");
-    checked.push(("get (succeeded)".into(), status, body, "Prediction"));
+    checked.push(("get (succeeded)", status, body, "Prediction"));
 
-    let sync = json!({"input": {"prompt": "[fail] on purpose"}});
-    let response = http
-        .post(format!(
-            "{base}/models/ideogram-ai/ideogram-v2-turbo/predictions"
-        ))
-        .bearer_auth(&token)
+    let sync = raw
+        .post(
+            CREATE,
+            Some(json!({"input": {"prompt": "[fail] on purpose"}})),
+        )
         .header("prefer", "wait=5")
-        .header("cancel-after", "1m")
-        .json(&sync)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let failed: Value = response.json().await.unwrap();
+        .header("cancel-after", "1m");
+    let (status, failed) = raw.send(sync).await;
     assert_eq!(failed["status"], "failed");
-    checked.push((
-        "create with Prefer (failed)".into(),
-        status,
-        failed,
-        "Prediction",
-    ));
+    checked.push(("create with Prefer (failed)", status, failed, "Prediction"));
 
     let version = json!({"version": "ideogram-ai/ideogram-v2-turbo", "input": {"prompt": "v"}});
-    let (status, body) = call(
-        &http,
-        post.clone(),
-        format!("{base}/predictions"),
-        &token,
-        Some(version),
-    )
-    .await;
+    let (status, body) = raw.send(raw.post("/predictions", Some(version))).await;
     let to_cancel = body["id"].as_str().unwrap().to_string();
-    checked.push(("create by version".into(), status, body, "Prediction"));
-    let (status, body) = call(
-        &http,
-        post.clone(),
-        format!("{base}/predictions/{to_cancel}/cancel"),
-        &token,
-        None,
-    )
-    .await;
-    checked.push(("cancel".into(), status, body, "Prediction"));
+    checked.push(("create by version", status, body, "Prediction"));
+    let (status, body) = raw
+        .send(raw.post(&format!("/predictions/{to_cancel}/cancel"), None))
+        .await;
+    checked.push(("cancel", status, body, "Prediction"));
     let deployment = json!({"input": {"prompt": "d"}});
-    let (status, body) = call(
-        &http,
-        post.clone(),
-        format!("{base}/deployments/acme/painter/predictions"),
-        &token,
-        Some(deployment),
-    )
-    .await;
-    checked.push(("create by deployment".into(), status, body, "Prediction"));
+    let (status, body) = raw
+        .send(raw.post("/deployments/acme/painter/predictions", Some(deployment)))
+        .await;
+    checked.push(("create by deployment", status, body, "Prediction"));
 
-    let (status, page) = call(
-        &http,
-        get.clone(),
-        format!("{base}/predictions"),
-        &token,
-        None,
-    )
-    .await;
+    let (status, page) = raw.get("/predictions").await;
     assert!(page["next"].is_string(), "four predictions, two per page");
-    checked.push(("list".into(), status, page, "PredictionPage"));
-    let (status, body) = call(
-        &http,
-        get.clone(),
-        format!("{base}/webhooks/default/secret"),
-        &token,
-        None,
-    )
-    .await;
-    checked.push(("webhook secret".into(), status, body, "WebhookSecret"));
+    checked.push(("list", status, page, "PredictionPage"));
+    let (status, body) = raw.get("/webhooks/default/secret").await;
+    checked.push(("webhook secret", status, body, "WebhookSecret"));
 
-    let (status, body) = call(
-        &http,
-        get.clone(),
-        format!("{base}/predictions/nope"),
-        &token,
-        None,
-    )
-    .await;
-    checked.push(("404".into(), status, body, "ProblemDetails"));
-    let (status, body) = call(
-        &http,
-        get.clone(),
-        format!("{base}/predictions/{id}"),
-        "r8_wrong",
-        None,
-    )
-    .await;
-    checked.push(("401".into(), status, body, "ProblemDetails"));
+    let (status, body) = raw.get("/predictions/nope").await;
+    checked.push(("404", status, body, "ProblemDetails"));
     let bad = json!({"input": {"prompt": "p", "resolution": "7x7"}});
-    let (status, body) = call(
-        &http,
-        post.clone(),
-        format!("{base}/models/ideogram-ai/ideogram-v2-turbo/predictions"),
-        &token,
-        Some(bad),
-    )
-    .await;
+    let (status, body) = raw.send(raw.post(CREATE, Some(bad))).await;
     assert_eq!(status, 422);
     assert!(body["invalid_fields"].is_array());
-    checked.push(("422".into(), status, body, "ProblemDetails"));
+    checked.push(("422", status, body, "ProblemDetails"));
+    let stranger = Raw {
+        token: "r8_wrong".into(),
+        ..raw
+    };
+    let (status, body) = stranger.get(&format!("/predictions/{id}")).await;
+    checked.push(("401", status, body, "ProblemDetails"));
 
     let mut problems = Vec::new();
     for (what, status, body, schema) in &checked {
@@ -277,9 +216,7 @@ async fn every_response_matches_its_schema() {
             *status < 300 || *schema == "ProblemDetails",
             "{what}: HTTP {status}: {body}"
         );
-        for violation in violations(&spec, &component(schema), body, what) {
-            problems.push(violation);
-        }
+        problems.extend(violations(&spec, &component(schema), body, what));
     }
     assert!(
         problems.is_empty(),
