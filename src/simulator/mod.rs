@@ -354,20 +354,21 @@ impl Shared {
         draw(&mut self.rng.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// A fresh id in Replicate's style: 26 lowercase letters and digits.
+    /// A fresh id in Replicate's style: 26 lowercase letters and digits, different for every seed.
     pub(crate) fn new_id(&self) -> String {
         const ALPHABET: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz";
-        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut x = (n ^ self.config.seed.rotate_left(17)).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        let mut id = String::with_capacity(26);
-        for i in 0..26 {
-            if i == 13 {
-                x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ n;
-            }
-            id.push(ALPHABET[(x % 32) as usize] as char);
-            x = x.rotate_right(5);
+        fn splitmix(mut x: u64) -> u64 {
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            x ^ (x >> 31)
         }
-        id
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let high = splitmix(self.config.seed ^ splitmix(n));
+        let bits = (u128::from(high) << 64) | u128::from(splitmix(high ^ n));
+        (0..26)
+            .map(|i| ALPHABET[((bits >> (i * 5)) & 31) as usize] as char)
+            .collect()
     }
 }
 

@@ -1,6 +1,7 @@
 //! `ideogram generate`: N predictions, at most C in flight, each created, waited for and saved.
 
 use std::{
+    io::IsTerminal,
     path::{Path, PathBuf},
     process::ExitCode,
     sync::atomic::{AtomicUsize, Ordering},
@@ -26,15 +27,23 @@ pub async fn generate(cli: &Cli, args: &Generate) -> Result<ExitCode, Failure> {
     let connection = connect(cli, true).await?;
     let progress = Progress::new();
     let total = inputs.len();
-    let done = AtomicUsize::new(0);
-    progress.status(format!("0/{total} done"));
+    let (done, running) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let report = |done: usize, running: usize| {
+        progress.status(format!("{done}/{total} done · {running} running"));
+    };
+    report(0, 0);
     let codes: Vec<u8> = stream::iter(inputs.into_iter().enumerate())
         .map(|(index, input)| {
-            let (client, progress, done) = (&connection.client, &progress, &done);
+            let (client, progress, done, running) =
+                (&connection.client, &progress, &done, &running);
             async move {
+                report(
+                    done.load(Ordering::Relaxed),
+                    running.fetch_add(1, Ordering::Relaxed) + 1,
+                );
                 let code = one(client, args, index, total, input, progress).await;
-                let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-                progress.status(format!("{finished}/{total} done"));
+                let now_running = running.fetch_sub(1, Ordering::Relaxed) - 1;
+                report(done.fetch_add(1, Ordering::Relaxed) + 1, now_running);
                 code
             }
         })
@@ -143,7 +152,8 @@ async fn one(
             let seconds = prediction.predict_time().map(|t| t.as_secs_f64());
             if args.json {
                 print_json(Some(&prediction), Some(&file), None);
-            } else {
+            } else if !std::io::stdout().is_terminal() {
+                // For scripts; on a terminal the line on stderr already says it.
                 println!("{}", file.display());
             }
             let timing = seconds.map(|s| format!(", {s:.1}s")).unwrap_or_default();
