@@ -7,6 +7,8 @@ use secrecy::SecretString;
 
 use crate::{
     Error, Result, generated,
+    resolve::Claims,
+    retry::RetryPolicy,
     transport::Corridor,
     wait::{DEFAULT_RUN_TIMEOUT, WaitOptions},
 };
@@ -49,6 +51,7 @@ pub(crate) struct Shared {
     pub(crate) base_url: Url,
     pub(crate) wait: WaitOptions,
     pub(crate) run_timeout: Duration,
+    pub(crate) claims: Claims,
 }
 
 impl fmt::Debug for Client {
@@ -107,6 +110,7 @@ pub struct ClientBuilder {
     http_client: Option<reqwest::Client>,
     wait: Option<WaitOptions>,
     run_timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
     allow_http: bool,
 }
 
@@ -187,6 +191,12 @@ impl ClientBuilder {
         self
     }
 
+    /// How requests are retried (see [`RetryPolicy`]; default: up to 5 retries within 60 s).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
     /// Allow a plain `http://` base URL on a host other than loopback. The token then crosses the network
     /// unencrypted; only for trusted networks.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
@@ -226,7 +236,11 @@ impl ClientBuilder {
                 .build()
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
-        let corridor = Corridor::new(SecretString::from(token), base_url.clone());
+        let corridor = Corridor::new(
+            SecretString::from(token),
+            base_url.clone(),
+            self.retry.unwrap_or_default(),
+        );
         let raw = generated::Client::new_with_client(
             base_url.as_str().trim_end_matches('/'),
             http.clone(),
@@ -240,6 +254,7 @@ impl ClientBuilder {
                 base_url,
                 wait: self.wait.unwrap_or_default(),
                 run_timeout: self.run_timeout.unwrap_or(DEFAULT_RUN_TIMEOUT),
+                claims: Claims::default(),
             }),
         })
     }

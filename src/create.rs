@@ -9,7 +9,7 @@ use std::{
 };
 
 use progenitor_client::{ByteStream, ResponseValue};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::{
     Client, Error, ModelInput, Prediction, Result, Target, generated::types, models::WebhookEvent,
@@ -138,8 +138,11 @@ impl Client {
     /// ```
     pub async fn get(&self, id: &str) -> Result<Prediction> {
         check_id(id)?;
-        let result = self.shared.raw.predictions_get(id).await;
-        prediction_from(result, "get", Some(id)).await
+        self.read_again_if_broken(|| async {
+            let result = self.shared.raw.predictions_get(id).await;
+            prediction_from(result, "get", Some(id)).await
+        })
+        .await
     }
 
     /// Asks the server to cancel a prediction, at `{base_url}/predictions/{id}/cancel`, and returns it.
@@ -161,13 +164,12 @@ impl Client {
         options: &CreateOptions,
     ) -> Result<Prediction> {
         input.validate()?;
-        let input_map = match serde_json::to_value(input) {
+        let target = input.target();
+        let input = match serde_json::to_value(input) {
             Ok(Value::Object(map)) => map,
             Ok(_) => return Err(Error::invalid_input("input", "must be a JSON object")),
             Err(e) => return Err(Error::invalid_input("input", e.to_string())),
         };
-        let prefer = options.prefer_header()?;
-        let cancel_after = options.cancel_after_header()?;
         if let Some(webhook) = &options.webhook {
             match reqwest::Url::parse(webhook) {
                 Ok(url) if matches!(url.scheme(), "https" | "http") => {}
@@ -179,24 +181,38 @@ impl Client {
                 }
             }
         }
-        let raw = &self.shared.raw;
-        let model_body = |input| types::PredictionRequest {
+        let request = CreateRequest {
+            target,
             input,
-            stream: None,
+            prefer: options.prefer_header()?,
+            cancel_after: options.cancel_after_header()?,
             webhook: options.webhook.clone(),
-            webhook_events_filter: options.webhook_events.clone(),
+            webhook_events: options.webhook_events.clone(),
         };
-        let target = input.target();
-        tracing::debug!(%target, prefer = prefer.as_deref(), "creating prediction");
-        let result = match &target {
+        self.create_exactly_once(request).await
+    }
+
+    /// Sends a create request once; what the server answered, as our types.
+    pub(crate) async fn send_create(&self, request: &CreateRequest) -> Result<Prediction> {
+        let raw = &self.shared.raw;
+        let prefer = &request.prefer;
+        let cancel_after = &request.cancel_after;
+        let model_body = || types::PredictionRequest {
+            input: request.input.clone(),
+            stream: None,
+            webhook: request.webhook.clone(),
+            webhook_events_filter: request.webhook_events.clone(),
+        };
+        tracing::debug!(target = %request.target, prefer = prefer.as_deref(), "creating prediction");
+        let result = match &request.target {
             Target::Model(model) => {
                 let (owner, name) = Target::owner_and_name(model)?;
                 raw.models_predictions_create(
                     owner,
                     name,
-                    header(&cancel_after)?.as_ref(),
-                    header(&prefer)?.as_ref(),
-                    &model_body(input_map),
+                    header(cancel_after)?.as_ref(),
+                    header(prefer)?.as_ref(),
+                    &model_body(),
                 )
                 .await
             }
@@ -205,23 +221,23 @@ impl Client {
                 raw.deployments_predictions_create(
                     owner,
                     name,
-                    header(&cancel_after)?.as_ref(),
-                    header(&prefer)?.as_ref(),
-                    &model_body(input_map),
+                    header(cancel_after)?.as_ref(),
+                    header(prefer)?.as_ref(),
+                    &model_body(),
                 )
                 .await
             }
             Target::Version(version) => {
                 let body = types::VersionPredictionRequest {
                     version: version.clone(),
-                    input: input_map,
+                    input: request.input.clone(),
                     stream: None,
-                    webhook: options.webhook.clone(),
-                    webhook_events_filter: options.webhook_events.clone(),
+                    webhook: request.webhook.clone(),
+                    webhook_events_filter: request.webhook_events.clone(),
                 };
                 raw.predictions_create(
-                    header(&cancel_after)?.as_ref(),
-                    header(&prefer)?.as_ref(),
+                    header(cancel_after)?.as_ref(),
+                    header(prefer)?.as_ref(),
                     &body,
                 )
                 .await
@@ -231,6 +247,16 @@ impl Client {
         tracing::debug!(prediction_id = %prediction.id, status = %prediction.status, "prediction created");
         Ok(prediction)
     }
+}
+
+/// A create request, validated and ready to send (again, if its first sending had an unknown outcome).
+pub(crate) struct CreateRequest {
+    pub(crate) target: Target,
+    pub(crate) input: Map<String, Value>,
+    prefer: Option<String>,
+    cancel_after: Option<String>,
+    webhook: Option<String>,
+    webhook_events: Vec<WebhookEvent>,
 }
 
 /// A header value as the generated, pattern-checked type of one operation.

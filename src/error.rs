@@ -44,6 +44,17 @@ pub enum Error {
         /// The last status seen, if any.
         status: Option<PredictionStatus>,
     },
+    /// A create request's outcome is unknown (no readable answer) and looking for the prediction it may have
+    /// created failed too: a prediction may exist. List recent predictions before creating it again.
+    #[error(
+        "create: a prediction may have been created ({cause}), and looking for it failed ({lookup}); list recent predictions before creating it again"
+    )]
+    CreateUncertain {
+        /// Why the create's outcome is unknown.
+        cause: Box<Error>,
+        /// Why the lookup failed.
+        lookup: Box<Error>,
+    },
     /// The request did not get an answer: connection refused or reset, DNS, TLS, a read timeout.
     #[error("{operation}: could not reach the server{}: {source}", for_prediction(prediction_id.as_deref()))]
     Transport {

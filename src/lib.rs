@@ -10,6 +10,7 @@ mod generated;
 mod list;
 pub mod models;
 mod prediction;
+mod resolve;
 mod retry;
 #[cfg(feature = "simulator")]
 pub mod simulator;
@@ -24,5 +25,6 @@ pub use error::{ApiError, Error, InvalidField, Result};
 pub use list::ListPredictions;
 pub use models::{JsonInput, ModelInput, Target};
 pub use prediction::{Prediction, PredictionStatus, PredictionUrls};
+pub use retry::RetryPolicy;
 pub use wait::{Run, WaitFor, WaitOptions};
 pub use webhook::WebhookSecret;

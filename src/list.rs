@@ -87,20 +87,24 @@ impl Pages<'_> {
 
     async fn fetch(&self) -> Result<types::PredictionPage> {
         let list = &self.list;
-        let result = list
-            .client
-            .shared
-            .raw
-            .predictions_list(
-                list.created_after.as_ref(),
-                list.created_before.as_ref(),
-                self.cursor.as_deref(),
-            )
-            .await;
-        match result {
-            Ok(page) => Ok(page.into_inner()),
-            Err(error) => Err(Error::from_generated(error, "list", None).await),
-        }
+        list.client
+            .read_again_if_broken(|| async {
+                let result = list
+                    .client
+                    .shared
+                    .raw
+                    .predictions_list(
+                        list.created_after.as_ref(),
+                        list.created_before.as_ref(),
+                        self.cursor.as_deref(),
+                    )
+                    .await;
+                match result {
+                    Ok(page) => Ok(page.into_inner()),
+                    Err(error) => Err(Error::from_generated(error, "list", None).await),
+                }
+            })
+            .await
     }
 }
 

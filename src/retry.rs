@@ -1,6 +1,161 @@
-//! When and how long to wait before asking again.
+//! The one retry policy: which requests may be sent again, when, and how long to wait first.
+//!
+//! - Reads (GET: get, list, download, webhook secret) are retried on connection errors, timeouts, 408, 429 and
+//!   5xx: sending them again changes nothing.
+//! - Writes (POST: create, cancel) are retried only when the server certainly did not process them: a 429, or a
+//!   connection that could not be established (so nothing was sent). A create whose fate is unknown is not
+//!   resent here; [`Client::create`](crate::Client::create) resolves it (see `create.rs`).
+//! - Waits grow exponentially with jitter up to a cap, `Retry-After` (seconds or an HTTP date) is honoured, and
+//!   no retry starts once the policy's elapsed-time budget would be exceeded. The caller's own deadline (`run`,
+//!   `wait`) still cuts everything short, retries included.
 
 use std::time::{Duration, SystemTime};
+
+use std::future::Future;
+
+use reqwest::{Method, Response, StatusCode};
+
+use crate::{Client, Error, Result};
+
+/// How requests are retried.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// How many times one request may be sent again (default 5; 0 turns retries off).
+    pub max_retries: u32,
+    /// The wait before the first retry, before jitter (default 250 ms).
+    pub initial_backoff: Duration,
+    /// The longest wait between two attempts, unless `Retry-After` asks for more (default 8 s).
+    pub max_backoff: Duration,
+    /// No retry starts after this much time since the first attempt (default 60 s).
+    pub max_elapsed: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 5,
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(8),
+            max_elapsed: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+
+    /// Sets how many times one request may be sent again.
+    #[must_use]
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Sets the wait before the first retry.
+    #[must_use]
+    pub fn initial_backoff(mut self, wait: Duration) -> Self {
+        self.initial_backoff = wait;
+        self
+    }
+
+    /// Sets the longest wait between two attempts.
+    #[must_use]
+    pub fn max_backoff(mut self, wait: Duration) -> Self {
+        self.max_backoff = wait;
+        self
+    }
+
+    /// Sets the time after which no retry starts.
+    #[must_use]
+    pub fn max_elapsed(mut self, budget: Duration) -> Self {
+        self.max_elapsed = budget;
+        self
+    }
+
+    /// Whether to send a request again after `outcome`, and after how long.
+    ///
+    /// `attempt` is the number of the attempt that just ended (1 for the first); `elapsed` is the time since
+    /// the first attempt started.
+    pub(crate) fn retry_after(
+        &self,
+        method: &Method,
+        outcome: &reqwest::Result<Response>,
+        attempt: u32,
+        elapsed: Duration,
+    ) -> Option<Duration> {
+        if attempt > self.max_retries {
+            return None;
+        }
+        let read = matches!(*method, Method::GET | Method::HEAD);
+        let asked = match outcome {
+            Ok(response) => {
+                let status = response.status();
+                let retryable = status == StatusCode::TOO_MANY_REQUESTS
+                    || (read
+                        && (status == StatusCode::REQUEST_TIMEOUT || status.is_server_error()));
+                if !retryable {
+                    return None;
+                }
+                response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(parse_retry_after)
+            }
+            // Nothing was sent when no connection could be made; anything else may have reached the server.
+            Err(error) if error.is_connect() => None,
+            Err(_) if read => None,
+            Err(_) => return None,
+        };
+        let wait = asked.unwrap_or_else(|| self.backoff(attempt));
+        (elapsed + wait <= self.max_elapsed).then_some(wait)
+    }
+
+    /// The wait after attempt `attempt` (1-based): exponential, capped, with jitter in its upper half.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(30);
+        let full = self
+            .initial_backoff
+            .saturating_mul(1 << exponent)
+            .min(self.max_backoff);
+        full.mul_f64(0.5 + fastrand::f64() / 2.0)
+    }
+}
+
+/// Whether a read that ended in `error` is worth reading again: its answer broke after the corridor had
+/// accepted it (a truncated or garbled body, a connection lost mid-body).
+fn broken_answer(error: &Error) -> bool {
+    matches!(error, Error::Decode { .. } | Error::Transport { .. })
+}
+
+impl Client {
+    /// Runs a read (get, a list page) again while its answer arrives broken, as the retry policy allows.
+    pub(crate) async fn read_again_if_broken<T, F, Fut>(&self, mut read: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let policy = self.shared.corridor.retry();
+        let mut attempt = 1;
+        loop {
+            match read().await {
+                Err(error) if broken_answer(&error) && attempt <= policy.max_retries => {
+                    tracing::debug!(error = %error, attempt, "reading again");
+                    tokio::time::sleep(policy.backoff(attempt)).await;
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+}
 
 /// The wait a `Retry-After` header asks for: seconds, or an HTTP date (a past date means "now").
 pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
@@ -32,5 +187,23 @@ mod tests {
         assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120));
         assert_eq!(parse_retry_after("soon"), None);
         assert_eq!(parse_retry_after("-3"), None);
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_up_to_the_cap() {
+        let policy = RetryPolicy::default();
+        for attempt in 1..=10 {
+            let full = Duration::from_millis(250)
+                .saturating_mul(1 << (attempt - 1))
+                .min(Duration::from_secs(8));
+            for _ in 0..20 {
+                let wait = policy.backoff(attempt);
+                assert!(
+                    wait >= full / 2 && wait <= full,
+                    "attempt {attempt}: {wait:?}"
+                );
+            }
+        }
+        assert!(policy.backoff(u32::MAX) <= Duration::from_secs(8));
     }
 }

@@ -1,6 +1,7 @@
 //! The corridor every request walks: the generated client's `exec` hook and the hand-written requests
-//! (downloads, pages) all go through [`Corridor::execute`]. It attaches the token only for the API origin,
-//! stretches the timeout of a request held open by `Prefer: wait`, and traces each request.
+//! (downloads) all go through [`Corridor::execute`]. It attaches the token only for the API origin,
+//! stretches the timeout of a request held open by `Prefer: wait`, retries by the one [`RetryPolicy`], and
+//! traces each attempt.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use reqwest::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::generated;
+use crate::{generated, retry::RetryPolicy};
 
 /// How much longer than its `Prefer: wait` a held request may take before it times out.
 const SYNC_WAIT_MARGIN: Duration = Duration::from_secs(15);
@@ -21,6 +22,7 @@ const SYNC_WAIT_MARGIN: Duration = Duration::from_secs(15);
 pub(crate) struct Corridor {
     token: SecretString,
     api: Url,
+    retry: RetryPolicy,
 }
 
 impl std::fmt::Debug for Corridor {
@@ -28,13 +30,19 @@ impl std::fmt::Debug for Corridor {
         f.debug_struct("Corridor")
             .field("api", &self.api.as_str())
             .field("token", &"[redacted]")
+            .field("retry", &self.retry)
             .finish()
     }
 }
 
 impl Corridor {
-    pub(crate) fn new(token: SecretString, api: Url) -> Self {
-        Self { token, api }
+    pub(crate) fn new(token: SecretString, api: Url, retry: RetryPolicy) -> Self {
+        Self { token, api, retry }
+    }
+
+    /// The retry policy every request follows.
+    pub(crate) fn retry(&self) -> &RetryPolicy {
+        &self.retry
     }
 
     /// Whether `url` is on the API's origin (scheme, host and port), the only place the token may go.
@@ -44,7 +52,8 @@ impl Corridor {
             && url.port_or_known_default() == self.api.port_or_known_default()
     }
 
-    /// Sends `request` with `http`, the token attached only when it goes to the API origin.
+    /// Sends `request` with `http`, the token attached only when it goes to the API origin, retrying as the
+    /// policy allows.
     pub(crate) async fn execute(
         &self,
         http: &reqwest::Client,
@@ -61,24 +70,42 @@ impl Corridor {
         }
         let method = request.method().clone();
         let path = request.url().path().to_string();
-        let started = Instant::now();
-        tracing::debug!(operation, %method, path, attempt = 1, "request");
-        let result = http.execute(request).await;
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        match &result {
-            Ok(response) => {
-                tracing::debug!(
-                    operation,
-                    status = response.status().as_u16(),
-                    elapsed_ms,
-                    "response"
-                );
+        let first = Instant::now();
+        let mut attempt = 1;
+        loop {
+            let again = request.try_clone();
+            let started = Instant::now();
+            tracing::debug!(operation, %method, path, attempt, "request");
+            let result = http.execute(request).await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            match &result {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    tracing::debug!(operation, status, elapsed_ms, attempt, "response");
+                }
+                Err(error) => {
+                    tracing::debug!(operation, error = %error, elapsed_ms, attempt, "transport error");
+                }
             }
-            Err(error) => {
-                tracing::debug!(operation, error = %error, elapsed_ms, "transport error");
+            let wait = self
+                .retry
+                .retry_after(&method, &result, attempt, first.elapsed());
+            match (wait, again) {
+                (Some(wait), Some(again)) => {
+                    tracing::debug!(
+                        operation,
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying"
+                    );
+                    drop(result);
+                    tokio::time::sleep(wait).await;
+                    request = again;
+                    attempt += 1;
+                }
+                _ => return result,
             }
         }
-        result
     }
 
     fn authorize(&self, request: &mut Request) {

@@ -12,11 +12,18 @@ use wiremock::{
     matchers::{method, path},
 };
 
+/// The error a create gets for `response`. An unknown outcome (5xx, unreadable body) makes the client look for
+/// the prediction in the list; the list here is empty, so the create's own error comes back.
 async fn create_error(response: ResponseTemplate) -> Error {
     let server = server().await;
     Mock::given(method("POST"))
         .and(path(CREATE_PATH))
         .respond_with(response)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{PREFIX}/predictions")))
+        .respond_with(json(200, &json!({"next": null, "results": []})))
         .mount(&server)
         .await;
     client(&server)

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use replicate_ideogram::{
-    Error, JsonInput, PredictionStatus, Target, WaitOptions,
+    Error, JsonInput, PredictionStatus, RetryPolicy, Target, WaitOptions,
     models::{AspectRatio, IdeogramV2TurboInput, WebhookEvent},
     simulator::{Faults, Simulator, SimulatorConfig},
 };
@@ -382,7 +382,9 @@ async fn every_fault_becomes_a_typed_error() {
     for (faults, expected) in cases {
         let sim = start(fast().faults(faults.clone())).await;
         let error = sim
-            .client()
+            .client_builder()
+            .retry(RetryPolicy::none())
+            .build()
             .unwrap()
             .create(IdeogramV2TurboInput::new("x"))
             .await
@@ -402,7 +404,9 @@ async fn a_drop_after_processing_has_created_the_prediction() {
     let faults = Faults::default().drop_after(1.0);
     let sim = start(fast().faults(faults)).await;
     let error = sim
-        .client()
+        .client_builder()
+        .retry(RetryPolicy::none())
+        .build()
         .unwrap()
         .create(IdeogramV2TurboInput::new("x"))
         .await
@@ -447,7 +451,11 @@ async fn the_same_seed_gives_the_same_ids_and_fault_pattern() {
     let run = |seed| async move {
         let faults = Faults::default().throttle(0.5);
         let sim = start(fast().faults(faults).seed(seed)).await;
-        let client = sim.client().unwrap();
+        let client = sim
+            .client_builder()
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap();
         let mut outcomes = Vec::new();
         for _ in 0..12 {
             outcomes.push(match client.create(IdeogramV2TurboInput::new("x")).await {

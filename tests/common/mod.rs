@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use replicate_ideogram::{Client, WaitOptions};
+use replicate_ideogram::{Client, RetryPolicy, WaitOptions};
 use serde_json::Value;
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
@@ -55,7 +55,8 @@ pub async fn server() -> MockServer {
     server
 }
 
-/// A client for `server` under the seed's path prefix, polling every few milliseconds.
+/// A client for `server` under the seed's path prefix, polling every few milliseconds, not retrying (so each
+/// test sees how one answer maps; `tests/retry.rs` covers retries).
 pub fn client(server: &MockServer) -> Client {
     client_at(&format!("{}{PREFIX}", server.uri()))
 }
@@ -65,6 +66,7 @@ pub fn client_at(base_url: &str) -> Client {
         .token(TOKEN)
         .base_url(base_url)
         .wait_options(WaitOptions::fixed(Duration::from_millis(5)))
+        .retry(RetryPolicy::none())
         .build()
         .unwrap()
 }

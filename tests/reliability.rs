@@ -1,0 +1,178 @@
+//! Money and secrets under faults: the simulator's fault mix against many runs.
+//!
+//! `RELIABILITY_RUNS` sets the size of the big run (default 500).
+#![cfg(feature = "simulator")]
+
+use std::{collections::BTreeMap, collections::HashSet, time::Duration};
+
+use futures_util::{StreamExt, stream};
+use replicate_ideogram::{
+    Client, Error, RetryPolicy, WaitOptions,
+    models::IdeogramV2TurboInput,
+    simulator::{Faults, Simulator, SimulatorConfig},
+};
+
+fn quick_client(sim: &Simulator) -> Client {
+    sim.client_builder()
+        .retry(
+            RetryPolicy::default()
+                .max_retries(6)
+                .initial_backoff(Duration::from_millis(5))
+                .max_backoff(Duration::from_millis(100)),
+        )
+        .wait_options(WaitOptions::fixed(Duration::from_millis(10)))
+        .build()
+        .unwrap()
+}
+
+fn kind(error: &Error) -> String {
+    match error {
+        Error::Api(api) => format!("api {}", api.status),
+        Error::Transport { .. } => "transport".into(),
+        Error::Decode { .. } => "decode".into(),
+        Error::Timeout { .. } => "timeout".into(),
+        Error::CreateUncertain { .. } => "create uncertain".into(),
+        Error::PredictionFailed(_) => "prediction failed".into(),
+        other => format!("other: {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fault_matrix_creates_no_duplicates_and_leaks_no_token() {
+    let runs: usize = std::env::var("RELIABILITY_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(500);
+    let config = SimulatorConfig::default()
+        .timings(Duration::from_millis(5), Duration::from_millis(30))
+        .faults(Faults::standard_mix())
+        .seed(2024);
+    let sim = Simulator::start(config).await.unwrap();
+    let client = quick_client(&sim);
+
+    let outcomes: Vec<Result<String, Error>> = stream::iter(0..runs)
+        .map(|i| {
+            let client = &client;
+            async move {
+                let input = IdeogramV2TurboInput::new(format!("run {i}")).seed(i as i64);
+                let prediction = client
+                    .run(input)
+                    .timeout(Duration::from_secs(60))
+                    .prediction()
+                    .await?;
+                let url: String = prediction.output_as()?;
+                client.download(&url).bytes().await?;
+                Ok(prediction.id)
+            }
+        })
+        .buffer_unordered(25)
+        .collect()
+        .await;
+
+    let record = sim.record();
+    let successes: Vec<&String> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    let mut failures: BTreeMap<String, usize> = BTreeMap::new();
+    for error in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+        *failures.entry(kind(error)).or_default() += 1;
+    }
+    let duplicates = record.duplicates();
+    let leaks = record.delivery_authorization.len();
+    println!(
+        "runs={runs} successes={} typed_failures={failures:?} duplicates={duplicates} leaks={leaks} \
+         created={} faults={:?}",
+        successes.len(),
+        record.created.len(),
+        record.faults,
+    );
+    assert_eq!(duplicates, 0, "a prediction was created twice");
+    assert_eq!(leaks, 0, "the token reached the delivery host");
+    let distinct: HashSet<&&String> = successes.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        successes.len(),
+        "two runs returned the same prediction"
+    );
+    assert!(
+        successes.len() * 100 >= runs * 95,
+        "{} of {runs} succeeded",
+        successes.len()
+    );
+    assert!(
+        record.faults.values().sum::<usize>() > runs / 4,
+        "the faults were injected"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_inputs_sent_on_purpose_give_distinct_predictions() {
+    let config = SimulatorConfig::default()
+        .timings(Duration::from_millis(5), Duration::from_millis(20))
+        .faults(Faults::default().drop_after(0.3).truncated_json(0.1))
+        .seed(7);
+    let sim = Simulator::start(config).await.unwrap();
+    let client = quick_client(&sim);
+    let ids: Vec<Result<String, Error>> = stream::iter(0..40)
+        .map(|_| {
+            let client = &client;
+            async move {
+                client
+                    .create(IdeogramV2TurboInput::new("the same every time"))
+                    .await
+                    .map(|p| p.id)
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let ok: Vec<&String> = ids.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let distinct: HashSet<&&String> = ok.iter().collect();
+    let record = sim.record();
+    println!(
+        "creates={} ok={} created={} faults={:?}",
+        ids.len(),
+        ok.len(),
+        record.created.len(),
+        record.faults
+    );
+    assert_eq!(
+        distinct.len(),
+        ok.len(),
+        "a prediction was handed to two creates"
+    );
+    assert!(
+        ok.len() >= 38,
+        "{} of 40 creates succeeded: {ids:?}",
+        ok.len()
+    );
+    // Every prediction the server made belongs to exactly one create, except those of creates that failed.
+    assert!(
+        record.created.len() <= ok.len() + (ids.len() - ok.len()),
+        "orphans: {}",
+        record.created.len()
+    );
+    assert!(record.faults["dropped after processing"] > 0);
+}
+
+#[tokio::test]
+async fn an_unknown_outcome_is_resolved_by_adopting_not_resending() {
+    let config = SimulatorConfig::default()
+        .timings(Duration::from_millis(5), Duration::from_millis(20))
+        .faults(Faults::default().drop_after(1.0))
+        .seed(3);
+    let sim = Simulator::start(config).await.unwrap();
+    // Every request is dropped after processing, so the lookup fails too: a prediction may exist.
+    let error = quick_client(&sim)
+        .create(IdeogramV2TurboInput::new("lost"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::CreateUncertain { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("may have been created"),
+        "{error}"
+    );
+    assert_eq!(
+        sim.record().created.len(),
+        1,
+        "the create was not sent again"
+    );
+}
