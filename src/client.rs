@@ -9,7 +9,7 @@ use crate::{
     Error, Result, generated,
     resolve::Claims,
     retry::RetryPolicy,
-    transport::Corridor,
+    transport::{BodyLimits, Corridor},
     wait::{DEFAULT_RUN_TIMEOUT, WaitOptions},
 };
 
@@ -23,6 +23,10 @@ pub const BASE_URL_ENV: &str = "REPLICATE_BASE_URL";
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longer than the longest `Prefer: wait` (60 s): a held request sends nothing until it answers.
 const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(90);
+/// The most an API answer's body may weigh (not downloads, which stream to disk).
+const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+/// How long an API answer's body may take once its headers arrived.
+const DEFAULT_RESPONSE_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 
 /// A client for Replicate's predictions API, or any server that speaks it under some base URL.
@@ -111,6 +115,8 @@ pub struct ClientBuilder {
     wait: Option<WaitOptions>,
     run_timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
+    max_response_bytes: Option<usize>,
+    response_body_timeout: Option<Duration>,
     allow_http: bool,
 }
 
@@ -197,6 +203,20 @@ impl ClientBuilder {
         self
     }
 
+    /// The most an API answer's body may weigh (default 16 MiB); more is [`Error::Decode`]. Downloads are
+    /// not limited: they stream to disk.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = Some(bytes);
+        self
+    }
+
+    /// How long an API answer's body may take to arrive once its headers have (default 30 s); a body that
+    /// trickles longer is [`Error::Decode`].
+    pub fn response_body_timeout(mut self, timeout: Duration) -> Self {
+        self.response_body_timeout = Some(timeout);
+        self
+    }
+
     /// Allow a plain `http://` base URL on a host other than loopback. The token then crosses the network
     /// unencrypted; only for trusted networks.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
@@ -240,6 +260,14 @@ impl ClientBuilder {
             SecretString::from(token),
             base_url.clone(),
             self.retry.unwrap_or_default(),
+            BodyLimits {
+                max_bytes: self
+                    .max_response_bytes
+                    .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+                max_time: self
+                    .response_body_timeout
+                    .unwrap_or(DEFAULT_RESPONSE_BODY_TIMEOUT),
+            },
         );
         let raw = generated::Client::new_with_client(
             base_url.as_str().trim_end_matches('/'),

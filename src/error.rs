@@ -6,7 +6,11 @@ use futures_util::TryStreamExt;
 use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::{StatusCode, header::HeaderMap};
 
-use crate::{Prediction, PredictionStatus, generated::types};
+use crate::{
+    Prediction, PredictionStatus,
+    generated::types,
+    transport::{BodyTooLarge, BodyTooSlow},
+};
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -99,6 +103,9 @@ pub enum Error {
         /// The HTTP status.
         status: u16,
     },
+    /// A webhook request failed verification.
+    #[error("webhook rejected: {0}")]
+    Webhook(crate::webhook::WebhookError),
     /// Reading or writing a local file failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -262,10 +269,13 @@ impl Error {
         match error {
             E::CommunicationError(source)
             | E::InvalidUpgrade(source)
-            | E::ResponseBodyError(source) => Self::Transport {
-                operation,
-                prediction_id,
-                source,
+            | E::ResponseBodyError(source) => match body_limit(&source) {
+                Some(reason) => Self::decode(operation, None, prediction_id, reason, b""),
+                None => Self::Transport {
+                    operation,
+                    prediction_id,
+                    source,
+                },
             },
             E::ErrorResponse(response) => {
                 api_error_from_stream(response, operation, prediction_id).await
@@ -294,6 +304,18 @@ impl Error {
             E::Custom(reason) => Self::Config(reason),
         }
     }
+}
+
+/// The body limit an error stems from, if it does (see `transport::limit_body`).
+fn body_limit(error: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if cause.is::<BodyTooLarge>() || cause.is::<BodyTooSlow>() {
+            return Some(cause.to_string());
+        }
+        source = cause.source();
+    }
+    None
 }
 
 async fn api_error_from_stream(

@@ -27,4 +27,4 @@ pub use models::{JsonInput, ModelInput, Target};
 pub use prediction::{Prediction, PredictionStatus, PredictionUrls};
 pub use retry::RetryPolicy;
 pub use wait::{Run, WaitFor, WaitOptions};
-pub use webhook::WebhookSecret;
+pub use webhook::{DEFAULT_WEBHOOK_TOLERANCE, WebhookError, WebhookSecret, WebhookVerifier};

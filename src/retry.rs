@@ -130,9 +130,15 @@ impl RetryPolicy {
 }
 
 /// Whether a read that ended in `error` is worth reading again: its answer broke after the corridor had
-/// accepted it (a truncated or garbled body, a connection lost mid-body).
+/// accepted it (a truncated or garbled body, a connection lost mid-body). A body over the size or time limit
+/// (a `Decode` with no body to quote) is not: it would only cost the same again.
 fn broken_answer(error: &Error) -> bool {
-    matches!(error, Error::Decode { .. } | Error::Transport { .. })
+    match error {
+        Error::Decode { snippet, .. } => !snippet.is_empty(),
+        // Failures before an answer (connect, timeout) were the corridor's to retry already.
+        Error::Transport { source, .. } => source.is_body() || source.is_decode(),
+        _ => false,
+    }
 }
 
 impl Client {

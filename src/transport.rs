@@ -17,12 +17,20 @@ use crate::{generated, retry::RetryPolicy};
 /// How much longer than its `Prefer: wait` a held request may take before it times out.
 const SYNC_WAIT_MARGIN: Duration = Duration::from_secs(15);
 
+/// The most an API answer (not a download) may weigh, and how long its body may take once headers arrived.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BodyLimits {
+    pub(crate) max_bytes: usize,
+    pub(crate) max_time: Duration,
+}
+
 /// What every request needs to know: the token and the one origin it may be sent to.
 #[derive(Clone)]
 pub(crate) struct Corridor {
     token: SecretString,
     api: Url,
     retry: RetryPolicy,
+    limits: BodyLimits,
 }
 
 impl std::fmt::Debug for Corridor {
@@ -36,8 +44,18 @@ impl std::fmt::Debug for Corridor {
 }
 
 impl Corridor {
-    pub(crate) fn new(token: SecretString, api: Url, retry: RetryPolicy) -> Self {
-        Self { token, api, retry }
+    pub(crate) fn new(
+        token: SecretString,
+        api: Url,
+        retry: RetryPolicy,
+        limits: BodyLimits,
+    ) -> Self {
+        Self {
+            token,
+            api,
+            retry,
+            limits,
+        }
     }
 
     /// The retry policy every request follows.
@@ -135,8 +153,73 @@ fn prefer_wait(request: &Request) -> Option<Duration> {
 
 impl ClientHooks<Corridor> for generated::Client {
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        self.inner()
+        let corridor = self.inner();
+        let response = corridor
             .execute(self.client(), request, info.operation_id)
-            .await
+            .await?;
+        Ok(limit_body(response, corridor.limits))
     }
 }
+
+/// An API answer's body was larger than allowed.
+#[derive(Debug)]
+pub(crate) struct BodyTooLarge(pub(crate) usize);
+
+impl std::fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the body is larger than the {} bytes allowed", self.0)
+    }
+}
+
+impl std::error::Error for BodyTooLarge {}
+
+/// An API answer's body took longer than allowed to arrive.
+#[derive(Debug)]
+pub(crate) struct BodyTooSlow(pub(crate) Duration);
+
+impl std::fmt::Display for BodyTooSlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the body took longer than {:?} to arrive", self.0)
+    }
+}
+
+impl std::error::Error for BodyTooSlow {}
+
+/// Wraps an API answer's body so that reading more than the limit, or for longer, fails (bounded memory and
+/// time whatever a server sends). The failure surfaces as a body error the error mapping recognises.
+fn limit_body(response: Response, limits: BodyLimits) -> Response {
+    use futures_util::StreamExt;
+    let response = http::Response::from(response);
+    let (parts, body) = response.into_parts();
+    let deadline = tokio::time::Instant::now() + limits.max_time;
+    let stream = http_body_util::BodyDataStream::new(body);
+    let limited = futures_util::stream::unfold(
+        (Box::pin(stream), 0usize, false),
+        move |(mut stream, mut seen, done)| async move {
+            if done {
+                return None;
+            }
+            let next = match tokio::time::timeout_at(deadline, stream.next()).await {
+                Err(_) => Err(Box::new(BodyTooSlow(limits.max_time)) as BoxError),
+                Ok(None) => return None,
+                Ok(Some(Err(e))) => Err(Box::new(e) as BoxError),
+                Ok(Some(Ok(chunk))) => {
+                    seen += chunk.len();
+                    if seen > limits.max_bytes {
+                        Err(Box::new(BodyTooLarge(limits.max_bytes)) as BoxError)
+                    } else {
+                        Ok(chunk)
+                    }
+                }
+            };
+            let failed = next.is_err();
+            Some((next, (stream, seen, failed)))
+        },
+    );
+    Response::from(http::Response::from_parts(
+        parts,
+        reqwest::Body::wrap_stream(limited),
+    ))
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -1,8 +1,51 @@
-//! Webhooks: the account's signing secret.
+//! Webhooks: the account's signing secret, and verifying the requests Replicate sends.
+//!
+//! Replicate signs webhooks with the Standard Webhooks scheme: `webhook-id`, `webhook-timestamp` (seconds
+//! since the epoch) and `webhook-signature` (space-separated `v1,<base64>` entries) headers; the signature is
+//! HMAC-SHA256 over `{id}.{timestamp}.{raw body}` with the key from the `whsec_` secret.
 
-use std::fmt;
+use std::{
+    fmt,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
-use crate::{Client, Error, Result};
+use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
+use reqwest::header::HeaderMap;
+use sha2::Sha256;
+
+use crate::{Client, Error, Prediction, Result, generated::types};
+
+/// The default tolerance for a webhook's timestamp, either way: five minutes (the Standard Webhooks convention).
+pub const DEFAULT_WEBHOOK_TOLERANCE: Duration = Duration::from_secs(5 * 60);
+
+/// Why a webhook request was rejected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// A required header is missing or not text.
+    #[error("the {0} header is missing")]
+    MissingHeader(&'static str),
+    /// `webhook-timestamp` is not a number of seconds.
+    #[error("the webhook-timestamp header is not a number of seconds")]
+    InvalidTimestamp,
+    /// The timestamp is further from now than the tolerance: a replay, or a clock far off.
+    #[error(
+        "the webhook is {age_seconds}s away from now, more than the {tolerance_seconds}s tolerated"
+    )]
+    Expired {
+        /// How far the timestamp is from now, in seconds.
+        age_seconds: u64,
+        /// The tolerance, in seconds.
+        tolerance_seconds: u64,
+    },
+    /// `webhook-signature` holds no `v1,<base64>` entry.
+    #[error("the webhook-signature header has no v1 signature")]
+    MalformedSignature,
+    /// No signature matches: the body or headers were altered, or it was signed with another secret.
+    #[error("no webhook signature matches: the request was altered or signed with another secret")]
+    SignatureMismatch,
+}
 
 /// The secret Replicate signs webhook requests with (`whsec_…`). `Debug` does not show it.
 #[derive(Clone, PartialEq, Eq)]
@@ -19,6 +62,172 @@ impl fmt::Debug for WebhookSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("WebhookSecret([redacted])")
     }
+}
+
+impl WebhookSecret {
+    /// A verifier for requests signed with this secret.
+    pub fn verifier(&self) -> Result<WebhookVerifier> {
+        WebhookVerifier::new(&self.0)
+    }
+}
+
+/// Verifies webhook requests signed with one secret, and parses their payload.
+///
+/// ```
+/// use replicate_ideogram::WebhookVerifier;
+/// # use reqwest::header::HeaderMap;
+/// # fn demo(headers: &HeaderMap, body: &[u8]) -> replicate_ideogram::Result<()> {
+/// let verifier = WebhookVerifier::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
+/// let prediction = verifier.verify(headers, body)?; // the payload, once the signature checks out
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct WebhookVerifier {
+    key: Vec<u8>,
+    tolerance: Duration,
+}
+
+impl fmt::Debug for WebhookVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookVerifier")
+            .field("key", &"[redacted]")
+            .field("tolerance", &self.tolerance)
+            .finish()
+    }
+}
+
+impl WebhookVerifier {
+    /// A verifier for `secret` (`whsec_<base64>`), with the default tolerance of five minutes.
+    pub fn new(secret: &str) -> Result<Self> {
+        let encoded = secret
+            .trim()
+            .strip_prefix("whsec_")
+            .unwrap_or(secret.trim());
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|e| Error::Config(format!("the webhook secret is not whsec_<base64>: {e}")))?;
+        if key.is_empty() {
+            return Err(Error::Config("the webhook secret is empty".into()));
+        }
+        Ok(Self {
+            key,
+            tolerance: DEFAULT_WEBHOOK_TOLERANCE,
+        })
+    }
+
+    /// How far a request's timestamp may be from now, either way.
+    #[must_use]
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// Checks a request's signature and timestamp against the clock, then parses its payload (the
+    /// prediction). Pass the headers and the raw body exactly as received.
+    pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<Prediction> {
+        self.verify_at(headers, body, SystemTime::now())
+    }
+
+    /// [`verify`](Self::verify) as of `now`.
+    pub fn verify_at(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<Prediction> {
+        let header = |name: &'static str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .ok_or(Error::Webhook(WebhookError::MissingHeader(name)))
+        };
+        let id = header("webhook-id")?;
+        let timestamp = header("webhook-timestamp")?;
+        let signatures = header("webhook-signature")?;
+        self.check(id, timestamp, signatures, body, now)
+            .map_err(Error::Webhook)?;
+        serde_json::from_slice::<types::Prediction>(body)
+            .map(Prediction::from)
+            .map_err(|e| {
+                Error::decode(
+                    "webhook",
+                    None,
+                    None,
+                    format!("the payload is not a prediction ({e})"),
+                    body,
+                )
+            })
+    }
+
+    /// The signature and timestamp check alone.
+    pub fn check(
+        &self,
+        id: &str,
+        timestamp: &str,
+        signatures: &str,
+        body: &[u8],
+        now: SystemTime,
+    ) -> std::result::Result<(), WebhookError> {
+        let seconds: i64 = timestamp
+            .trim()
+            .parse()
+            .map_err(|_| WebhookError::InvalidTimestamp)?;
+        let now_seconds = now
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default();
+        let age = now_seconds.abs_diff(seconds);
+        if age > self.tolerance.as_secs() {
+            return Err(WebhookError::Expired {
+                age_seconds: age,
+                tolerance_seconds: self.tolerance.as_secs(),
+            });
+        }
+        let candidates: Vec<Vec<u8>> = signatures
+            .split_whitespace()
+            .filter_map(|entry| entry.strip_prefix("v1,"))
+            .filter_map(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+            .collect();
+        if candidates.is_empty() {
+            return Err(WebhookError::MalformedSignature);
+        }
+        let mac = signed_content(&self.key, id, timestamp.trim(), body);
+        // Constant-time comparison with each candidate.
+        let matched = candidates
+            .iter()
+            .any(|candidate| mac.clone().verify_slice(candidate).is_ok());
+        if matched {
+            Ok(())
+        } else {
+            Err(WebhookError::SignatureMismatch)
+        }
+    }
+}
+
+/// The MAC over `{id}.{timestamp}.{body}`.
+fn signed_content(key: &[u8], id: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
+    // HMAC takes keys of any length, so this cannot fail.
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac
+}
+
+/// The `webhook-signature` value for a message, as Replicate would send it (`v1,<base64>`).
+#[cfg_attr(not(feature = "simulator"), allow(dead_code))]
+pub(crate) fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String> {
+    let verifier = WebhookVerifier::new(secret)?;
+    let digest = signed_content(&verifier.key, id, &timestamp.to_string(), body)
+        .finalize()
+        .into_bytes();
+    Ok(format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    ))
 }
 
 impl Client {

@@ -78,4 +78,8 @@ async fn every_example_runs_against_the_simulator() {
         &std::fs::read(dir.path().join("out/y.png")).unwrap()[..4],
         b"\x89PNG"
     );
+
+    let output = run(&sim, dir.path(), "webhook_receiver", &[]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.matches("verified webhook").count(), 2, "{stdout}");
 }

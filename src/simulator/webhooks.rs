@@ -2,33 +2,9 @@
 
 use std::time::Duration;
 
-use base64::Engine;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 use tokio::time::{Instant, sleep_until};
 
 use super::Shared;
-
-/// The `webhook-signature` header value for a message: `v1,<base64 HMAC-SHA256>`.
-///
-/// The key is the base64 after `whsec_`; the signed content is `{id}.{timestamp}.{body}`.
-pub(crate) fn signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Option<String> {
-    let encoded = secret.strip_prefix("whsec_").unwrap_or(secret);
-    let key = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .ok()?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
-    mac.update(id.as_bytes());
-    mac.update(b".");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    let digest = mac.finalize().into_bytes();
-    Some(format!(
-        "v1,{}",
-        base64::engine::general_purpose::STANDARD.encode(digest)
-    ))
-}
 
 /// Sends a prediction's webhooks as it moves: `start` when it starts, `output` and `completed` when it ends
 /// (filtered by its `webhook_events_filter`; the default is `output` and `completed`).
@@ -85,7 +61,7 @@ async fn send(shared: &Shared, http: &reqwest::Client, url: &str, id: &str, sent
     *sent += 1;
     let message_id = format!("msg_{id}_{sent}");
     let timestamp = chrono::Utc::now().timestamp();
-    let Some(signature) = signature(
+    let Ok(signature) = crate::webhook::sign(
         &shared.config.webhook_secret,
         &message_id,
         timestamp,
@@ -102,23 +78,4 @@ async fn send(shared: &Shared, http: &reqwest::Client, url: &str, id: &str, sent
         .body(body);
     shared.record(|r| r.webhooks_sent += 1);
     let _ = request.send().await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signs_the_public_test_vector() {
-        let signature = signature(
-            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-            "msg_p5jXN8AQM9LWM0D4loKWxJek",
-            1614265330,
-            br#"{"test": 2432232314}"#,
-        );
-        assert_eq!(
-            signature.as_deref(),
-            Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
-        );
-    }
 }
