@@ -19,6 +19,9 @@ use crate::{
     models::WebhookEvent,
 };
 
+/// How long a cancel after a missed deadline may take.
+const CANCEL_GRACE: Duration = Duration::from_secs(5);
+
 /// The default overall deadline of `run` and `wait`.
 pub(crate) const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
@@ -94,6 +97,7 @@ pub struct WaitFor<'c> {
     id: String,
     timeout: Option<Duration>,
     options: Option<WaitOptions>,
+    cancel_on_timeout: bool,
 }
 
 impl<'c> WaitFor<'c> {
@@ -109,6 +113,13 @@ impl<'c> WaitFor<'c> {
         self
     }
 
+    /// Ask the server to cancel the prediction when the deadline passes, so it stops costing (default: no;
+    /// the prediction keeps running and can be waited for again).
+    pub fn cancel_on_timeout(mut self, cancel: bool) -> Self {
+        self.cancel_on_timeout = cancel;
+        self
+    }
+
     /// Waits until the prediction finishes: `Ok` if it succeeded; [`Error::PredictionFailed`],
     /// [`Error::PredictionCanceled`] or [`Error::PredictionAborted`] otherwise; [`Error::Timeout`] when the
     /// deadline passes first.
@@ -116,16 +127,22 @@ impl<'c> WaitFor<'c> {
         let started = Instant::now();
         let deadline = started + self.timeout.unwrap_or(self.client.shared.run_timeout);
         let options = self.options.as_ref().unwrap_or(&self.client.shared.wait);
-        let first = within(
-            deadline,
-            started,
-            Some(&self.id),
-            None,
-            self.client.get(&self.id),
-        )
-        .await?;
+        let waited = async {
+            let first = within(
+                deadline,
+                started,
+                Some(&self.id),
+                None,
+                self.client.get(&self.id),
+            )
+            .await?;
+            self.client
+                .poll_until_done(first, started, deadline, options)
+                .await
+        };
+        let outcome = waited.await;
         self.client
-            .poll_until_done(first, started, deadline, options)
+            .cancel_if_timed_out(outcome, self.cancel_on_timeout)
             .await
     }
 }
@@ -148,6 +165,7 @@ pub struct Run<'c, I> {
     timeout: Option<Duration>,
     create: CreateOptions,
     options: Option<WaitOptions>,
+    cancel_on_timeout: bool,
 }
 
 impl<'c, I: ModelInput + 'c> Run<'c, I> {
@@ -187,6 +205,13 @@ impl<'c, I: ModelInput + 'c> Run<'c, I> {
         self
     }
 
+    /// Ask the server to cancel the prediction when the deadline passes, so it stops costing (default: no).
+    /// Combine with [`cancel_after`](Self::cancel_after) to bound the cost even if this process dies.
+    pub fn cancel_on_timeout(mut self, cancel: bool) -> Self {
+        self.cancel_on_timeout = cancel;
+        self
+    }
+
     /// Runs, and returns the whole succeeded prediction (id, metrics, logs) rather than only its output.
     pub async fn prediction(self) -> Result<Prediction> {
         let client = self.client;
@@ -198,17 +223,23 @@ impl<'c, I: ModelInput + 'c> Run<'c, I> {
             let wait = Duration::from_secs(left.as_secs()).min(MAX_SYNC_WAIT);
             create.prefer_wait = (!wait.is_zero()).then_some(wait);
         }
-        let created = within(
-            deadline,
-            started,
-            None,
-            None,
-            client.create_with(&self.input, &create),
-        )
-        .await?;
         let options = self.options.as_ref().unwrap_or(&client.shared.wait);
+        let ran = async {
+            let created = within(
+                deadline,
+                started,
+                None,
+                None,
+                client.create_with(&self.input, &create),
+            )
+            .await?;
+            client
+                .poll_until_done(created, started, deadline, options)
+                .await
+        };
+        let outcome = ran.await;
         client
-            .poll_until_done(created, started, deadline, options)
+            .cancel_if_timed_out(outcome, self.cancel_on_timeout)
             .await
     }
 
@@ -249,6 +280,7 @@ impl Client {
             timeout: None,
             create: CreateOptions::default(),
             options: None,
+            cancel_on_timeout: false,
         }
     }
 
@@ -266,7 +298,28 @@ impl Client {
             id: id.into(),
             timeout: None,
             options: None,
+            cancel_on_timeout: false,
         }
+    }
+
+    /// After a deadline passed, asks the server to cancel the prediction (best effort, a few seconds at most).
+    async fn cancel_if_timed_out(
+        &self,
+        outcome: Result<Prediction>,
+        cancel: bool,
+    ) -> Result<Prediction> {
+        if let (true, Err(Error::Timeout { id: Some(id), .. })) = (cancel, &outcome) {
+            match tokio::time::timeout(CANCEL_GRACE, self.cancel(id)).await {
+                Ok(Ok(_)) => tracing::debug!(prediction_id = %id, "canceled after the deadline"),
+                Ok(Err(error)) => {
+                    tracing::debug!(prediction_id = %id, %error, "cancel after the deadline failed")
+                }
+                Err(_) => {
+                    tracing::debug!(prediction_id = %id, "cancel after the deadline timed out")
+                }
+            }
+        }
+        outcome
     }
 
     async fn poll_until_done(

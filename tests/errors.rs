@@ -258,3 +258,33 @@ async fn a_refused_connection_is_a_transport_error() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn errors_never_show_the_token() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{PREFIX}/predictions/x")))
+        .respond_with(problem(
+            401,
+            json!({"title": "Unauthenticated", "status": 401}),
+        ))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let mut shown = Vec::new();
+    let api = client.get("x").await.unwrap_err();
+    shown.push(format!("{api} {api:?}"));
+    let transport = client_at("http://127.0.0.1:9/v1")
+        .get("x")
+        .await
+        .unwrap_err();
+    shown.push(format!("{transport} {transport:?}"));
+    let created = create_error(ResponseTemplate::new(503)).await;
+    shown.push(format!("{created} {created:?}"));
+    for text in shown {
+        assert!(
+            !text.contains(TOKEN) && !text.contains("TestToken"),
+            "{text}"
+        );
+    }
+}

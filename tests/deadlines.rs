@@ -1,0 +1,129 @@
+//! Deadlines and cancellation: the overall deadline wins over waits and retries, a missed deadline can cancel
+//! the prediction on the server, and dropping a run leaves nothing running.
+#![cfg(feature = "simulator")]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use replicate_ideogram::{
+    Error, PredictionStatus, WaitOptions,
+    models::IdeogramV2TurboInput,
+    simulator::{Simulator, SimulatorConfig},
+};
+use wiremock::{
+    Mock, ResponseTemplate,
+    matchers::{method, path},
+};
+
+async fn slow_simulator() -> Simulator {
+    let config =
+        SimulatorConfig::default().timings(Duration::from_millis(10), Duration::from_secs(60));
+    Simulator::start(config).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_missed_deadline_can_cancel_the_prediction_on_the_server() {
+    let sim = slow_simulator().await;
+    let client = sim
+        .client_builder()
+        .wait_options(WaitOptions::fixed(Duration::from_millis(20)))
+        .build()
+        .unwrap();
+    let error = client
+        .run(IdeogramV2TurboInput::new("too slow"))
+        .timeout(Duration::from_millis(300))
+        .cancel_on_timeout(true)
+        .await
+        .unwrap_err();
+    let Error::Timeout { id: Some(id), .. } = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(
+        client.get(id).await.unwrap().status,
+        PredictionStatus::Canceled
+    );
+
+    let error = client
+        .run(IdeogramV2TurboInput::new("too slow, left running"))
+        .timeout(Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    let Error::Timeout { id: Some(id), .. } = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(
+        client.get(id).await.unwrap().status,
+        PredictionStatus::Processing
+    );
+
+    let created = client
+        .create(IdeogramV2TurboInput::new("waited for"))
+        .await
+        .unwrap();
+    let error = client
+        .wait(&created.id)
+        .timeout(Duration::from_millis(200))
+        .cancel_on_timeout(true)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    assert_eq!(
+        client.get(&created.id).await.unwrap().status,
+        PredictionStatus::Canceled
+    );
+}
+
+#[tokio::test]
+async fn dropping_a_run_leaves_nothing_running() {
+    let sim = slow_simulator().await;
+    let client = sim
+        .client_builder()
+        .wait_options(WaitOptions::fixed(Duration::from_millis(10)))
+        .build()
+        .unwrap();
+    let run = client
+        .run(IdeogramV2TurboInput::new("abandoned"))
+        .prefer_wait(Duration::from_secs(1));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1300), run)
+            .await
+            .is_err(),
+        "the run was still going"
+    );
+    let polls = sim.record().requests_to("GET /predictions/{id}");
+    assert!(polls > 0, "it was polling when dropped");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        sim.record().requests_to("GET /predictions/{id}"),
+        polls,
+        "something kept polling after the drop"
+    );
+}
+
+#[tokio::test]
+async fn no_retry_outlives_the_deadline() {
+    let server = common::server().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{}/predictions/p", common::PREFIX)))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "5"))
+        .mount(&server)
+        .await;
+    let client = replicate_ideogram::Client::builder()
+        .token(common::TOKEN)
+        .base_url(format!("{}{}", server.uri(), common::PREFIX))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = client
+        .wait("p")
+        .timeout(Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
