@@ -492,3 +492,26 @@ async fn the_same_seed_gives_the_same_ids_and_fault_pattern() {
         first.iter().any(|o| o == "HTTP Some(429)") && first.iter().any(|o| !o.starts_with("HTTP"))
     );
 }
+
+#[tokio::test]
+async fn the_token_does_not_follow_a_redirect_to_the_delivery_host() {
+    let sim = start(fast()).await;
+    let client = sim.client().unwrap();
+    let url = client.run(IdeogramV2TurboInput::new("x")).await.unwrap();
+    let name = url.rsplit('/').next().unwrap();
+    let through_api = format!("{}/files/{name}", sim.base_url());
+    let png = client.download(&through_api).bytes().await.unwrap();
+    assert_eq!(&png[..4], b"\x89PNG");
+    let record = sim.record();
+    assert_eq!(
+        record.requests_to("GET /files/{name}"),
+        1,
+        "the API host was asked, with the token"
+    );
+    assert_eq!(record.unauthorized, 0);
+    assert!(
+        record.delivery_authorization.is_empty(),
+        "{:?}",
+        record.delivery_authorization
+    );
+}

@@ -39,6 +39,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/predictions/{id}", get(read))
         .route("/predictions/{id}/cancel", post(cancel))
         .route("/webhooks/default/secret", get(secret))
+        .route("/files/{name}", get(redirect_to_delivery))
         .fallback(not_found)
         .with_state(shared.clone());
     match shared.config.path_prefix.as_str() {
@@ -497,6 +498,17 @@ async fn secret(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Reply 
         StatusCode::OK,
         &json!({"key": shared.config.webhook_secret}),
     ))
+}
+
+/// An output file through the API host: a redirect to the delivery host, as file downloads can be.
+async fn redirect_to_delivery(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let location = format!("{}/files/{name}", shared.delivery_base);
+    Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
 }
 
 async fn file(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {

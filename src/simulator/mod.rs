@@ -9,7 +9,8 @@
 //!   `canceled` (or `aborted` if it had not started).
 //! - Listing newest first with cursor pages; `urls.*` as the real API returns them, optionally naming
 //!   `api.replicate.com` as a proxy's responses do.
-//! - Outputs are real PNG images served by a second listener, the "delivery" host.
+//! - Outputs are real PNG images served by a second listener, the "delivery" host; `GET {base}/files/{name}`
+//!   on the API host redirects there (to test that the token does not follow a redirect).
 //! - Webhooks, signed as Replicate signs them.
 //! - Seeded fault injection: 429 with `Retry-After`, 500/503, HTML 502 pages, slow answers, connections dropped
 //!   before or after the request was processed, truncated JSON.

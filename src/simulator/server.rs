@@ -197,6 +197,7 @@ fn route_name(method: &Method, path: &str, prefix: &str) -> String {
         ["predictions", _] => "/predictions/{id}",
         ["predictions", _, "cancel"] => "/predictions/{id}/cancel",
         ["webhooks", "default", "secret"] => "/webhooks/default/secret",
+        ["files", _] => "/files/{name}",
         _ => return format!("{method} {rest}"),
     };
     format!("{method} {template}")
