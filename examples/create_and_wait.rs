@@ -31,7 +31,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await
     {
         Ok(done) => {
-            println!("output: {}", done.output.clone().unwrap_or_default());
+            // The model's output is one image URL; `output_as` decodes it (the raw JSON is `done.output`).
+            let url: String = done.output_as()?;
+            println!("image: {url}");
             if let Some(time) = done.predict_time() {
                 println!("the model ran for {:.1}s", time.as_secs_f64());
             }

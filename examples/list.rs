@@ -9,11 +9,12 @@ use replicate_ideogram::Client;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let limit: usize = std::env::args()
-        .nth(1)
-        .map(|n| n.parse())
-        .transpose()?
-        .unwrap_or(10);
+    let limit: usize = match std::env::args().nth(1) {
+        Some(n) => n
+            .parse()
+            .map_err(|_| format!("usage: list [count]; {n} is not a count"))?,
+        None => 10,
+    };
     let client = Client::from_env()?;
     let mut predictions = std::pin::pin!(client.list().stream().take(limit));
     while let Some(prediction) = predictions.try_next().await? {
