@@ -71,7 +71,7 @@ pub enum Error {
         source: reqwest::Error,
     },
     /// The server answered, but the answer could not be understood.
-    #[error("{operation}: unreadable answer{}{}: {reason}; body starts: {snippet:?}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), for_prediction(prediction_id.as_deref()))]
+    #[error("{operation}: unreadable answer{}{}: {reason}{}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), for_prediction(prediction_id.as_deref()), quoted(snippet))]
     Decode {
         /// What was being done.
         operation: &'static str,
@@ -466,6 +466,14 @@ fn describe_wait(id: Option<&str>, status: Option<&PredictionStatus>) -> String 
         (Some(id), Some(status)) => format!("prediction {id} (last status: {status})"),
         (Some(id), None) => format!("prediction {id}"),
         _ => "the prediction to be created".to_string(),
+    }
+}
+
+fn quoted(snippet: &str) -> String {
+    if snippet.is_empty() {
+        String::new()
+    } else {
+        format!("; body starts: {snippet:?}")
     }
 }
 
