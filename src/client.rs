@@ -249,12 +249,20 @@ impl ClientBuilder {
         )?;
         let http = match self.http_client {
             Some(client) => client,
-            None => reqwest::Client::builder()
-                .user_agent(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
-                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                .read_timeout(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT))
-                .build()
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+            None => {
+                let mut builder = reqwest::Client::builder()
+                    .user_agent(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
+                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                    .read_timeout(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT));
+                // A server on this machine (the simulator, a local proxy) is reached directly, whatever
+                // HTTP_PROXY says: a proxy would see the token, and offline it would not be there at all.
+                if is_loopback(&base_url) {
+                    builder = builder.no_proxy();
+                }
+                builder
+                    .build()
+                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
+            }
         };
         let corridor = Corridor::new(
             SecretString::from(token),

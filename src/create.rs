@@ -274,11 +274,27 @@ where
         .transpose()
 }
 
-fn check_id(id: &str) -> Result<()> {
+/// Prediction ids are letters, digits, `-` and `_` (at most 64): anything else is refused before it becomes
+/// part of a URL path.
+pub(crate) fn check_id(id: &str) -> Result<()> {
     if id.trim().is_empty() {
         return Err(Error::invalid_input("id", "must not be empty"));
     }
+    if !is_plain_id(id) {
+        return Err(Error::invalid_input(
+            "id",
+            format!("{id:?} is not a prediction id (letters, digits, - and _)"),
+        ));
+    }
     Ok(())
+}
+
+/// Whether `id` looks like a prediction id: 1 to 64 ASCII letters, digits, `-` or `_`.
+pub(crate) fn is_plain_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 pub(crate) async fn prediction_from(

@@ -3,7 +3,10 @@
 //! Downloads use the client's connection pool. The token goes only to the API's own origin (as for every
 //! request), never to a delivery host. `data:` URLs are decoded locally.
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use base64::Engine;
 use bytes::Bytes;
@@ -12,11 +15,18 @@ use tokio::{fs, io::AsyncWriteExt};
 
 use crate::{Client, Error, Result};
 
+/// The default total time of a download.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// The default most [`Download::bytes`] holds in memory.
+const DEFAULT_MAX_BYTES: u64 = 256 * 1024 * 1024;
+
 /// A download being configured. Made by [`Client::download`].
 #[must_use = "a download does nothing until `bytes` or `to_file` is awaited"]
 pub struct Download<'c> {
     client: &'c Client,
     url: String,
+    timeout: Duration,
+    max_bytes: u64,
 }
 
 impl Client {
@@ -32,22 +42,45 @@ impl Client {
         Download {
             client: self,
             url: url.to_string(),
+            timeout: DEFAULT_TIMEOUT,
+            max_bytes: DEFAULT_MAX_BYTES,
         }
     }
 }
 
 impl Download<'_> {
+    /// The total time the download may take, body included (default 10 minutes): a host that trickles
+    /// cannot hold it forever.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The most [`bytes`](Self::bytes) holds in memory (default 256 MiB); [`to_file`](Self::to_file) streams
+    /// and is not limited.
+    pub fn max_bytes(mut self, bytes: u64) -> Self {
+        self.max_bytes = bytes;
+        self
+    }
+
     /// The whole output in memory.
     pub async fn bytes(self) -> Result<Bytes> {
         match self.source()? {
             Source::Data(bytes) => Ok(bytes),
             Source::Http(url) => {
-                let response = self.get(url.clone()).await?;
-                response.bytes().await.map_err(|source| Error::Transport {
-                    operation: "download",
-                    prediction_id: None,
-                    source,
-                })
+                let mut response = self.get(url).await?;
+                let mut body = Vec::new();
+                while let Some(chunk) = response.chunk().await.map_err(transport)? {
+                    if (body.len() + chunk.len()) as u64 > self.max_bytes {
+                        let reason = format!(
+                            "the output is larger than the {} bytes allowed in memory",
+                            self.max_bytes
+                        );
+                        return Err(Error::decode("download", None, None, reason, b""));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(Bytes::from(body))
             }
         }
     }
@@ -103,12 +136,12 @@ impl Download<'_> {
 
     async fn get(&self, url: Url) -> Result<reqwest::Response> {
         let shared = &self.client.shared;
-        let transport = |source| Error::Transport {
-            operation: "download",
-            prediction_id: None,
-            source,
-        };
-        let request = shared.http.get(url.clone()).build().map_err(transport)?;
+        let request = shared
+            .http
+            .get(url.clone())
+            .timeout(self.timeout)
+            .build()
+            .map_err(transport)?;
         let response = shared
             .corridor
             .execute(&shared.http, request, "download")
@@ -139,18 +172,24 @@ async fn stream_to(mut response: reqwest::Response, part: &Path) -> Result<u64> 
     let mut file = fs::File::create(part).await.map_err(io)?;
     let mut written = 0u64;
     loop {
-        let chunk = response.chunk().await.map_err(|source| Error::Transport {
-            operation: "download",
-            prediction_id: None,
-            source,
-        })?;
-        let Some(chunk) = chunk else { break };
+        let Some(chunk) = response.chunk().await.map_err(transport)? else {
+            break;
+        };
         file.write_all(&chunk).await.map_err(io)?;
         written += chunk.len() as u64;
     }
     file.flush().await.map_err(io)?;
     file.sync_all().await.map_err(io)?;
     Ok(written)
+}
+
+/// A download's transport error, without its URL (a signed URL's query is a credential of sorts).
+fn transport(source: reqwest::Error) -> Error {
+    Error::Transport {
+        operation: "download",
+        prediction_id: None,
+        source: source.without_url(),
+    }
 }
 
 fn part_path(path: &Path) -> PathBuf {

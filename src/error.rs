@@ -15,6 +15,9 @@ use crate::{
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The reason of a `Decode` error for a body that ends too early.
+const TRUNCATED: &str = "the body ends too early";
+
 /// How much of an error body is read; the rest is dropped.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 /// How many characters of a body an error message quotes.
@@ -225,6 +228,11 @@ impl Error {
         }
     }
 
+    /// Whether this is an answer that was cut short (worth reading again), not one of the wrong shape.
+    pub(crate) fn is_truncated_answer(&self) -> bool {
+        matches!(self, Self::Decode { reason, .. } if reason.starts_with(TRUNCATED))
+    }
+
     pub(crate) fn invalid_input(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::InvalidInput {
             field: field.into(),
@@ -294,7 +302,7 @@ impl Error {
             }
             E::InvalidResponsePayload(body, error) => {
                 let reason = if error.is_eof() {
-                    format!("the body ends too early ({error})")
+                    format!("{TRUNCATED} ({error})")
                 } else {
                     format!("the body does not match the expected schema ({error})")
                 };

@@ -1,6 +1,6 @@
 //! Listing predictions, every page, as a `Stream`.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, stream};
@@ -38,6 +38,7 @@ impl<'c> ListPredictions<'c> {
             list: self,
             buffered: VecDeque::new(),
             cursor: None,
+            followed: HashSet::new(),
             done: false,
         };
         stream::unfold(state, |mut pages| async move {
@@ -58,6 +59,8 @@ struct Pages<'c> {
     list: ListPredictions<'c>,
     buffered: VecDeque<Prediction>,
     cursor: Option<String>,
+    /// Every cursor followed so far: a server that cycles through pages is stopped, not followed forever.
+    followed: HashSet<String>,
     done: bool,
 }
 
@@ -69,7 +72,7 @@ impl Pages<'_> {
                 .extend(page.results.into_iter().map(Prediction::from));
             let next = page.next.as_deref().map(cursor_of).transpose()?.flatten();
             match next {
-                Some(cursor) if self.cursor.as_ref() == Some(&cursor) => {
+                Some(cursor) if !self.followed.insert(cursor.clone()) => {
                     return Err(Error::decode(
                         "list",
                         None,

@@ -8,106 +8,41 @@
 //! may exist.
 //!
 //! Identical inputs sent on purpose still give distinct predictions: every prediction a create returns is
-//! *claimed* (held) by this client, a claimed prediction is never adopted again, and a lookup waits until no
-//! other create with the same input is still on its way (its answer would claim what it created).
+//! *claimed* (held) by this client, and a claimed prediction is never adopted again. If a lookup adopted the
+//! prediction of another create of the same input that was still on its way, that create finds its claim taken
+//! when its answer arrives, and looks for the lost one's prediction in turn (or sends again): each caller ends
+//! with its own prediction, and none is paid for twice.
 
-use std::{
-    collections::{HashMap, hash_map::DefaultHasher},
-    hash::{Hash, Hasher},
-    sync::Mutex,
-    time::Duration,
-};
+use std::{collections::HashMap, sync::Mutex, time::Duration};
 
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
-use serde_json::{Map, Value};
 use tokio::time::Instant;
 
 use crate::{Client, Error, Prediction, Result, Target, create::CreateRequest};
 
 /// How far before the request's sending a found prediction may have been created (clock skew).
-const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+/// How many times the list is searched before a create is sent again.
+const LOOKUPS: u32 = 2;
+/// The most predictions one lookup goes through (a server that pages forever cannot hold it).
+const MAX_LOOKUP_PREDICTIONS: usize = 2_000;
 /// How long claims are remembered: far longer than any lookup window.
 const CLAIM_MEMORY: Duration = Duration::from_secs(30 * 60);
-/// The longest a lookup waits for other creates of the same input (a held create lasts up to 60 s).
-const MAX_WAIT_FOR_OTHERS: Duration = Duration::from_secs(75);
 
-/// The predictions this client holds, and the creates on their way, by input.
+/// The predictions this client holds.
 #[derive(Default)]
 pub(crate) struct Claims {
-    inner: Mutex<ClaimsInner>,
-}
-
-#[derive(Default)]
-struct ClaimsInner {
-    held: HashMap<String, Instant>,
-    sending: HashMap<u64, usize>,
+    held: Mutex<HashMap<String, Instant>>,
 }
 
 impl Claims {
-    fn lock(&self) -> std::sync::MutexGuard<'_, ClaimsInner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Claims a prediction; false if it was already held.
     pub(crate) fn claim(&self, id: &str) -> bool {
-        let mut inner = self.lock();
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        inner
-            .held
-            .retain(|_, at| now.duration_since(*at) < CLAIM_MEMORY);
-        inner.held.insert(id.to_string(), now).is_none()
-    }
-
-    fn sending(&self, key: u64, delta: isize) {
-        let mut inner = self.lock();
-        let count = inner.sending.entry(key).or_default();
-        *count = count.saturating_add_signed(delta);
-        if *count == 0 {
-            inner.sending.remove(&key);
-        }
-    }
-
-    fn others_sending(&self, key: u64) -> bool {
-        self.lock().sending.get(&key).is_some_and(|n| *n > 0)
-    }
-}
-
-/// Marks a create of one input as on its way while it lives.
-struct Sending<'a> {
-    claims: &'a Claims,
-    key: u64,
-    active: bool,
-}
-
-impl<'a> Sending<'a> {
-    fn start(claims: &'a Claims, key: u64) -> Self {
-        claims.sending(key, 1);
-        Self {
-            claims,
-            key,
-            active: true,
-        }
-    }
-
-    fn pause(&mut self) {
-        if self.active {
-            self.claims.sending(self.key, -1);
-            self.active = false;
-        }
-    }
-
-    fn resume(&mut self) {
-        if !self.active {
-            self.claims.sending(self.key, 1);
-            self.active = true;
-        }
-    }
-}
-
-impl Drop for Sending<'_> {
-    fn drop(&mut self) {
-        self.pause();
+        held.retain(|_, at| now.duration_since(*at) < CLAIM_MEMORY);
+        held.insert(id.to_string(), now).is_none()
     }
 }
 
@@ -122,56 +57,56 @@ fn outcome_unknown(error: &Error) -> bool {
     }
 }
 
-fn fingerprint(target: &Target, input: &Map<String, Value>) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    target.hash(&mut hasher);
-    // serde_json's map is ordered by key, so equal inputs print the same.
-    Value::Object(input.clone()).to_string().hash(&mut hasher);
-    hasher.finish()
-}
-
 impl Client {
     /// Sends a create, resolving an unknown outcome instead of resending blindly (see the module docs).
     pub(crate) async fn create_exactly_once(&self, request: CreateRequest) -> Result<Prediction> {
         let claims = &self.shared.claims;
-        let key = fingerprint(&request.target, &request.input);
-        let mut sending = Sending::start(claims, key);
-        let resends = self.shared.corridor.retry().max_retries;
+        let policy = self.shared.corridor.retry();
+        let started = Instant::now();
         let mut attempt = 0;
         loop {
             let sent_at = Utc::now();
             let error = match self.send_create(&request).await {
+                Ok(prediction) if claims.claim(&prediction.id) => return Ok(prediction),
                 Ok(prediction) => {
-                    claims.claim(&prediction.id);
-                    return Ok(prediction);
+                    tracing::debug!(prediction_id = %prediction.id, "adopted by another create of the same input; looking for that one's prediction");
+                    Error::decode(
+                        "create",
+                        None,
+                        Some(prediction.id),
+                        "the prediction this create made was adopted by another create of the same input",
+                        b"",
+                    )
                 }
                 Err(error) if !outcome_unknown(&error) => return Err(error),
                 Err(error) => error,
             };
             tracing::debug!(error = %error, "create outcome unknown; looking for the prediction");
-            sending.pause();
-            match self.find_unclaimed(&request, key, sent_at, &error).await {
-                Ok(Some(prediction)) => {
-                    tracing::debug!(prediction_id = %prediction.id, "adopted the prediction the lost answer created");
-                    return Ok(prediction);
-                }
-                Ok(None) if attempt < resends => {
-                    attempt += 1;
-                    tracing::debug!(
-                        attempt,
-                        "no prediction was created; sending the create again"
-                    );
-                    tokio::time::sleep(self.shared.corridor.retry().backoff(attempt)).await;
-                    sending.resume();
-                }
-                Ok(None) => return Err(error),
-                Err(lookup) => {
-                    return Err(Error::CreateUncertain {
-                        cause: Box::new(error),
-                        lookup: Box::new(lookup),
-                    });
+            // Look twice, a backoff apart: a gateway may answer before the server has finished creating.
+            for look in 1..=LOOKUPS {
+                tokio::time::sleep(policy.backoff(look)).await;
+                match self.find_unclaimed(&request, sent_at, &error).await {
+                    Ok(Some(prediction)) => {
+                        tracing::debug!(prediction_id = %prediction.id, "adopted the prediction the lost answer created");
+                        return Ok(prediction);
+                    }
+                    Ok(None) => {}
+                    Err(lookup) => {
+                        return Err(Error::CreateUncertain {
+                            cause: Box::new(error),
+                            lookup: Box::new(lookup),
+                        });
+                    }
                 }
             }
+            attempt += 1;
+            if attempt > policy.max_retries || started.elapsed() >= policy.max_elapsed {
+                return Err(error);
+            }
+            tracing::debug!(
+                attempt,
+                "no prediction was created; sending the create again"
+            );
         }
     }
 
@@ -179,7 +114,6 @@ impl Client {
     async fn find_unclaimed(
         &self,
         request: &CreateRequest,
-        key: u64,
         sent_at: DateTime<Utc>,
         error: &Error,
     ) -> Result<Option<Prediction>> {
@@ -192,11 +126,8 @@ impl Client {
         {
             return Ok(Some(prediction));
         }
-        let waiting_since = Instant::now();
-        while claims.others_sending(key) && waiting_since.elapsed() < MAX_WAIT_FOR_OTHERS {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
         let since = sent_at - CLOCK_SKEW;
+        let mut seen = 0;
         let mut candidates = std::pin::pin!(self.list().created_after(since).stream());
         while let Some(prediction) = candidates.try_next().await? {
             if prediction.created_at.is_some_and(|at| at < since) {
@@ -204,6 +135,18 @@ impl Client {
             }
             if matches_request(&prediction, request) && claims.claim(&prediction.id) {
                 return Ok(Some(prediction));
+            }
+            seen += 1;
+            if seen >= MAX_LOOKUP_PREDICTIONS {
+                return Err(Error::decode(
+                    "list",
+                    None,
+                    None,
+                    format!(
+                        "looked through {seen} predictions without reaching the time of the create"
+                    ),
+                    b"",
+                ));
             }
         }
         Ok(None)
@@ -241,21 +184,5 @@ mod tests {
         assert!(claims.claim("a"));
         assert!(!claims.claim("a"));
         assert!(claims.claim("b"));
-    }
-
-    #[test]
-    fn sending_counts_follow_the_guards() {
-        let claims = Claims::default();
-        let mut first = Sending::start(&claims, 7);
-        let second = Sending::start(&claims, 7);
-        assert!(claims.others_sending(7));
-        drop(second);
-        first.pause();
-        assert!(!claims.others_sending(7));
-        first.resume();
-        assert!(claims.others_sending(7));
-        drop(first);
-        assert!(!claims.others_sending(7));
-        assert!(!claims.others_sending(8));
     }
 }

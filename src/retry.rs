@@ -115,7 +115,10 @@ impl RetryPolicy {
             Err(_) => return None,
         };
         let wait = asked.unwrap_or_else(|| self.backoff(attempt));
-        (elapsed + wait <= self.max_elapsed).then_some(wait)
+        elapsed
+            .checked_add(wait)
+            .is_some_and(|total| total <= self.max_elapsed)
+            .then_some(wait)
     }
 
     /// The wait after attempt `attempt` (1-based): exponential, capped, with jitter in its upper half.
@@ -134,7 +137,8 @@ impl RetryPolicy {
 /// (a `Decode` with no body to quote) is not: it would only cost the same again.
 fn broken_answer(error: &Error) -> bool {
     match error {
-        Error::Decode { snippet, .. } => !snippet.is_empty(),
+        // A body cut short may come whole next time; one of the wrong shape or over a limit would not.
+        Error::Decode { .. } => error.is_truncated_answer(),
         // Failures before an answer (connect, timeout) were the corridor's to retry already.
         Error::Transport { source, .. } => source.is_body() || source.is_decode(),
         _ => false,
@@ -149,10 +153,15 @@ impl Client {
         Fut: Future<Output = Result<T>>,
     {
         let policy = self.shared.corridor.retry();
+        let started = tokio::time::Instant::now();
         let mut attempt = 1;
         loop {
             match read().await {
-                Err(error) if broken_answer(&error) && attempt <= policy.max_retries => {
+                Err(error)
+                    if broken_answer(&error)
+                        && attempt <= policy.max_retries
+                        && started.elapsed() < policy.max_elapsed =>
+                {
                     tracing::debug!(error = %error, attempt, "reading again");
                     tokio::time::sleep(policy.backoff(attempt)).await;
                     attempt += 1;
@@ -163,11 +172,14 @@ impl Client {
     }
 }
 
+/// The longest `Retry-After` taken at its word (a day); larger values are read as this.
+const MAX_RETRY_AFTER_SECONDS: u64 = 24 * 60 * 60;
+
 /// The wait a `Retry-After` header asks for: seconds, or an HTTP date (a past date means "now").
 pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+        return Some(Duration::from_secs(seconds.min(MAX_RETRY_AFTER_SECONDS)));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(
@@ -193,6 +205,10 @@ mod tests {
         assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120));
         assert_eq!(parse_retry_after("soon"), None);
         assert_eq!(parse_retry_after("-3"), None);
+        assert_eq!(
+            parse_retry_after("18446744073709551615"),
+            Some(Duration::from_secs(MAX_RETRY_AFTER_SECONDS))
+        );
     }
 
     #[test]

@@ -14,6 +14,9 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::{generated, retry::RetryPolicy};
 
+/// The total time an API request may take, unless it is held by `Prefer: wait` or sets its own.
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// How much longer than its `Prefer: wait` a held request may take before it times out.
 const SYNC_WAIT_MARGIN: Duration = Duration::from_secs(15);
 
@@ -79,11 +82,17 @@ impl Corridor {
         operation: &str,
     ) -> reqwest::Result<Response> {
         self.authorize(&mut request);
-        if let Some(wait) = prefer_wait(&request) {
-            let needed = wait + SYNC_WAIT_MARGIN;
-            let timeout = request.timeout_mut();
-            if timeout.is_none_or(|t| t < needed) {
-                *timeout = Some(needed);
+        match prefer_wait(&request) {
+            Some(wait) => {
+                let needed = wait + SYNC_WAIT_MARGIN;
+                let timeout = request.timeout_mut();
+                if timeout.is_none_or(|t| t < needed) {
+                    *timeout = Some(needed);
+                }
+            }
+            // A total limit on every request: read timeouts alone restart with each byte that trickles in.
+            None => {
+                request.timeout_mut().get_or_insert(DEFAULT_REQUEST_TIMEOUT);
             }
         }
         let method = request.method().clone();

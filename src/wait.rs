@@ -80,13 +80,14 @@ impl WaitOptions {
 
     fn next_interval(&self, interval: Duration) -> Duration {
         let factor = if self.backoff.is_finite() {
-            self.backoff.max(1.0)
+            self.backoff.clamp(1.0, 100.0)
         } else {
             1.0
         };
-        interval
-            .mul_f64(factor)
-            .min(self.max_interval.max(self.first_interval))
+        let cap = self.max_interval.max(self.first_interval);
+        Duration::try_from_secs_f64(interval.as_secs_f64() * factor)
+            .unwrap_or(cap)
+            .min(cap)
     }
 }
 
@@ -125,7 +126,7 @@ impl<'c> WaitFor<'c> {
     /// deadline passes first.
     pub async fn send(self) -> Result<Prediction> {
         let started = Instant::now();
-        let deadline = started + self.timeout.unwrap_or(self.client.shared.run_timeout);
+        let deadline = deadline_after(self.timeout.unwrap_or(self.client.shared.run_timeout));
         let options = self.options.as_ref().unwrap_or(&self.client.shared.wait);
         let waited = async {
             let first = within(
@@ -216,12 +217,11 @@ impl<'c, I: ModelInput + 'c> Run<'c, I> {
     pub async fn prediction(self) -> Result<Prediction> {
         let client = self.client;
         let started = Instant::now();
-        let deadline = started + self.timeout.unwrap_or(client.shared.run_timeout);
+        let deadline = deadline_after(self.timeout.unwrap_or(client.shared.run_timeout));
         let mut create = self.create;
         if create.prefer_wait.is_none() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let wait = Duration::from_secs(left.as_secs()).min(MAX_SYNC_WAIT);
-            create.prefer_wait = (!wait.is_zero()).then_some(wait);
+            create.prefer_wait =
+                sync_wait_within(deadline.saturating_duration_since(Instant::now()));
         }
         let options = self.options.as_ref().unwrap_or(&client.shared.wait);
         let ran = async {
@@ -363,6 +363,22 @@ impl Client {
     }
 }
 
+/// The sync wait to ask for when `left` remains before the deadline: whole seconds, at most 60, leaving a
+/// margin (5 s or a fifth of the time left, whichever is more) for connecting, sending the input and the
+/// answer, so the create answers before the deadline and its prediction can be named (and canceled).
+fn sync_wait_within(left: Duration) -> Option<Duration> {
+    let margin = (left / 5).max(Duration::from_secs(5));
+    let wait = Duration::from_secs(left.saturating_sub(margin).as_secs()).min(MAX_SYNC_WAIT);
+    (!wait.is_zero()).then_some(wait)
+}
+
+/// `now + timeout`, or far in the future if that overflows.
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
 /// Runs `step`, turning the deadline passing into [`Error::Timeout`].
 async fn within<T>(
     deadline: Instant,
@@ -405,7 +421,25 @@ mod tests {
     }
 
     #[test]
+    fn sync_waits_leave_a_margin_before_the_deadline() {
+        let wait = |secs: u64| sync_wait_within(Duration::from_secs(secs)).map(|w| w.as_secs());
+        assert_eq!(wait(600), Some(60));
+        assert_eq!(wait(70), Some(56));
+        assert_eq!(wait(10), Some(5));
+        assert_eq!(wait(5), None);
+        assert_eq!(
+            sync_wait_within(Duration::from_millis(10_200)).map(|w| w.as_secs()),
+            Some(5)
+        );
+        assert!(deadline_after(Duration::MAX) > Instant::now());
+    }
+
+    #[test]
     fn odd_factors_do_not_shrink_or_explode() {
+        let huge = WaitOptions::default()
+            .backoff(1e300)
+            .max_interval(Duration::MAX);
+        assert!(huge.next_interval(Duration::from_secs(1)) <= Duration::from_secs(100));
         for factor in [0.0, -2.0, f64::NAN, f64::INFINITY] {
             let options = WaitOptions::default().backoff(factor);
             assert_eq!(

@@ -262,7 +262,7 @@ async fn api_and_network_errors_exit_3() {
     let output = ideogram(
         Some(&slow),
         dir.path(),
-        &["generate", "x", "--timeout", "0.5", "--json"],
+        &["generate", "x", "--timeout", "2", "--json"],
     )
     .await;
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));

@@ -208,7 +208,13 @@ async fn create(shared: Arc<Shared>, headers: HeaderMap, body: Bytes, target: Ta
                     "The specified version does not exist (or perhaps you don't have permission to use it?)",
                 ));
             };
-            (model.to_string(), version.to_string(), None)
+            // The API answers with the version id (after the colon), or `hidden` for an official model.
+            let id = match version.split_once(':') {
+                Some((_, id)) => id,
+                None if model_of_version(version) == Some(version) => "hidden",
+                None => version,
+            };
+            (model.to_string(), id.to_string(), None)
         }
     };
     let Some(input) = body.get("input").and_then(Value::as_object).cloned() else {
@@ -299,7 +305,7 @@ async fn create(shared: Arc<Shared>, headers: HeaderMap, body: Bytes, target: Ta
         })
     });
     if webhook.is_some() {
-        tokio::spawn(webhooks::deliver(shared.clone(), id.clone()));
+        shared.spawn(webhooks::deliver(shared.clone(), id.clone()));
     }
     if let Some(wait) = prefer {
         sleep_until(settles.min(created + wait)).await;
@@ -351,29 +357,38 @@ fn parse_prefer(value: &str) -> Option<Duration> {
     }
 }
 
-/// `300`, `90s`, `5m`, `1h30m45s`; at least 5 seconds.
+/// `300`, `90s`, `5m`, `1h30m45s`; at least 5 seconds, at most 30 days.
 fn parse_cancel_after(value: &str) -> Option<Duration> {
+    const MAX_SECONDS: u64 = 30 * 24 * 3600;
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return (seconds >= 5).then(|| Duration::from_secs(seconds));
-    }
-    let (mut total, mut number) = (0u64, String::new());
-    for c in value.chars() {
-        match c {
-            '0'..='9' => number.push(c),
-            's' | 'm' | 'h' if !number.is_empty() => {
-                let n: u64 = number.parse().ok()?;
-                total += n * match c {
-                    's' => 1,
-                    'm' => 60,
-                    _ => 3600,
-                };
-                number.clear();
+    let total = if let Ok(seconds) = value.parse::<u64>() {
+        seconds
+    } else {
+        let (mut total, mut number) = (0u64, String::new());
+        for c in value.chars() {
+            match c {
+                '0'..='9' => number.push(c),
+                's' | 'm' | 'h' if !number.is_empty() => {
+                    let n: u64 = number.parse().ok()?;
+                    let unit = match c {
+                        's' => 1,
+                        'm' => 60,
+                        _ => 3600,
+                    };
+                    total = total.checked_add(n.checked_mul(unit)?)?;
+                    number.clear();
+                }
+                _ => return None,
             }
-            _ => return None,
         }
-    }
-    (number.is_empty() && total >= 5).then(|| Duration::from_secs(total))
+        if !number.is_empty() {
+            return None;
+        }
+        total
+    };
+    (5..=MAX_SECONDS)
+        .contains(&total)
+        .then(|| Duration::from_secs(total))
 }
 
 async fn read(
@@ -542,6 +557,8 @@ mod tests {
         assert_eq!(parse_cancel_after("4s"), None);
         assert_eq!(parse_cancel_after("5x"), None);
         assert_eq!(parse_cancel_after("m"), None);
+        assert_eq!(parse_cancel_after("99999999999999999999h"), None);
+        assert_eq!(parse_cancel_after("18446744073709551615"), None);
     }
 
     #[test]

@@ -333,6 +333,8 @@ pub(crate) struct Shared {
     record: Mutex<Record>,
     rng: Mutex<StdRng>,
     next_id: AtomicU64,
+    /// Background work (webhook deliveries), stopped with the simulator.
+    background: Mutex<tokio::task::JoinSet<()>>,
 }
 
 impl Shared {
@@ -349,6 +351,12 @@ impl Shared {
 
     pub(crate) fn record(&self, change: impl FnOnce(&mut Record)) {
         change(&mut self.record.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    pub(crate) fn spawn(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
+        let mut background = self.background.lock().unwrap_or_else(|e| e.into_inner());
+        while background.try_join_next().is_some() {}
+        background.spawn(work);
     }
 
     pub(crate) fn random<T>(&self, draw: impl FnOnce(&mut StdRng) -> T) -> T {
@@ -392,6 +400,7 @@ impl Simulator {
             delivery_base: format!("http://{delivery_addr}"),
             record: Mutex::new(Record::default()),
             next_id: AtomicU64::new(0),
+            background: Mutex::new(tokio::task::JoinSet::new()),
         });
         let tasks = vec![
             tokio::spawn(server::serve(api, server::Role::Api, shared.clone())),
@@ -466,5 +475,10 @@ impl Drop for Simulator {
         for task in &self.tasks {
             task.abort();
         }
+        self.shared
+            .background
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .abort_all();
     }
 }

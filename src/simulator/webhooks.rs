@@ -22,7 +22,15 @@ pub(crate) async fn deliver(shared: std::sync::Arc<Shared>, id: String) {
             first.webhook_events.iter().any(|e| e == event)
         }
     };
-    let http = reqwest::Client::new();
+    // As Replicate: no redirects followed, a bounded wait for the receiver.
+    let Ok(http) = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .no_proxy()
+        .build()
+    else {
+        return;
+    };
     let mut sent = 0u32;
     if wants("start") {
         sleep_until(first.created + first.starting).await;

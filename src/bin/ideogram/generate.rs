@@ -182,13 +182,27 @@ async fn save(
     prediction: &Prediction,
 ) -> Result<PathBuf, Error> {
     let url: String = prediction.output_as()?;
+    // The server names the prediction; a name that is not a plain id never becomes a path.
+    let plain = prediction
+        .id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let name = if plain && !prediction.id.is_empty() && prediction.id.len() <= 64 {
+        format!("{}.png", prediction.id)
+    } else {
+        format!("image-{}.png", index + 1)
+    };
     let file = match (&args.out, &args.out_dir) {
         (Some(out), _) if total == 1 => out.clone(),
         (Some(out), _) => numbered(out, index + 1),
-        (None, Some(dir)) => dir.join(format!("{}.png", prediction.id)),
-        (None, None) => PathBuf::from(format!("{}.png", prediction.id)),
+        (None, Some(dir)) => dir.join(name),
+        (None, None) => PathBuf::from(name),
     };
-    client.download(&url).to_file(&file).await?;
+    client
+        .download(&url)
+        .timeout(args.timeout)
+        .to_file(&file)
+        .await?;
     Ok(file)
 }
 
