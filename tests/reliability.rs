@@ -176,3 +176,52 @@ async fn an_unknown_outcome_is_resolved_by_adopting_not_resending() {
         "the create was not sent again"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_inputs_at_steady_concurrency_never_share_a_prediction() {
+    let config = SimulatorConfig::default()
+        .timings(Duration::from_millis(5), Duration::from_millis(20))
+        .faults(
+            Faults::default()
+                .drop_after(0.15)
+                .unavailable(0.1)
+                .truncated_json(0.05),
+        )
+        .seed(11);
+    let sim = Simulator::start(config).await.unwrap();
+    let client = quick_client(&sim);
+    let results: Vec<Result<String, Error>> = stream::iter(0..200)
+        .map(|_| {
+            let client = &client;
+            async move {
+                client
+                    .create(IdeogramV2TurboInput::new("one prompt for all"))
+                    .await
+                    .map(|p| p.id)
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let ok: Vec<&String> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let distinct: HashSet<&&String> = ok.iter().collect();
+    let record = sim.record();
+    let failed = results.len() - ok.len();
+    println!(
+        "creates=200 ok={} failed={failed} created={} faults={:?}",
+        ok.len(),
+        record.created.len(),
+        record.faults
+    );
+    assert_eq!(
+        distinct.len(),
+        ok.len(),
+        "two creates were handed the same prediction"
+    );
+    assert!(ok.len() >= 190, "{} of 200 succeeded", ok.len());
+    assert!(
+        record.created.len() <= ok.len() + failed,
+        "more predictions than creates: {}",
+        record.created.len()
+    );
+}
