@@ -66,6 +66,26 @@ pub struct PredictionUrls {
 }
 
 impl Prediction {
+    /// Decodes a prediction from its JSON (a stored answer, a webhook payload you have verified), through the
+    /// same types generated from `openapi.yaml` that decode the API's answers.
+    pub fn from_json(json: &[u8]) -> Result<Self> {
+        Self::decode(json, "decode")
+    }
+
+    pub(crate) fn decode(json: &[u8], operation: &'static str) -> Result<Self> {
+        serde_json::from_slice::<types::Prediction>(json)
+            .map(Self::from)
+            .map_err(|e| {
+                Error::decode(
+                    operation,
+                    None,
+                    None,
+                    format!("not a prediction ({e})"),
+                    json,
+                )
+            })
+    }
+
     /// Whether the prediction has finished (succeeded, failed, canceled or aborted).
     pub fn is_terminal(&self) -> bool {
         self.status.is_terminal()

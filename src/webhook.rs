@@ -14,7 +14,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::HeaderMap;
 use sha2::Sha256;
 
-use crate::{Client, Error, Prediction, Result, generated::types};
+use crate::{Client, Error, Prediction, Result};
 
 /// The default tolerance for a webhook's timestamp, either way: five minutes (the Standard Webhooks convention).
 pub const DEFAULT_WEBHOOK_TOLERANCE: Duration = Duration::from_secs(5 * 60);
@@ -146,17 +146,7 @@ impl WebhookVerifier {
         let signatures = header("webhook-signature")?;
         self.check(id, timestamp, signatures, body, now)
             .map_err(Error::Webhook)?;
-        serde_json::from_slice::<types::Prediction>(body)
-            .map(Prediction::from)
-            .map_err(|e| {
-                Error::decode(
-                    "webhook",
-                    None,
-                    None,
-                    format!("the payload is not a prediction ({e})"),
-                    body,
-                )
-            })
+        Prediction::decode(body, "webhook")
     }
 
     /// The signature and timestamp check alone.

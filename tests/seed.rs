@@ -54,3 +54,23 @@ async fn seed_request_goes_out_as_the_seed_shows_and_its_response_parses() {
     );
     assert_eq!(prediction.input["aspect_ratio"], "1:1");
 }
+
+#[test]
+fn a_stored_answer_decodes_through_the_spec_types() {
+    let prediction =
+        replicate_ideogram::Prediction::from_json(include_bytes!("fixtures/seed_response.json"))
+            .unwrap();
+    assert_eq!(prediction.id, "2jycc2v9nnrmc0crap5tv5zaxr");
+    assert_eq!(prediction.status, PredictionStatus::Starting);
+    let error = replicate_ideogram::Prediction::from_json(b"{\"id\": 1}").unwrap_err();
+    assert!(
+        matches!(
+            error,
+            replicate_ideogram::Error::Decode {
+                operation: "decode",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
