@@ -514,3 +514,34 @@ async fn the_token_does_not_follow_a_redirect_to_the_delivery_host() {
         record.delivery_authorization
     );
 }
+
+#[tokio::test]
+async fn the_record_counts_connections_and_notification_lag() {
+    let sim = start(fast()).await;
+    let client = sim.client().unwrap();
+    for i in 0..10 {
+        client
+            .run(IdeogramV2TurboInput::new(format!("image {i}")))
+            .await
+            .unwrap();
+    }
+    let record = sim.record();
+    assert_eq!(record.connections, 1, "one pooled connection for ten runs");
+    assert_eq!(
+        record.notification_lags.len(),
+        10,
+        "one lag per finished prediction"
+    );
+    // Inside the sync window the held create answers as soon as the prediction finishes.
+    assert!(
+        record
+            .notification_lags
+            .iter()
+            .all(|lag| *lag < Duration::from_secs(1)),
+        "{:?}",
+        record.notification_lags
+    );
+    // Reading a finished prediction again is no new notification.
+    client.get(&record.created[0].id).await.unwrap();
+    assert_eq!(sim.record().notification_lags.len(), 10);
+}

@@ -293,6 +293,7 @@ async fn create(shared: Arc<Shared>, headers: HeaderMap, body: Bytes, target: Ta
         seed,
         webhook: webhook.clone(),
         webhook_events,
+        notified: false,
     };
     let id = stored.id.clone();
     let settles = stored.settles_at();
@@ -315,7 +316,7 @@ async fn create(shared: Arc<Shared>, headers: HeaderMap, body: Bytes, target: Ta
         .get(&id)
         .ok_or_else(|| problem(StatusCode::INTERNAL_SERVER_ERROR, "Lost", &id))?;
     let now = Instant::now();
-    let body = stored.to_json(now, &shared.clock, &shared.urls());
+    let body = answer(&shared, &stored, now);
     let status = if prefer.is_some() && !stored.phase(now).is_terminal() {
         StatusCode::ACCEPTED
     } else {
@@ -398,10 +399,20 @@ async fn read(
 ) -> Reply {
     authorize(&shared, &headers)?;
     let stored = shared.store.get(&id).ok_or_else(missing)?;
-    Ok(json_reply(
-        StatusCode::OK,
-        &stored.to_json(Instant::now(), &shared.clock, &shared.urls()),
-    ))
+    let now = Instant::now();
+    Ok(json_reply(StatusCode::OK, &answer(&shared, &stored, now)))
+}
+
+/// A prediction's JSON in an answer to the client; the first answer that reports it finished records how long
+/// after finishing the client learned it (the notification lag).
+fn answer(shared: &Shared, stored: &Stored, now: Instant) -> Value {
+    if let Some(completed) = stored.phase(now).completed
+        && shared.store.mark_notified(&stored.id)
+    {
+        let lag = now.saturating_duration_since(completed);
+        shared.record(|r| r.notification_lags.push(lag));
+    }
+    stored.to_json(now, &shared.clock, &shared.urls())
 }
 
 async fn cancel(

@@ -271,6 +271,11 @@ pub struct Record {
     pub unauthorized: usize,
     /// Webhook requests sent.
     pub webhooks_sent: usize,
+    /// TCP connections the API host accepted (a client that reuses connections opens few).
+    pub connections: usize,
+    /// For each prediction, how long after it finished the first answer told the client so (from a get or a
+    /// held create): the notification lag.
+    pub notification_lags: Vec<Duration>,
 }
 
 /// A prediction the simulator created.

@@ -30,6 +30,8 @@ pub(crate) struct Stored {
     pub(crate) seed: i64,
     pub(crate) webhook: Option<String>,
     pub(crate) webhook_events: Vec<String>,
+    /// Whether an answer has already told the client that it finished.
+    pub(crate) notified: bool,
 }
 
 /// A moment in a prediction's life.
@@ -252,6 +254,15 @@ impl Store {
         inner.by_id.get(id).map(|&i| inner.order[i].clone())
     }
 
+    /// Marks that an answer told the client the prediction finished; true the first time.
+    pub(crate) fn mark_notified(&self, id: &str) -> bool {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(&index) = inner.by_id.get(id) else {
+            return false;
+        };
+        !std::mem::replace(&mut inner.order[index].notified, true)
+    }
+
     /// Marks a prediction canceled (if it is not finished) and returns it.
     pub(crate) fn cancel(&self, id: &str, now: Instant) -> Option<Stored> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -298,6 +309,7 @@ mod tests {
             seed: 1,
             webhook: None,
             webhook_events: Vec::new(),
+            notified: false,
         }
     }
 
