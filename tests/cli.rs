@@ -365,3 +365,69 @@ async fn get_cancel_list_and_schema() {
         stderr(&output)
     );
 }
+
+#[tokio::test]
+async fn simulate_serves_another_process_and_its_record() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ideogram"))
+        .args([
+            "simulate",
+            "--path-prefix",
+            "/replicate/v1",
+            "--starting-ms",
+            "10",
+            "--processing-ms",
+            "30",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("the simulator announces itself")
+        .unwrap()
+        .unwrap();
+    let announced: Value = serde_json::from_str(&first).unwrap();
+    let base_url = announced["base_url"].as_str().unwrap();
+    assert!(base_url.ends_with("/replicate/v1"), "{base_url}");
+    let token = announced["token"].as_str().unwrap();
+
+    let client = replicate_ideogram::Client::builder()
+        .token(token)
+        .base_url(base_url)
+        .build()
+        .unwrap();
+    let url = client
+        .run(replicate_ideogram::models::IdeogramV2TurboInput::new("x"))
+        .await
+        .unwrap();
+    assert!(url.starts_with(announced["delivery_url"].as_str().unwrap()));
+
+    let record: Value = reqwest::Client::new()
+        .get(announced["record_url"].as_str().unwrap())
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(record["created"].as_array().unwrap().len(), 1, "{record}");
+    assert_eq!(
+        record["requests"]["POST /models/{owner}/{name}/predictions"], 1,
+        "{record}"
+    );
+    assert_eq!(
+        record["notification_lags"].as_array().unwrap().len(),
+        1,
+        "{record}"
+    );
+    assert!(
+        record["requests"].get("GET /_simulator/record").is_none(),
+        "the record is not counted"
+    );
+    child.kill().await.unwrap();
+}

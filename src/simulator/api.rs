@@ -28,6 +28,10 @@ use crate::models::KNOWN_MODELS;
 
 type Reply = Result<Response, Response>;
 
+/// Where the simulator serves its [`Record`](super::Record) as JSON (with the token), for a harness in another
+/// process.
+pub(crate) const RECORD_PATH: &str = "/_simulator/record";
+
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
         .route("/models/{owner}/{name}/predictions", post(create_for_model))
@@ -40,6 +44,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/predictions/{id}/cancel", post(cancel))
         .route("/webhooks/default/secret", get(secret))
         .route("/files/{name}", get(redirect_to_delivery))
+        .route(RECORD_PATH, get(record))
         .fallback(not_found)
         .with_state(shared.clone());
     match shared.config.path_prefix.as_str() {
@@ -524,6 +529,12 @@ async fn secret(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Reply 
         StatusCode::OK,
         &json!({"key": shared.config.webhook_secret}),
     ))
+}
+
+async fn record(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Reply {
+    authorize(&shared, &headers)?;
+    let body = serde_json::to_value(shared.snapshot()).unwrap_or_default();
+    Ok(json_reply(StatusCode::OK, &body))
 }
 
 /// An output file through the API host: a redirect to the delivery host, as file downloads can be.

@@ -79,6 +79,8 @@ pub struct SimulatorConfig {
     pub faults: Faults,
     /// Seeds ids, model seeds and faults, so a run can be repeated.
     pub seed: u64,
+    /// The API's port on 127.0.0.1 (0, the default: any free port). The delivery host always takes a free one.
+    pub port: u16,
 }
 
 impl Default for SimulatorConfig {
@@ -94,6 +96,7 @@ impl Default for SimulatorConfig {
             webhook_secret: "whsec_c2ltdWxhdG9yLXdlYmhvb2stc2lnbmluZy1rZXk=".into(),
             faults: Faults::default(),
             seed: 1,
+            port: 0,
         }
     }
 }
@@ -139,6 +142,13 @@ impl SimulatorConfig {
     #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Sets the API's port (0: any free port).
+    #[must_use]
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
         self
     }
 }
@@ -256,7 +266,7 @@ impl Faults {
 }
 
 /// What the simulator received and did, for assertions.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Record {
     /// Requests per route, e.g. `"POST /models/{owner}/{name}/predictions"`, faulted ones included.
@@ -274,12 +284,13 @@ pub struct Record {
     /// TCP connections the API host accepted (a client that reuses connections opens few).
     pub connections: usize,
     /// For each prediction, how long after it finished the first answer told the client so (from a get or a
-    /// held create): the notification lag.
+    /// held create): the notification lag. In JSON: seconds.
+    #[serde(serialize_with = "in_seconds")]
     pub notification_lags: Vec<Duration>,
 }
 
 /// A prediction the simulator created.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CreatedPrediction {
     /// Its id.
@@ -288,6 +299,10 @@ pub struct CreatedPrediction {
     pub model: String,
     /// The input it was created with.
     pub input: Map<String, Value>,
+}
+
+fn in_seconds<S: serde::Serializer>(lags: &[Duration], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(lags.iter().map(Duration::as_secs_f64))
 }
 
 impl Record {
@@ -358,6 +373,13 @@ impl Shared {
         change(&mut self.record.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
+    pub(crate) fn snapshot(&self) -> Record {
+        self.record
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     pub(crate) fn spawn(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
         let mut background = self.background.lock().unwrap_or_else(|e| e.into_inner());
         while background.try_join_next().is_some() {}
@@ -389,7 +411,7 @@ impl Shared {
 impl Simulator {
     /// Starts the simulator on two loopback ports (the API and the delivery host).
     pub async fn start(config: SimulatorConfig) -> std::io::Result<Self> {
-        let api = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let api = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let delivery = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let (api_addr, delivery_addr) = (api.local_addr()?, delivery.local_addr()?);
         let prefix = format!("/{}", config.path_prefix.trim_matches('/'));
@@ -467,11 +489,7 @@ impl Simulator {
 
     /// A snapshot of what it received so far.
     pub fn record(&self) -> Record {
-        self.shared
-            .record
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.shared.snapshot()
     }
 }
 

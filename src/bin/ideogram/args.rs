@@ -55,6 +55,37 @@ pub enum Command {
     },
     /// Print the JSON Schema of the model's input (for LLM tool definitions).
     Schema,
+    /// Run the offline simulator on loopback until stopped (for tests and benchmarks in other processes).
+    ///
+    /// Prints one JSON line: `base_url`, `token`, `delivery_url`, `record_url` (its record of requests, as
+    /// JSON, with the token).
+    Simulate(Simulate),
+}
+
+#[derive(Debug, Args)]
+pub struct Simulate {
+    /// The API's port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The path prefix the API is served under.
+    #[arg(long, default_value = "/v1")]
+    pub path_prefix: String,
+    /// How long predictions stay `starting`, in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    pub starting_ms: u64,
+    /// How long predictions stay `processing`, in milliseconds.
+    #[arg(long, default_value_t = 400)]
+    pub processing_ms: u64,
+    /// Inject the standard fault mix (429 10%, 503 10%, dropped after 5%, dropped before 5%, HTML 502 3%,
+    /// truncated JSON 3%).
+    #[arg(long)]
+    pub faults: bool,
+    /// Make `urls.*` and list pages name api.replicate.com, as a proxy's answers do.
+    #[arg(long)]
+    pub foreign_urls: bool,
+    /// The seed of ids and faults.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 use replicate_ideogram::{
     Client, ClientBuilder, Error, Prediction, TOKEN_ENV,
     models::{IdeogramV2TurboInput, input_schema},
-    simulator::{Simulator, SimulatorConfig},
+    simulator::{Faults, Simulator, SimulatorConfig},
 };
 
 use args::{Cli, Command};
@@ -157,6 +157,7 @@ async fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Simulate(args) => simulate(args).await,
         Command::Schema => {
             let schema = input_schema::<IdeogramV2TurboInput>();
             println!(
@@ -166,6 +167,38 @@ async fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn simulate(args: &args::Simulate) -> Result<ExitCode, Failure> {
+    let mut config = SimulatorConfig::default()
+        .timings(
+            std::time::Duration::from_millis(args.starting_ms),
+            std::time::Duration::from_millis(args.processing_ms),
+        )
+        .path_prefix(&args.path_prefix)
+        .foreign_urls(args.foreign_urls)
+        .seed(args.seed)
+        .port(args.port);
+    if args.faults {
+        config = config.faults(Faults::standard_mix());
+    }
+    let simulator = Simulator::start(config).await.map_err(|e| Failure {
+        code: 3,
+        message: format!("cannot start the simulator: {e}"),
+    })?;
+    let line = serde_json::json!({
+        "base_url": simulator.base_url(),
+        "token": simulator.token(),
+        "delivery_url": simulator.delivery_url(),
+        "record_url": format!("{}/_simulator/record", simulator.base_url()),
+    });
+    println!("{line}");
+    eprintln!(
+        "Simulator running at {}; stop it with Ctrl-C.",
+        simulator.base_url()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn show(prediction: &Prediction, json: bool) {
