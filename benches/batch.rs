@@ -7,6 +7,10 @@
 //!
 //! Defaults: 1000 predictions at concurrency 1, 10, 100 and 1000, each running 1500 ms in the simulator
 //! (inside the 60 s sync window), with a small PNG output downloaded. Linux only (reads /proc/self).
+//!
+//! With `PYTHON_REPLICATE=/path/to/python` (a Python with `replicate==1.0.7`, e.g. a venv made by
+//! `python3 -m venv target/bench-venv && target/bench-venv/bin/pip install replicate==1.0.7`), every batch is
+//! also run by the official Python client (`bench/python_client.py`) against a fresh simulator, in the same run.
 
 use std::{
     process::Stdio,
@@ -95,6 +99,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Runs one batch, prints its row, and says whether every prediction succeeded once.
+/// What one batch cost its client.
+struct Cost {
+    wall: f64,
+    cpu: f64,
+    peak_rss_mib: f64,
+    failures: usize,
+}
+
+/// Runs one batch with this crate; prints its row and says whether every prediction succeeded once.
 async fn batch(n: usize, concurrency: usize, processing_ms: u64) -> bool {
     let sim = simulator(processing_ms).await;
     let client = Client::builder()
@@ -118,9 +131,84 @@ async fn batch(n: usize, concurrency: usize, processing_ms: u64) -> bool {
         .buffer_unordered(concurrency)
         .collect()
         .await;
-    let (wall, cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    let cost = Cost {
+        wall: started.elapsed().as_secs_f64(),
+        cpu: cpu_seconds() - cpu,
+        peak_rss_mib: peak_rss_mib(),
+        failures: outcomes.iter().filter(|ok| !**ok).count(),
+    };
     // Through the same client (and pool): a new connection for this would count as one of the batch's.
-    let record = client
+    report(
+        "replicate-ideogram",
+        n,
+        concurrency,
+        &cost,
+        &client,
+        &sim,
+        0,
+    )
+    .await
+}
+
+/// Runs one batch with the official Python client; prints its row.
+async fn python_batch(python: &str, n: usize, concurrency: usize, processing_ms: u64) -> bool {
+    let sim = simulator(processing_ms).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/python_client.py");
+    // The Python client's base URL has no /v1: it adds it to every path.
+    let base = sim.base_url.trim_end_matches("/v1");
+    let output = Command::new(python)
+        .args([
+            script,
+            base,
+            &sim.token,
+            &n.to_string(),
+            &concurrency.to_string(),
+        ])
+        .output()
+        .await
+        .expect("python runs");
+    let line: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "python_client.py failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let number = |key: &str| line[key].as_f64().unwrap_or(f64::NAN);
+    let cost = Cost {
+        wall: number("wall"),
+        cpu: number("cpu"),
+        peak_rss_mib: number("peak_rss_kib") / 1024.0,
+        failures: line["failures"].as_u64().unwrap_or(u64::MAX) as usize,
+    };
+    let reader = Client::builder()
+        .token(&sim.token)
+        .base_url(&sim.base_url)
+        .build()
+        .expect("a client");
+    // This reader's own connection to fetch the record is not the Python client's.
+    report(
+        "replicate (Python) 1.0.7",
+        n,
+        concurrency,
+        &cost,
+        &reader,
+        &sim,
+        1,
+    )
+    .await
+}
+
+/// Prints a batch's row from its cost and the simulator's record; true if nothing failed or was duplicated.
+async fn report(
+    name: &str,
+    n: usize,
+    concurrency: usize,
+    cost: &Cost,
+    reader: &Client,
+    sim: &Simulator,
+    own_connections: u64,
+) -> bool {
+    let record = reader
         .download(&sim.record_url)
         .bytes()
         .await
@@ -129,6 +217,10 @@ async fn batch(n: usize, concurrency: usize, processing_ms: u64) -> bool {
     let requests: u64 = record["requests"]
         .as_object()
         .map_or(0, |r| r.values().filter_map(Value::as_u64).sum());
+    let connections = record["connections"]
+        .as_u64()
+        .unwrap_or(0)
+        .saturating_sub(own_connections);
     let mut lags: Vec<f64> = record["notification_lags"]
         .as_array()
         .map(|l| {
@@ -140,21 +232,20 @@ async fn batch(n: usize, concurrency: usize, processing_ms: u64) -> bool {
         .unwrap_or_default();
     lags.sort_by(f64::total_cmp);
     let mean = lags.iter().sum::<f64>() / lags.len().max(1) as f64;
-    let failures = outcomes.iter().filter(|ok| !**ok).count();
     let created = record["created"].as_array().cloned().unwrap_or_default();
     let distinct: std::collections::HashSet<String> =
         created.iter().map(|c| c["input"].to_string()).collect();
     let duplicates = created.len() - distinct.len();
     println!(
-        "| {n} | {concurrency} | {wall:.2} s | {:.3} ms | {:.1} MiB | {:.3} | {} | {mean:.1} ms | {:.1} ms | {failures} | {} |",
-        cpu * 1000.0 / n as f64,
-        peak_rss_mib(),
+        "| {name} | {n} | {concurrency} | {:.2} s | {:.3} ms | {:.1} MiB | {:.3} | {connections} | {mean:.1} ms | {:.1} ms | {} | {duplicates} |",
+        cost.wall,
+        cost.cpu * 1000.0 / n as f64,
+        cost.peak_rss_mib,
         requests as f64 / n as f64,
-        record["connections"],
         percentile(&lags, 0.95),
-        duplicates,
+        cost.failures,
     );
-    failures == 0 && duplicates == 0
+    cost.failures == 0 && duplicates == 0
 }
 
 #[tokio::main]
@@ -170,13 +261,20 @@ async fn main() {
         .map(|a| a.split(',').filter_map(|c| c.parse().ok()).collect())
         .unwrap_or_else(|| vec![1, 10, 100, 1000]);
     let processing_ms: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(1500);
+    let python = std::env::var("PYTHON_REPLICATE")
+        .ok()
+        .filter(|p| !p.is_empty());
     println!(
-        "| predictions | concurrency | wall | client CPU / prediction | peak RSS | requests / prediction | TCP connections | lag mean | lag p95 | failures | duplicates |"
+        "| client | predictions | concurrency | wall | client CPU / prediction | peak RSS | requests / prediction | TCP connections | lag mean | lag p95 | failures | duplicates |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut clean = true;
     for concurrency in concurrencies {
         clean &= batch(n, concurrency, processing_ms).await;
+        if let Some(python) = &python {
+            // The Python client's failures are figures to report, not a failure of this harness.
+            python_batch(python, n, concurrency, processing_ms).await;
+        }
     }
     if !clean {
         eprintln!("some predictions failed or were created twice");
