@@ -25,6 +25,25 @@ fn quick_client(sim: &Simulator) -> Client {
         .unwrap()
 }
 
+/// `count` creates of the same input, `concurrency` at a time; each one's prediction id or error.
+async fn create_identical(
+    client: &Client,
+    prompt: &str,
+    count: usize,
+    concurrency: usize,
+) -> Vec<Result<String, Error>> {
+    stream::iter(0..count)
+        .map(|_| async move {
+            client
+                .create(IdeogramV2TurboInput::new(prompt))
+                .await
+                .map(|p| p.id)
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await
+}
+
 fn kind(error: &Error) -> String {
     match error {
         Error::Api(api) => format!("api {}", api.status),
@@ -111,19 +130,8 @@ async fn identical_inputs_sent_on_purpose_give_distinct_predictions() {
         .seed(7);
     let sim = Simulator::start(config).await.unwrap();
     let client = quick_client(&sim);
-    let ids: Vec<Result<String, Error>> = stream::iter(0..40)
-        .map(|_| {
-            let client = &client;
-            async move {
-                client
-                    .create(IdeogramV2TurboInput::new("the same every time"))
-                    .await
-                    .map(|p| p.id)
-            }
-        })
-        .buffer_unordered(8)
-        .collect()
-        .await;
+    let ids: Vec<Result<String, Error>> =
+        create_identical(&client, "the same every time", 40, 8).await;
     let ok: Vec<&String> = ids.iter().filter_map(|r| r.as_ref().ok()).collect();
     let distinct: HashSet<&&String> = ok.iter().collect();
     let record = sim.record();
@@ -190,19 +198,8 @@ async fn identical_inputs_at_steady_concurrency_never_share_a_prediction() {
         .seed(11);
     let sim = Simulator::start(config).await.unwrap();
     let client = quick_client(&sim);
-    let results: Vec<Result<String, Error>> = stream::iter(0..200)
-        .map(|_| {
-            let client = &client;
-            async move {
-                client
-                    .create(IdeogramV2TurboInput::new("one prompt for all"))
-                    .await
-                    .map(|p| p.id)
-            }
-        })
-        .buffer_unordered(16)
-        .collect()
-        .await;
+    let results: Vec<Result<String, Error>> =
+        create_identical(&client, "one prompt for all", 200, 16).await;
     let ok: Vec<&String> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
     let distinct: HashSet<&&String> = ok.iter().collect();
     let record = sim.record();
