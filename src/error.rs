@@ -291,7 +291,7 @@ impl Error {
             E::UnexpectedResponse(response) => {
                 let status = response.status().as_u16();
                 let headers = response.headers().clone();
-                let body = read_limited_response(response).await;
+                let body = read_capped(response.bytes_stream()).await;
                 Self::Api(Box::new(api_error(
                     operation,
                     status,
@@ -333,14 +333,7 @@ async fn api_error_from_stream(
 ) -> Error {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let mut stream = response.into_inner();
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = stream.try_next().await {
-        body.extend_from_slice(&chunk[..chunk.len().min(ERROR_BODY_LIMIT - body.len())]);
-        if body.len() >= ERROR_BODY_LIMIT {
-            break;
-        }
-    }
+    let body = read_capped(response.into_inner().into_inner()).await;
     Error::Api(Box::new(api_error(
         operation,
         status,
@@ -350,9 +343,13 @@ async fn api_error_from_stream(
     )))
 }
 
-async fn read_limited_response(mut response: reqwest::Response) -> Vec<u8> {
+/// The start of an error body, at most `ERROR_BODY_LIMIT` bytes; a read error ends it.
+async fn read_capped(
+    stream: impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>,
+) -> Vec<u8> {
+    let mut stream = std::pin::pin!(stream);
     let mut body = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
+    while let Ok(Some(chunk)) = stream.try_next().await {
         body.extend_from_slice(&chunk[..chunk.len().min(ERROR_BODY_LIMIT - body.len())]);
         if body.len() >= ERROR_BODY_LIMIT {
             break;
