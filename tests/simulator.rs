@@ -545,3 +545,47 @@ async fn the_record_counts_connections_and_notification_lag() {
     client.get(&record.created[0].id).await.unwrap();
     assert_eq!(sim.record().notification_lags.len(), 10);
 }
+
+#[tokio::test]
+async fn processing_times_vary_within_the_configured_range() {
+    let config = SimulatorConfig::default()
+        .timings(Duration::ZERO, Duration::from_millis(100))
+        .processing_up_to(Duration::from_millis(400));
+    let sim = start(config).await;
+    let client = sim.client().unwrap();
+    let mut times = Vec::new();
+    for i in 0..8 {
+        let input = IdeogramV2TurboInput::new(format!("image {i}")).seed(i);
+        let prediction = client.run(input).prediction().await.unwrap();
+        times.push(prediction.predict_time().expect("a predict time"));
+    }
+    assert!(
+        times
+            .iter()
+            .all(|t| (Duration::from_millis(100)..=Duration::from_millis(400)).contains(t)),
+        "{times:?}"
+    );
+    assert!(times.iter().any(|t| *t != times[0]), "{times:?}");
+}
+
+#[tokio::test]
+async fn large_outputs_stream_from_the_delivery_host() {
+    let sim = start(fast()).await;
+    let client = sim.client().unwrap();
+    let size = 3 * (1 << 20) + 5;
+    let url = format!("{}/_simulator/blob/{size}", sim.delivery_url());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("large.bin");
+    let written = client.download(&url).to_file(&path).await.unwrap();
+    assert_eq!(written, size);
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(bytes.len() as u64, size);
+    for offset in [0, 250, 251, (1 << 20) - 1, 1 << 20, bytes.len() - 1] {
+        assert_eq!(
+            bytes[offset],
+            ((offset % (1 << 20)) % 251) as u8,
+            "at {offset}"
+        );
+    }
+    assert!(sim.record().delivery_connections >= 1);
+}

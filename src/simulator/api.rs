@@ -32,6 +32,9 @@ type Reply = Result<Response, Response>;
 /// process.
 pub(crate) const RECORD_PATH: &str = "/_simulator/record";
 
+/// Where the delivery host serves `{bytes}` bytes of filler, streamed: a large output for download benchmarks.
+pub(crate) const BLOB_PATH: &str = "/_simulator/blob/{bytes}";
+
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
         .route("/models/{owner}/{name}/predictions", post(create_for_model))
@@ -56,6 +59,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 pub(crate) fn delivery(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/files/{name}", get(file))
+        .route(BLOB_PATH, get(blob))
         .fallback(not_found)
         .with_state(shared)
 }
@@ -291,7 +295,12 @@ async fn create(shared: Arc<Shared>, headers: HeaderMap, body: Bytes, target: Ta
         input: input.clone(),
         created,
         starting: config.starting,
-        processing: config.processing,
+        processing: match config.processing_max {
+            Some(max) if max > config.processing => {
+                shared.random(|rng| rng.random_range(config.processing..=max))
+            }
+            _ => config.processing,
+        },
         outcome,
         canceled: None,
         deadline: cancel_after.map(|after| created + after),
@@ -557,6 +566,24 @@ async fn file(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Re
         }
         _ => missing(),
     }
+}
+
+/// `bytes` bytes of filler, sent in 1 MiB chunks of one shared buffer (so serving 100 MB costs 1 MiB).
+async fn blob(Path(bytes): Path<u64>) -> Response {
+    const CHUNK: usize = 1 << 20;
+    let chunk = bytes::Bytes::from((0..CHUNK).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
+    let chunks = (0..bytes.div_ceil(CHUNK as u64)).map(move |i| {
+        let left = bytes - i * CHUNK as u64;
+        Ok::<_, std::convert::Infallible>(chunk.slice(..(left.min(CHUNK as u64) as usize)))
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, bytes.to_string()),
+        ],
+        Body::from_stream(futures_util::stream::iter(chunks)),
+    )
+        .into_response()
 }
 
 #[cfg(test)]

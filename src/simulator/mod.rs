@@ -67,6 +67,9 @@ pub struct SimulatorConfig {
     pub starting: Duration,
     /// How long it stays `processing`. Default 400 ms.
     pub processing: Duration,
+    /// If set, each prediction stays `processing` for a time drawn (from the seed) between `processing` and
+    /// this, as real predictions vary. Default none.
+    pub processing_max: Option<Duration>,
     /// Predictions whose prompt contains this fail. Default `[fail]`.
     pub fail_marker: Option<String>,
     /// Make `urls.*` and list pages name `https://api.replicate.com/v1`, as a proxy's responses do.
@@ -90,6 +93,7 @@ impl Default for SimulatorConfig {
             path_prefix: "/v1".into(),
             starting: Duration::from_millis(100),
             processing: Duration::from_millis(400),
+            processing_max: None,
             fail_marker: Some("[fail]".into()),
             foreign_urls: false,
             page_size: 100,
@@ -107,6 +111,14 @@ impl SimulatorConfig {
     pub fn timings(mut self, starting: Duration, processing: Duration) -> Self {
         self.starting = starting;
         self.processing = processing;
+        self
+    }
+
+    /// Makes each prediction's `processing` time vary, drawn between [`processing`](Self::processing) and
+    /// `max` (uniformly, from the seed), as real predictions' times do.
+    #[must_use]
+    pub fn processing_up_to(mut self, max: Duration) -> Self {
+        self.processing_max = Some(max);
         self
     }
 
@@ -283,6 +295,8 @@ pub struct Record {
     pub webhooks_sent: usize,
     /// TCP connections the API host accepted (a client that reuses connections opens few).
     pub connections: usize,
+    /// TCP connections the delivery host (output files) accepted.
+    pub delivery_connections: usize,
     /// For each prediction, how long after it finished the first answer told the client so (from a get or a
     /// held create): the notification lag. In JSON: seconds.
     #[serde(serialize_with = "in_seconds")]

@@ -67,9 +67,10 @@ pub(crate) async fn serve(listener: TcpListener, role: Role, shared: Arc<Shared>
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        if role == Role::Api {
-            shared.record(|r| r.connections += 1);
-        }
+        shared.record(|r| match role {
+            Role::Api => r.connections += 1,
+            Role::Delivery => r.delivery_connections += 1,
+        });
         let (router, shared) = (router.clone(), shared.clone());
         connections.spawn(async move {
             let service = hyper::service::service_fn(move |request: Request<Incoming>| {

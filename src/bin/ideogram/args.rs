@@ -3,7 +3,10 @@
 use std::{path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
-use replicate_ideogram::models::{AspectRatio, MagicPromptOption, Resolution, StyleType};
+use replicate_ideogram::{
+    models::{AspectRatio, MagicPromptOption, Resolution, StyleType},
+    simulator::Faults,
+};
 
 /// Generate images with ideogram-ai/ideogram-v2-turbo on Replicate (or a Replicate-compatible proxy).
 ///
@@ -76,10 +79,17 @@ pub struct Simulate {
     /// How long predictions stay `processing`, in milliseconds.
     #[arg(long, default_value_t = 400)]
     pub processing_ms: u64,
+    /// Let each prediction's processing time vary between --processing-ms and this.
+    #[arg(long, value_name = "MS")]
+    pub processing_max_ms: Option<u64>,
     /// Inject the standard fault mix (429 10%, 503 10%, dropped after 5%, dropped before 5%, HTML 502 3%,
     /// truncated JSON 3%).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "fault_mix")]
     pub faults: bool,
+    /// Inject faults with these probabilities, e.g. `429=0.1,503=0.1,drop-after=0.05`. Kinds: 429, 500,
+    /// 502-html, 503, drop-before, drop-after, truncated-json.
+    #[arg(long, value_name = "KIND=P,...", value_parser = parse_fault_mix)]
+    pub fault_mix: Option<Faults>,
     /// Make `urls.*` and list pages name api.replicate.com, as a proxy's answers do.
     #[arg(long)]
     pub foreign_urls: bool,
@@ -160,6 +170,32 @@ fn parse_enum<T: std::str::FromStr<Err = replicate_ideogram::Error>>(
         })
 }
 
+fn parse_fault_mix(text: &str) -> Result<Faults, String> {
+    let mut faults = Faults::default();
+    for part in text.split(',').filter(|p| !p.trim().is_empty()) {
+        let (kind, probability) = part
+            .split_once('=')
+            .ok_or_else(|| format!("expected KIND=PROBABILITY, got {part:?}"))?;
+        let p: f64 = probability
+            .trim()
+            .parse()
+            .ok()
+            .filter(|p: &f64| (0.0..=1.0).contains(p))
+            .ok_or_else(|| format!("{probability:?} is not a probability between 0 and 1"))?;
+        faults = match kind.trim() {
+            "429" => faults.throttle(p),
+            "500" => faults.server_error(p),
+            "502-html" => faults.bad_gateway_html(p),
+            "503" => faults.unavailable(p),
+            "drop-before" => faults.drop_before(p),
+            "drop-after" => faults.drop_after(p),
+            "truncated-json" => faults.truncated_json(p),
+            other => return Err(format!("unknown fault kind {other:?}")),
+        };
+    }
+    Ok(faults)
+}
+
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text
         .parse()
@@ -168,4 +204,32 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
         return Err("must be more than 0 seconds".into());
     }
     Duration::try_from_secs_f64(seconds).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_mixes_parse_by_kind() {
+        let mix = parse_fault_mix("429=0.1, 503=0.1,drop-after=0.05").unwrap();
+        assert_eq!(
+            mix,
+            Faults::default()
+                .throttle(0.1)
+                .unavailable(0.1)
+                .drop_after(0.05)
+        );
+        assert!(
+            parse_fault_mix("429=1.5")
+                .unwrap_err()
+                .contains("probability")
+        );
+        assert!(parse_fault_mix("418=0.1").unwrap_err().contains("unknown"));
+        assert!(
+            parse_fault_mix("429")
+                .unwrap_err()
+                .contains("KIND=PROBABILITY")
+        );
+    }
 }

@@ -182,6 +182,12 @@ async fn simulate(args: &args::Simulate) -> Result<ExitCode, Failure> {
     if args.faults {
         config = config.faults(Faults::standard_mix());
     }
+    if let Some(faults) = &args.fault_mix {
+        config = config.faults(faults.clone());
+    }
+    if let Some(max) = args.processing_max_ms {
+        config = config.processing_up_to(std::time::Duration::from_millis(max));
+    }
     let simulator = Simulator::start(config).await.map_err(|e| Failure {
         code: 3,
         message: format!("cannot start the simulator: {e}"),
