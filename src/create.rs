@@ -183,11 +183,14 @@ impl Client {
         }
         let request = CreateRequest {
             target,
-            input,
+            body: types::PredictionRequest {
+                input,
+                stream: None,
+                webhook: options.webhook.clone(),
+                webhook_events_filter: options.webhook_events.clone(),
+            },
             prefer: options.prefer_header()?,
             cancel_after: options.cancel_after_header()?,
-            webhook: options.webhook.clone(),
-            webhook_events: options.webhook_events.clone(),
         };
         self.create_exactly_once(request).await
     }
@@ -197,12 +200,6 @@ impl Client {
         let raw = &self.shared.raw;
         let prefer = &request.prefer;
         let cancel_after = &request.cancel_after;
-        let model_body = || types::PredictionRequest {
-            input: request.input.clone(),
-            stream: None,
-            webhook: request.webhook.clone(),
-            webhook_events_filter: request.webhook_events.clone(),
-        };
         tracing::debug!(target = %request.target, prefer = prefer.as_deref(), "creating prediction");
         let result = match &request.target {
             Target::Model(model) => {
@@ -212,7 +209,7 @@ impl Client {
                     name,
                     header(cancel_after)?.as_ref(),
                     header(prefer)?.as_ref(),
-                    &model_body(),
+                    &request.body,
                 )
                 .await
             }
@@ -223,17 +220,17 @@ impl Client {
                     name,
                     header(cancel_after)?.as_ref(),
                     header(prefer)?.as_ref(),
-                    &model_body(),
+                    &request.body,
                 )
                 .await
             }
             Target::Version(version) => {
                 let body = types::VersionPredictionRequest {
                     version: version.clone(),
-                    input: request.input.clone(),
+                    input: request.body.input.clone(),
                     stream: None,
-                    webhook: request.webhook.clone(),
-                    webhook_events_filter: request.webhook_events.clone(),
+                    webhook: request.body.webhook.clone(),
+                    webhook_events_filter: request.body.webhook_events_filter.clone(),
                 };
                 raw.predictions_create(
                     header(cancel_after)?.as_ref(),
@@ -249,14 +246,20 @@ impl Client {
     }
 }
 
-/// A create request, validated and ready to send (again, if its first sending had an unknown outcome).
+/// A create request, validated and ready to send (again, if its first sending had an unknown outcome). The
+/// body is built once and sent by reference, however many times.
 pub(crate) struct CreateRequest {
     pub(crate) target: Target,
-    pub(crate) input: Map<String, Value>,
+    body: types::PredictionRequest,
     prefer: Option<String>,
     cancel_after: Option<String>,
-    webhook: Option<String>,
-    webhook_events: Vec<WebhookEvent>,
+}
+
+impl CreateRequest {
+    /// The model's input, as sent.
+    pub(crate) fn input(&self) -> &Map<String, Value> {
+        &self.body.input
+    }
 }
 
 /// A header value as the generated, pattern-checked type of one operation.

@@ -164,12 +164,18 @@ enum Source {
     Data(Bytes),
 }
 
+/// The size of the writes `to_file` makes.
+const WRITE_BUFFER: usize = 1 << 20;
+
 async fn stream_to(mut response: reqwest::Response, part: &Path) -> Result<u64> {
     let io = |source| Error::Io {
         path: part.to_path_buf(),
         source,
     };
-    let mut file = fs::File::create(part).await.map_err(io)?;
+    let file = fs::File::create(part).await.map_err(io)?;
+    // Network chunks are a few KiB; each write to a tokio file is a trip to the blocking pool. Gathering
+    // them into 1 MiB writes cuts those trips a hundredfold; the memory stays fixed whatever the size.
+    let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
     let mut written = 0u64;
     loop {
         let Some(chunk) = response.chunk().await.map_err(transport)? else {
@@ -179,7 +185,7 @@ async fn stream_to(mut response: reqwest::Response, part: &Path) -> Result<u64> 
         written += chunk.len() as u64;
     }
     file.flush().await.map_err(io)?;
-    file.sync_all().await.map_err(io)?;
+    file.get_ref().sync_all().await.map_err(io)?;
     Ok(written)
 }
 

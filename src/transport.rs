@@ -30,7 +30,8 @@ pub(crate) struct BodyLimits {
 /// What every request needs to know: the token and the one origin it may be sent to.
 #[derive(Clone)]
 pub(crate) struct Corridor {
-    token: SecretString,
+    /// `Bearer <token>`, marked sensitive (its `Debug` is redacted), made once.
+    authorization: Option<HeaderValue>,
     api: Url,
     retry: RetryPolicy,
     limits: BodyLimits,
@@ -53,8 +54,15 @@ impl Corridor {
         retry: RetryPolicy,
         limits: BodyLimits,
     ) -> Self {
+        // The token was checked to be a valid header value when the client was built.
+        let authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+            .ok()
+            .map(|mut value| {
+                value.set_sensitive(true);
+                value
+            });
         Self {
-            token,
+            authorization,
             api,
             retry,
             limits,
@@ -96,7 +104,10 @@ impl Corridor {
             }
         }
         let method = request.method().clone();
-        let path = request.url().path().to_string();
+        // Only for the trace: not worth an allocation when nobody listens.
+        let path = tracing::enabled!(tracing::Level::DEBUG)
+            .then(|| request.url().path().to_owned())
+            .unwrap_or_default();
         let first = Instant::now();
         let mut attempt = 1;
         loop {
@@ -140,12 +151,8 @@ impl Corridor {
         if !self.is_api_origin(request.url()) {
             return;
         }
-        // The token was checked to be a valid header value when the client was built.
-        if let Ok(mut value) =
-            HeaderValue::from_str(&format!("Bearer {}", self.token.expose_secret()))
-        {
-            value.set_sensitive(true);
-            request.headers_mut().insert(AUTHORIZATION, value);
+        if let Some(value) = &self.authorization {
+            request.headers_mut().insert(AUTHORIZATION, value.clone());
         }
     }
 }
