@@ -2,8 +2,8 @@
 //!
 //! The schedule: `run` first asks the server to hold the create request (`Prefer: wait`, up to 60 s, never
 //! past the deadline); most predictions finish inside that window and cost one request. After it, or for
-//! [`Client::wait`], the prediction is polled by id: the first poll soon, then each interval longer by a factor
-//! up to a cap, all under one overall deadline.
+//! [`Client::wait`], the prediction is polled by id ([`WaitOptions`]: steadily at first, then backing off),
+//! all under one overall deadline.
 
 use std::{
     future::{Future, IntoFuture},
@@ -26,23 +26,33 @@ const CANCEL_GRACE: Duration = Duration::from_secs(5);
 pub(crate) const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 /// How predictions are polled once the sync wait is over.
+///
+/// The default: a poll every 400 ms for the first 3 minutes of the wait, then each wait 1.5 times longer,
+/// up to 5 s. A prediction that outlives `run`'s 60 s sync window has already saved the ~120 polls that
+/// the official clients' fixed 0.5 s polling spends in that time, so polling a little faster than them
+/// afterwards still costs fewer requests in all and tells you sooner that it finished; a prediction still
+/// running after minutes (a queue, a cold boot) backs off, so a batch of them does not spend the account's
+/// rate limit. `BENCHMARKS.md` shows the trade-off, measured.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct WaitOptions {
-    /// The wait before the first poll (default 250 ms).
-    pub first_interval: Duration,
+    /// The wait between two polls until [`backoff_after`](Self::backoff_after) (default 400 ms).
+    pub interval: Duration,
+    /// How long into the wait polls start backing off (default 3 min).
+    pub backoff_after: Duration,
+    /// How much longer each wait is than the one before, once backing off (default 1.5).
+    pub backoff: f64,
     /// The longest wait between two polls (default 5 s).
     pub max_interval: Duration,
-    /// How much longer each wait is than the one before (default 1.5).
-    pub backoff: f64,
 }
 
 impl Default for WaitOptions {
     fn default() -> Self {
         Self {
-            first_interval: Duration::from_millis(250),
-            max_interval: Duration::from_secs(5),
+            interval: Duration::from_millis(400),
+            backoff_after: Duration::from_secs(180),
             backoff: 1.5,
+            max_interval: Duration::from_secs(5),
         }
     }
 }
@@ -51,16 +61,31 @@ impl WaitOptions {
     /// Polls every `interval`, without backoff.
     pub fn fixed(interval: Duration) -> Self {
         Self {
-            first_interval: interval,
-            max_interval: interval,
+            interval,
+            backoff_after: Duration::ZERO,
             backoff: 1.0,
+            max_interval: interval,
         }
     }
 
-    /// Sets the wait before the first poll.
+    /// Sets the wait between two polls until backoff starts.
     #[must_use]
-    pub fn first_interval(mut self, interval: Duration) -> Self {
-        self.first_interval = interval;
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Sets how long into the wait polls start backing off (zero: from the first poll).
+    #[must_use]
+    pub fn backoff_after(mut self, after: Duration) -> Self {
+        self.backoff_after = after;
+        self
+    }
+
+    /// Sets the factor by which each wait grows once backing off (at least 1).
+    #[must_use]
+    pub fn backoff(mut self, factor: f64) -> Self {
+        self.backoff = factor;
         self
     }
 
@@ -71,21 +96,18 @@ impl WaitOptions {
         self
     }
 
-    /// Sets the factor by which each wait grows (at least 1).
-    #[must_use]
-    pub fn backoff(mut self, factor: f64) -> Self {
-        self.backoff = factor;
-        self
-    }
-
-    fn next_interval(&self, interval: Duration) -> Duration {
+    /// The wait after one of `previous`, `waited` into the wait.
+    fn next_interval(&self, previous: Duration, waited: Duration) -> Duration {
+        if waited < self.backoff_after {
+            return self.interval;
+        }
         let factor = if self.backoff.is_finite() {
             self.backoff.clamp(1.0, 100.0)
         } else {
             1.0
         };
-        let cap = self.max_interval.max(self.first_interval);
-        Duration::try_from_secs_f64(interval.as_secs_f64() * factor)
+        let cap = self.max_interval.max(self.interval);
+        Duration::try_from_secs_f64(previous.as_secs_f64() * factor)
             .unwrap_or(cap)
             .min(cap)
     }
@@ -329,7 +351,7 @@ impl Client {
         deadline: Instant,
         options: &WaitOptions,
     ) -> Result<Prediction> {
-        let mut interval = options.first_interval;
+        let mut interval = options.interval;
         loop {
             match prediction.status {
                 PredictionStatus::Succeeded => return Ok(prediction),
@@ -351,7 +373,7 @@ impl Client {
                 return Err(timeout_error(started, Some(&id), Some(&status)));
             }
             sleep(interval.min(deadline - now)).await;
-            interval = options.next_interval(interval);
+            interval = options.next_interval(interval, started.elapsed());
             if Instant::now() >= deadline {
                 return Err(timeout_error(started, Some(&id), Some(&status)));
             }
@@ -407,15 +429,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn intervals_grow_to_the_cap() {
+    fn polls_are_steady_then_grow_to_the_cap() {
         let options = WaitOptions::default();
-        let mut interval = options.first_interval;
+        let steady = options.next_interval(options.interval, Duration::from_secs(179));
+        assert_eq!(steady, Duration::from_millis(400));
+        let mut interval = options.interval;
         let mut seen = vec![interval];
         for _ in 0..12 {
-            interval = options.next_interval(interval);
+            interval = options.next_interval(interval, Duration::from_secs(180));
             seen.push(interval);
         }
-        assert_eq!(seen[1], Duration::from_millis(375));
+        assert_eq!(seen[1], Duration::from_millis(600));
         assert!(seen.windows(2).all(|w| w[0] <= w[1]));
         assert_eq!(*seen.last().unwrap(), Duration::from_secs(5));
     }
@@ -439,18 +463,21 @@ mod tests {
         let huge = WaitOptions::default()
             .backoff(1e300)
             .max_interval(Duration::MAX);
-        assert!(huge.next_interval(Duration::from_secs(1)) <= Duration::from_secs(100));
+        let late = Duration::from_secs(3600);
+        assert!(huge.next_interval(Duration::from_secs(1), late) <= Duration::from_secs(100));
         for factor in [0.0, -2.0, f64::NAN, f64::INFINITY] {
             let options = WaitOptions::default().backoff(factor);
             assert_eq!(
-                options.next_interval(Duration::from_secs(1)),
+                options.next_interval(Duration::from_secs(1), late),
                 Duration::from_secs(1)
             );
         }
         let fixed = WaitOptions::fixed(Duration::from_millis(10));
-        assert_eq!(
-            fixed.next_interval(Duration::from_millis(10)),
-            Duration::from_millis(10)
-        );
+        for waited in [Duration::ZERO, late] {
+            assert_eq!(
+                fixed.next_interval(Duration::from_millis(10), waited),
+                Duration::from_millis(10)
+            );
+        }
     }
 }
