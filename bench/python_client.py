@@ -1,9 +1,13 @@
 """The official Python client (replicate 1.0.7) doing the batch benchmark's job: N predictions of
-ideogram-ai/ideogram-v2-turbo at concurrency C, each created with `async_run` (Prefer: wait) and its
-output read. Prints one JSON line: wall and CPU seconds, peak RSS, failures.
+ideogram-ai/ideogram-v2-turbo at concurrency C, each output read. Prints one JSON line: wall and CPU
+seconds, peak RSS, failures by kind.
 
-Usage: python python_client.py BASE_URL TOKEN N C   (BASE_URL without /v1: the client adds it)
-Run by benches/batch.rs when PYTHON_REPLICATE names a Python with `replicate==1.0.7` installed.
+Usage: python python_client.py MODE BASE_URL TOKEN N C   (BASE_URL without /v1: the client adds it)
+MODE:  run    `async_run` as documented (Prefer: wait, then 0.5 s polls)
+       poll   `async_run(..., wait=False)`: no sync wait, 0.5 s polls from the start
+       retry  `async_run`, and the caller runs a failed prediction again (up to 3 more times), as users
+              do because the client never retries a POST
+Run by benches/batch (bench/run makes the virtualenv with `replicate==1.0.7`).
 """
 
 import asyncio
@@ -11,33 +15,43 @@ import json
 import resource
 import sys
 import time
+from collections import Counter
 
 import httpx
 import replicate
 
 
-async def main(base_url: str, token: str, n: int, concurrency: int) -> None:
+async def main(mode: str, base_url: str, token: str, n: int, concurrency: int) -> None:
     client = replicate.Client(api_token=token, base_url=base_url)
     # The client wraps only https: and data: outputs in FileOutput; a plain http: URL (the simulator's) comes
     # back as a string and is fetched with one pooled httpx client, as a user would.
     http = httpx.AsyncClient()
     gate = asyncio.Semaphore(concurrency)
-    failures = 0
+    errors: Counter = Counter()
+    attempts = 4 if mode == "retry" else 1
+    wait = mode != "poll"
+
+    async def once(i: int) -> None:
+        output = await client.async_run(
+            "ideogram-ai/ideogram-v2-turbo",
+            input={"prompt": f"benchmark image {i}", "seed": i},
+            wait=wait,
+        )
+        if hasattr(output, "aread"):
+            await output.aread()
+        else:
+            (await http.get(output)).raise_for_status()
 
     async def one(i: int) -> None:
-        nonlocal failures
         async with gate:
-            try:
-                output = await client.async_run(
-                    "ideogram-ai/ideogram-v2-turbo",
-                    input={"prompt": f"benchmark image {i}", "seed": i},
-                )
-                if hasattr(output, "aread"):
-                    await output.aread()
-                else:
-                    (await http.get(output)).raise_for_status()
-            except Exception:  # every failure counts, whatever its kind
-                failures += 1
+            for attempt in range(attempts):
+                try:
+                    await once(i)
+                    return
+                except Exception as error:  # every failure counts, whatever its kind
+                    if attempt == attempts - 1:
+                        status = getattr(error, "status", None)
+                        errors[f"{type(error).__name__} {status}" if status else type(error).__name__] += 1
 
     before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.monotonic()
@@ -45,8 +59,14 @@ async def main(base_url: str, token: str, n: int, concurrency: int) -> None:
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    print(json.dumps({"wall": wall, "cpu": cpu, "peak_rss_kib": after.ru_maxrss, "failures": failures}))
+    print(json.dumps({
+        "wall": wall,
+        "cpu": cpu,
+        "peak_rss_kib": after.ru_maxrss,
+        "failures": sum(errors.values()),
+        "errors": dict(errors),
+    }))
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])))

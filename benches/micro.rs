@@ -1,5 +1,7 @@
 //! Micro-benchmarks of the client's own work per prediction: serializing and validating an input, decoding
-//! an answer. `cargo bench --bench micro`; results and the machine in BENCHMARKS.md.
+//! an answer, and (with the `simulator` feature) one whole request built, sent on loopback and decoded,
+//! through the client and through bare reqwest. `cargo bench --features simulator --bench micro`; results
+//! and the machine in BENCHMARKS.md.
 
 use std::hint::black_box;
 
@@ -37,5 +39,47 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(micro, benches);
+/// One `GET /predictions/{id}` on loopback against the simulator: the client (request built by the
+/// generated code, the corridor's retry and tracing, the answer decoded into `Prediction`) against bare
+/// reqwest (the same request, the answer parsed into a `serde_json::Value`).
+#[cfg(feature = "simulator")]
+fn round_trips(c: &mut Criterion) {
+    use replicate_ideogram::simulator::{Simulator, SimulatorConfig};
+
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let (sim, client, id) = runtime.block_on(async {
+        let sim = Simulator::start(SimulatorConfig::default())
+            .await
+            .expect("the simulator");
+        let client = sim.client().expect("a client");
+        let id = client.create(input()).await.expect("a prediction").id;
+        (sim, client, id)
+    });
+    c.bench_function("round trip: get a prediction with the client", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { client.get(black_box(&id)).await.expect("a prediction") })
+    });
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("reqwest");
+    let url = format!("{}/predictions/{id}", sim.base_url());
+    c.bench_function("round trip: the same get with bare reqwest", |b| {
+        b.to_async(&runtime).iter(|| async {
+            http.get(black_box(&url))
+                .bearer_auth(sim.token())
+                .send()
+                .await
+                .expect("an answer")
+                .json::<serde_json::Value>()
+                .await
+                .expect("JSON")
+        })
+    });
+}
+
+#[cfg(not(feature = "simulator"))]
+fn round_trips(_: &mut Criterion) {}
+
+criterion_group!(micro, benches, round_trips);
 criterion_main!(micro);

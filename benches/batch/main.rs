@@ -1,0 +1,451 @@
+//! The batch benchmark: this client, a bare-reqwest floor and the official Python client doing the same
+//! batches against the simulator, each in a process of its own, side by side; then the targets of issue 6
+//! with the measured value beside each. Linux only (reads /proc).
+//!
+//! ```sh
+//! bench/run                                    # everything, with the Python client (makes its venv)
+//! cargo bench --features cli --bench batch     # this crate and the floor; add PYTHON_REPLICATE=… for Python
+//! cargo bench --features cli --bench batch -- --help
+//! ```
+//!
+//! Scenarios (`--scenarios`): `batch` (N predictions of ~1.5 s at each concurrency), `faults` (the same under
+//! 429 10%, 503 10%, connection reset after processing 5%), `long` (predictions of 70-120 s, longer than the
+//! 60 s sync window: the poll schedule decides requests and lag), `download` (a large output to disk, against
+//! curl). Every figure comes from the worker's /proc (CPU, peak RSS) or the simulator's record (requests,
+//! connections, notification lag, duplicates).
+
+mod measure;
+mod simulator;
+mod targets;
+mod workers;
+
+use std::{path::PathBuf, process::Stdio};
+
+use clap::{Parser, ValueEnum};
+use tokio::process::Command;
+
+use crate::{
+    measure::Cost,
+    simulator::{Seen, Setup, Simulator},
+    workers::{Job, Kind, Schedule},
+};
+
+/// The fault mix of issue 6: 429 10%, 503 10%, connection reset after processing 5%.
+const FAULT_MIX: &str = "429=0.1,503=0.1,drop-after=0.05";
+
+#[derive(Debug, Parser)]
+#[command(about = "Batches of predictions against the simulator: this crate, bare reqwest, Python")]
+struct Args {
+    /// Predictions per batch.
+    #[arg(long, default_value_t = 1000)]
+    n: usize,
+    /// Concurrencies of the batch and faults scenarios.
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 10, 100, 1000])]
+    concurrency: Vec<usize>,
+    /// How long each prediction of the batch and faults scenarios runs, in ms.
+    #[arg(long, default_value_t = 1500)]
+    processing_ms: u64,
+    /// The scenarios to run.
+    #[arg(long, value_delimiter = ',', default_values_t = [Scenario::Batch, Scenario::Faults, Scenario::Long, Scenario::Download])]
+    scenarios: Vec<Scenario>,
+    /// Predictions in the long scenario, all in flight at once.
+    #[arg(long, default_value_t = 100)]
+    long_n: usize,
+    /// The shortest and longest run of a long prediction, in ms.
+    #[arg(
+        long,
+        value_delimiter = '-',
+        num_args = 1,
+        default_value = "70000-120000"
+    )]
+    long_ms: Vec<u64>,
+    /// The size of the large output of the download scenario, in MB (it is also measured at a tenth of this).
+    #[arg(long, default_value_t = 100)]
+    download_mb: u64,
+    /// A Python with `replicate==1.0.7` (`bench/run` makes one); without it the Python rows are left out.
+    #[arg(long, env = "PYTHON_REPLICATE")]
+    python: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
+enum Scenario {
+    Batch,
+    Faults,
+    Long,
+    Download,
+}
+
+impl std::fmt::Display for Scenario {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.to_possible_value().expect("named").get_name())
+    }
+}
+
+/// Who does the job.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Who {
+    Crate(Kind),
+    /// `bench/python_client.py` in one of its modes.
+    Python(&'static str),
+}
+
+impl Who {
+    fn name(self) -> String {
+        match self {
+            Who::Crate(Kind::Ours(Schedule::Default)) => "replicate-ideogram".into(),
+            Who::Crate(Kind::Ours(Schedule::Fixed(ms))) => {
+                format!("replicate-ideogram, fixed {ms} ms polls after the sync wait")
+            }
+            Who::Crate(Kind::Ours(Schedule::Backoff)) => {
+                "replicate-ideogram, 250 ms ×1.5 to 5 s after the sync wait".into()
+            }
+            Who::Crate(Kind::Floor) => "bare reqwest (floor)".into(),
+            Who::Crate(Kind::OursDownload) => "replicate-ideogram `to_file`".into(),
+            Who::Crate(Kind::CurlDownload) => "curl".into(),
+            Who::Python("run") => "Python replicate 1.0.7 `async_run`".into(),
+            Who::Python("poll") => "Python 1.0.7 `async_run(wait=False)` (0.5 s polls)".into(),
+            Who::Python("retry") => "Python 1.0.7, caller retries failed runs (×3)".into(),
+            Who::Python(mode) => format!("Python 1.0.7 {mode}"),
+        }
+    }
+}
+
+/// One row of a table.
+pub struct Row {
+    scenario: Scenario,
+    who: Who,
+    n: usize,
+    concurrency: usize,
+    cost: Cost,
+    seen: Seen,
+}
+
+impl Row {
+    fn cpu_ms_per_prediction(&self) -> f64 {
+        self.cost.cpu * 1000.0 / self.n as f64
+    }
+
+    fn requests_per_prediction(&self) -> f64 {
+        self.seen.requests as f64 / self.n as f64
+    }
+
+    fn print(&self) {
+        let errors = if self.cost.errors.is_empty() {
+            String::new()
+        } else {
+            let kinds: Vec<String> = self
+                .cost
+                .errors
+                .iter()
+                .map(|(kind, count)| format!("{count} {kind}"))
+                .collect();
+            format!(" ({})", kinds.join(", "))
+        };
+        println!(
+            "| {} | {} | {} | {} | {:.2} s | {:.3} ms | {:.1} MiB | {:.3} | {} | {:.1} ms | {:.1} ms | {}{} | {} |",
+            self.scenario,
+            self.who.name(),
+            self.n,
+            self.concurrency,
+            self.cost.wall,
+            self.cpu_ms_per_prediction(),
+            self.cost.peak_rss_kib / 1024.0,
+            self.requests_per_prediction(),
+            self.seen.connections,
+            self.seen.lag_mean_ms,
+            self.seen.lag_p95_ms,
+            self.cost.failures,
+            errors,
+            self.seen.duplicates,
+        );
+    }
+}
+
+fn print_batch_header() {
+    println!(
+        "| scenario | client | predictions | concurrency | wall | client CPU / prediction | peak RSS | API requests / prediction | TCP connections | lag mean | lag p95 | failures | duplicates |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+}
+
+/// Starts this benchmark again as a worker doing `job`, and reads its cost.
+async fn in_own_process(job: &Job) -> Cost {
+    let output = Command::new(std::env::current_exe().expect("this benchmark's path"))
+        .arg("worker")
+        .arg(serde_json::to_string(job).expect("JSON"))
+        .stderr(Stdio::inherit())
+        .output()
+        .await
+        .expect("the worker runs");
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("worker {job:?}: {e}"))
+}
+
+/// Runs `bench/python_client.py MODE …` and reads its cost.
+async fn in_python(
+    python: &str,
+    mode: &str,
+    sim: &Simulator,
+    n: usize,
+    concurrency: usize,
+) -> Cost {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/python_client.py");
+    // The Python client's base URL has no /v1: it adds it to every path.
+    let base = sim.base_url.trim_end_matches("/v1");
+    let output = Command::new(python)
+        .args([
+            script,
+            mode,
+            base,
+            &sim.token,
+            &n.to_string(),
+            &concurrency.to_string(),
+        ])
+        .output()
+        .await
+        .expect("python runs");
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "python_client.py failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// One batch by `who` against a fresh simulator set up as `setup`.
+async fn row(
+    args: &Args,
+    scenario: Scenario,
+    who: Who,
+    setup: &Setup,
+    n: usize,
+    concurrency: usize,
+) -> Row {
+    let sim = Simulator::start(setup).await;
+    let cost = match who {
+        Who::Crate(kind) => {
+            let job = Job {
+                kind,
+                base_url: sim.base_url.clone(),
+                token: sim.token.clone(),
+                n,
+                concurrency,
+                url: None,
+                out: None,
+            };
+            in_own_process(&job).await
+        }
+        Who::Python(mode) => {
+            let python = args.python.as_deref().expect("only with a Python");
+            in_python(python, mode, &sim, n, concurrency).await
+        }
+    };
+    Row {
+        scenario,
+        who,
+        n,
+        concurrency,
+        cost,
+        seen: sim.seen().await,
+    }
+}
+
+/// The batch and faults scenarios: each concurrency, each client, one after the other.
+async fn batches(args: &Args, scenario: Scenario, rows: &mut Vec<Row>) {
+    let (setup, clients): (Setup, Vec<Who>) = match scenario {
+        Scenario::Batch => (
+            Setup {
+                processing_ms: args.processing_ms,
+                ..Setup::default()
+            },
+            vec![
+                Who::Crate(Kind::Ours(Schedule::Default)),
+                Who::Crate(Kind::Floor),
+                Who::Python("run"),
+            ],
+        ),
+        _ => (
+            Setup {
+                processing_ms: args.processing_ms,
+                fault_mix: Some(FAULT_MIX.into()),
+                ..Setup::default()
+            },
+            vec![
+                Who::Crate(Kind::Ours(Schedule::Default)),
+                Who::Python("run"),
+                Who::Python("retry"),
+            ],
+        ),
+    };
+    for &concurrency in &args.concurrency {
+        for &who in &clients {
+            if matches!(who, Who::Python(_)) && args.python.is_none() {
+                continue;
+            }
+            let row = row(args, scenario, who, &setup, args.n, concurrency).await;
+            row.print();
+            rows.push(row);
+        }
+    }
+}
+
+/// The long scenario: every schedule at once (each with its own simulator and process; they wait far more
+/// than they work).
+async fn long(args: &Args, rows: &mut Vec<Row>) {
+    let (min, max) = match args.long_ms[..] {
+        [min, max] => (min, max),
+        [one] => (one, one),
+        _ => panic!("--long-ms MIN-MAX"),
+    };
+    let setup = Setup {
+        processing_ms: min,
+        processing_max_ms: Some(max),
+        ..Setup::default()
+    };
+    let mut clients = vec![
+        Who::Crate(Kind::Ours(Schedule::Default)),
+        Who::Crate(Kind::Ours(Schedule::Fixed(250))),
+        Who::Crate(Kind::Ours(Schedule::Fixed(500))),
+        Who::Crate(Kind::Ours(Schedule::Backoff)),
+    ];
+    if args.python.is_some() {
+        clients.extend([Who::Python("run"), Who::Python("poll")]);
+    }
+    let (n, concurrency) = (args.long_n, args.long_n);
+    let done = futures_util::future::join_all(
+        clients
+            .into_iter()
+            .map(|who| row(args, Scenario::Long, who, &setup, n, concurrency)),
+    )
+    .await;
+    for row in done {
+        row.print();
+        rows.push(row);
+    }
+}
+
+/// One download of the download scenario.
+pub struct Download {
+    who: Who,
+    megabytes: u64,
+    cost: Cost,
+}
+
+impl Download {
+    pub fn throughput_mb_s(&self) -> f64 {
+        self.cost.bytes as f64 / 1e6 / self.cost.wall
+    }
+}
+
+async fn downloads(args: &Args) -> Vec<Download> {
+    println!("| client | size | wall (median of 3) | throughput | CPU | peak RSS | failures |");
+    println!("|---|---|---|---|---|---|---|");
+    let sim = Simulator::start(&Setup::default()).await;
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-downloads");
+    std::fs::create_dir_all(&dir).expect("a directory for downloads");
+    let mut done = Vec::new();
+    for megabytes in [args.download_mb / 10, args.download_mb] {
+        for kind in [Kind::OursDownload, Kind::CurlDownload] {
+            let out = dir.join(format!("{megabytes}MB-{kind:?}.bin"));
+            let job = Job {
+                kind,
+                base_url: sim.base_url.clone(),
+                token: sim.token.clone(),
+                n: 1,
+                concurrency: 1,
+                url: Some(format!(
+                    "{}/_simulator/blob/{}",
+                    sim.delivery_url,
+                    megabytes * 1_000_000
+                )),
+                out: Some(out.clone()),
+            };
+            // The median of three by wall time: one download of 100 MB takes a tenth of a second.
+            let mut runs = Vec::new();
+            for _ in 0..3 {
+                runs.push(in_own_process(&job).await);
+            }
+            runs.sort_by(|a, b| a.wall.total_cmp(&b.wall));
+            let download = Download {
+                who: Who::Crate(kind),
+                megabytes,
+                cost: runs.swap_remove(1),
+            };
+            let _ = std::fs::remove_file(&out);
+            println!(
+                "| {} | {} MB | {:.3} s | {:.0} MB/s | {:.3} s | {:.1} MiB | {} |",
+                download.who.name(),
+                megabytes,
+                download.cost.wall,
+                download.throughput_mb_s(),
+                download.cost.cpu,
+                download.cost.peak_rss_kib / 1024.0,
+                download.cost.failures,
+            );
+            done.push(download);
+        }
+    }
+    done
+}
+
+#[tokio::main]
+async fn main() {
+    let mut argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("worker") {
+        let job: Job = serde_json::from_str(&argv[2]).expect("a job");
+        let cost = workers::run(job).await;
+        println!("{}", serde_json::to_string(&cost).expect("JSON"));
+        return;
+    }
+    // `cargo bench` adds `--bench`; the options are ours.
+    argv.retain(|a| a != "--bench");
+    let args = Args::parse_from(argv);
+    println!(
+        "Machine: {} cores, {}; {}",
+        std::thread::available_parallelism().map_or(0, usize::from),
+        cpu_model(),
+        if args.python.is_some() {
+            "with the Python client"
+        } else {
+            "without the Python client (set PYTHON_REPLICATE or use bench/run)"
+        }
+    );
+    let mut rows = Vec::new();
+    let mut table_started = false;
+    for scenario in [Scenario::Batch, Scenario::Faults, Scenario::Long] {
+        if !args.scenarios.contains(&scenario) {
+            continue;
+        }
+        if !table_started {
+            println!();
+            print_batch_header();
+            table_started = true;
+        }
+        match scenario {
+            Scenario::Long => long(&args, &mut rows).await,
+            _ => batches(&args, scenario, &mut rows).await,
+        }
+    }
+    let downloads = if args.scenarios.contains(&Scenario::Download) {
+        println!();
+        downloads(&args).await
+    } else {
+        Vec::new()
+    };
+    println!();
+    let clean = targets::report(&rows, &downloads);
+    if !clean {
+        eprintln!("this crate failed a prediction or created one twice");
+        std::process::exit(1);
+    }
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}

@@ -1,0 +1,229 @@
+//! Issue 6's targets, each with the value measured in this run beside it, and whether it was met (by how
+//! much it was missed when not).
+
+use crate::{Download, Row, Scenario, Who, workers::Kind, workers::Schedule};
+
+const OURS: Who = Who::Crate(Kind::Ours(Schedule::Default));
+
+struct Line {
+    target: &'static str,
+    measured: Vec<String>,
+    /// `None`: not measured in this run.
+    met: Option<bool>,
+    missed_by: Vec<String>,
+}
+
+impl Line {
+    fn new(target: &'static str) -> Self {
+        Line {
+            target,
+            measured: Vec::new(),
+            met: None,
+            missed_by: Vec::new(),
+        }
+    }
+
+    fn check(&mut self, measured: String, met: bool, missed_by: impl FnOnce() -> String) {
+        self.measured.push(measured.clone());
+        self.met = Some(self.met.unwrap_or(true) && met);
+        if !met {
+            self.missed_by.push(format!("{measured}: {}", missed_by()));
+        }
+    }
+
+    fn print(&self) {
+        let verdict = match self.met {
+            None => "not measured in this run".to_string(),
+            Some(true) => "met".to_string(),
+            Some(false) => format!("**missed**: {}", self.missed_by.join("; ")),
+        };
+        println!(
+            "| {} | {} | {} |",
+            self.target,
+            self.measured.join("; "),
+            verdict
+        );
+    }
+}
+
+fn find(rows: &[Row], scenario: Scenario, who: Who, concurrency: usize) -> Option<&Row> {
+    rows.iter()
+        .find(|r| r.scenario == scenario && r.who == who && r.concurrency == concurrency)
+}
+
+fn ours_rows(rows: &[Row], scenario: Scenario) -> impl Iterator<Item = &Row> {
+    rows.iter()
+        .filter(move |r| r.scenario == scenario && r.who == OURS)
+}
+
+/// Prints the targets table; true if this crate's rows are clean (no failure outside the fault mix, no
+/// failure caused by a 429, no duplicate).
+pub fn report(rows: &[Row], downloads: &[Download]) -> bool {
+    println!("| target | measured (this run) | verdict |");
+    println!("|---|---|---|");
+
+    let mut python_ratio = Line::new("client CPU per prediction ≤ 1/10 of the Python client's");
+    let mut floor_ratio = Line::new("client CPU per prediction ≤ 1.2× the bare reqwest floor");
+    let mut requests = Line::new("requests per prediction ≤ 1.05 inside the sync window");
+    let mut lag = Line::new("notification lag p95 ≤ 20 ms inside the sync window");
+    let mut connections = Line::new("TCP connections opened ≤ the concurrency");
+    let mut memory = Line::new("peak RSS with 1000 predictions in flight ≤ 64 MB");
+    for ours in ours_rows(rows, Scenario::Batch) {
+        let c = ours.concurrency;
+        let cpu = ours.cpu_ms_per_prediction();
+        if let Some(python) = find(rows, Scenario::Batch, Who::Python("run"), c) {
+            let ratio = python.cpu_ms_per_prediction() / cpu;
+            python_ratio.check(
+                format!(
+                    "c={c}: {cpu:.3} vs {:.3} ms (1/{ratio:.1})",
+                    python.cpu_ms_per_prediction()
+                ),
+                ratio >= 10.0,
+                || format!("{:.0}% over", (10.0 / ratio - 1.0) * 100.0),
+            );
+        }
+        if let Some(floor) = find(rows, Scenario::Batch, Who::Crate(Kind::Floor), c) {
+            let ratio = cpu / floor.cpu_ms_per_prediction();
+            floor_ratio.check(
+                format!(
+                    "c={c}: {cpu:.3} vs {:.3} ms ({ratio:.2}×)",
+                    floor.cpu_ms_per_prediction()
+                ),
+                ratio <= 1.2,
+                || format!("{:.0}% over", (ratio / 1.2 - 1.0) * 100.0),
+            );
+        }
+        let per = ours.requests_per_prediction();
+        requests.check(format!("c={c}: {per:.3}"), per <= 1.05, || {
+            format!("{:.3} over", per - 1.05)
+        });
+        let p95 = ours.seen.lag_p95_ms;
+        lag.check(format!("c={c}: {p95:.1} ms"), p95 <= 20.0, || {
+            format!("{:.1} ms over", p95 - 20.0)
+        });
+        let opened = ours.seen.connections;
+        connections.check(format!("c={c}: {opened}"), opened <= c as u64, || {
+            format!("{} over", opened - c as u64)
+        });
+        if c == 1000 {
+            let mib = ours.cost.peak_rss_kib / 1024.0;
+            // 64 MB read as 64 MiB, the looser reading; the MB figure is given too.
+            let mb = ours.cost.peak_rss_kib * 1024.0 / 1e6;
+            memory.check(format!("{mib:.1} MiB ({mb:.1} MB)"), mb <= 64.0, || {
+                format!("{:.1} MB over", mb - 64.0)
+            });
+        }
+    }
+
+    let mut long = Line::new(
+        "predictions longer than the sync window: fewer requests than fixed 0.5 s polling and lower lag",
+    );
+    if let (Some(ours), Some(polling)) = (
+        ours_rows(rows, Scenario::Long).next(),
+        rows.iter()
+            .find(|r| r.scenario == Scenario::Long && r.who == Who::Python("poll")),
+    ) {
+        let (ours_requests, their_requests) = (
+            ours.requests_per_prediction(),
+            polling.requests_per_prediction(),
+        );
+        let (ours_lag, their_lag) = (ours.seen.lag_mean_ms, polling.seen.lag_mean_ms);
+        long.check(
+            format!(
+                "{ours_requests:.1} vs {their_requests:.1} requests, lag mean {ours_lag:.0} vs {their_lag:.0} ms (p95 {:.0} vs {:.0} ms)",
+                ours.seen.lag_p95_ms, polling.seen.lag_p95_ms
+            ),
+            ours_requests < their_requests && ours_lag < their_lag,
+            || "see the long rows".into(),
+        );
+    }
+
+    let mut throughput = Line::new("download throughput ≥ 90% of curl's");
+    let mut flat = Line::new("download RSS independent of the file's size");
+    let largest = downloads.iter().map(|d| d.megabytes).max();
+    let ours_download = |mb| {
+        downloads
+            .iter()
+            .find(|d| d.megabytes == mb && d.who == Who::Crate(Kind::OursDownload))
+    };
+    let curl = |mb| {
+        downloads
+            .iter()
+            .find(|d| d.megabytes == mb && d.who == Who::Crate(Kind::CurlDownload))
+    };
+    if let Some(mb) = largest {
+        if let (Some(ours), Some(curl)) = (ours_download(mb), curl(mb)) {
+            let share = ours.throughput_mb_s() / curl.throughput_mb_s();
+            throughput.check(
+                format!(
+                    "{mb} MB: {:.0} vs {:.0} MB/s ({:.0}%)",
+                    ours.throughput_mb_s(),
+                    curl.throughput_mb_s(),
+                    share * 100.0
+                ),
+                share >= 0.9,
+                || format!("{:.0} points under", (0.9 - share) * 100.0),
+            );
+        }
+        let sizes: Vec<&Download> = downloads
+            .iter()
+            .filter(|d| d.who == Who::Crate(Kind::OursDownload))
+            .collect();
+        if let [small, large] = sizes[..] {
+            let (a, b) = (
+                small.cost.peak_rss_kib / 1024.0,
+                large.cost.peak_rss_kib / 1024.0,
+            );
+            // Independent: ten times the data, at most 10% more memory.
+            flat.check(
+                format!(
+                    "{} MB: {a:.1} MiB, {} MB: {b:.1} MiB",
+                    small.megabytes, large.megabytes
+                ),
+                b <= a * 1.1,
+                || format!("{:.1} MiB more", b - a),
+            );
+        }
+    }
+
+    let mut faults =
+        Line::new("under the fault mix: zero failed runs caused by 429s, zero duplicates");
+    let mut clean = true;
+    for row in rows.iter().filter(|r| r.who == OURS) {
+        let throttled: usize = row
+            .cost
+            .errors
+            .iter()
+            .filter(|(kind, _)| kind.contains("429"))
+            .map(|(_, n)| n)
+            .sum();
+        clean &= row.seen.duplicates == 0 && throttled == 0;
+        clean &= row.scenario == Scenario::Faults || row.cost.failures == 0;
+        if row.scenario == Scenario::Faults {
+            faults.check(
+                format!(
+                    "c={}: {throttled} failed by 429, {} duplicates ({} failures in all)",
+                    row.concurrency, row.seen.duplicates, row.cost.failures
+                ),
+                throttled == 0 && row.seen.duplicates == 0,
+                || "a 429 failed a run or a prediction was created twice".into(),
+            );
+        }
+    }
+
+    for line in [
+        &python_ratio,
+        &floor_ratio,
+        &requests,
+        &long,
+        &lag,
+        &connections,
+        &memory,
+        &throughput,
+        &flat,
+        &faults,
+    ] {
+        line.print();
+    }
+    clean
+}
