@@ -141,8 +141,16 @@ impl Row {
                 .collect();
             format!(" ({})", kinds.join(", "))
         };
+        let (lag_mean, lag_p95) = if self.seen.lags == 0 {
+            ("–".to_string(), "–".to_string())
+        } else {
+            (
+                format!("{:.1} ms", self.seen.lag_mean_ms),
+                format!("{:.1} ms", self.seen.lag_p95_ms),
+            )
+        };
         println!(
-            "| {} | {} | {} | {} | {:.2} s | {:.3} ms | {:.1} MiB | {:.3} | {} | {:.1} ms | {:.1} ms | {}{} | {} |",
+            "| {} | {} | {} | {} | {:.2} s | {:.3} ms | {:.1} MiB | {:.3} | {} | {lag_mean} | {lag_p95} | {}{} | {} |",
             self.scenario,
             self.who.name(),
             self.n,
@@ -152,8 +160,6 @@ impl Row {
             self.cost.peak_rss_kib / 1024.0,
             self.requests_per_prediction(),
             self.seen.connections,
-            self.seen.lag_mean_ms,
-            self.seen.lag_p95_ms,
             self.cost.failures,
             errors,
             self.seen.duplicates,

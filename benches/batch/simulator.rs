@@ -37,6 +37,8 @@ pub struct Seen {
     pub requests: u64,
     /// TCP connections the API host accepted from the client.
     pub connections: u64,
+    /// Predictions whose finish the client learned (the notification lags measured).
+    pub lags: usize,
     pub lag_mean_ms: f64,
     pub lag_p95_ms: f64,
     /// Predictions created for an input already created once.
@@ -118,6 +120,7 @@ impl Simulator {
         Seen {
             requests,
             connections,
+            lags: lags.len(),
             lag_mean_ms: lags.iter().sum::<f64>() / lags.len().max(1) as f64,
             lag_p95_ms: percentile(&lags, 0.95),
             duplicates: created.len() - distinct.len(),
