@@ -129,14 +129,32 @@ impl Models {
             /// The models this crate has typed inputs for, as `owner/name`.
             pub const KNOWN_MODELS: &[&str] = &[#(#names),*];
 
-            /// Checks a JSON input against the typed input of `model`; `None` if the crate has none for it.
-            #[cfg(feature = "simulator")]
-            pub(crate) fn check_known_input(
+            /// Checks a JSON input (`owner/name` of the model, its input object) by decoding it as the model's
+            /// typed input and validating that; `None` if this crate has no typed input for the model.
+            ///
+            /// ```
+            /// use replicate_ideogram::models::check_input;
+            /// let input = serde_json::json!({"prompt": "a lighthouse", "style_preset": "Art Deco"});
+            /// let input = input.as_object().unwrap();
+            /// assert!(check_input("ideogram-ai/ideogram-v3-turbo", input).unwrap().is_ok());
+            /// assert!(check_input("ideogram-ai/ideogram-v2-turbo", input).is_some());
+            /// assert!(check_input("someone/else", input).is_none());
+            /// ```
+            pub fn check_input(
                 model: &str,
                 input: &::serde_json::Map<String, ::serde_json::Value>,
             ) -> Option<crate::Result<()>> {
                 match model {
                     #(#names => Some(crate::models::check_typed::<#types>(input)),)*
+                    _ => None,
+                }
+            }
+
+            /// The JSON Schema of the typed input of `model` (`owner/name`), e.g. for an LLM tool definition;
+            /// `None` if this crate has no typed input for the model.
+            pub fn input_schema_for(model: &str) -> Option<::serde_json::Value> {
+                match model {
+                    #(#names => Some(crate::models::input_schema::<#types>()),)*
                     _ => None,
                 }
             }
@@ -382,10 +400,14 @@ impl ModelStruct {
                     }
                 });
             } else {
-                let format = field
-                    .ty
-                    .format()
-                    .map(|f| quote! { #[schemars(extend("format" = #f))] });
+                let format = match &field.ty {
+                    FieldType::Array(item) => item.format().map(|f| {
+                        quote! { #[schemars(extend("items" = { "type": "string", "format": #f }))] }
+                    }),
+                    other => other
+                        .format()
+                        .map(|f| quote! { #[schemars(extend("format" = #f))] }),
+                };
                 // Optional, not nullable: the model's schema does not accept null.
                 let schema_ty = ty.to_string();
                 struct_fields.push(quote! {
@@ -457,6 +479,8 @@ impl ModelStruct {
                     crate::Target::model(Self::MODEL)
                 }
 
+                // One generated check per constraint; nested `if`s are how the generator composes them.
+                #[allow(clippy::collapsible_if)]
                 fn validate(&self) -> crate::Result<()> {
                     #(#checks)*
                     Ok(())
@@ -502,13 +526,23 @@ impl Field {
             }
             out
         };
+        let optional = !self.required && self.default.is_none();
+        if let FieldType::Array(item) = &self.ty {
+            if !matches!(**item, FieldType::String { uri: true }) {
+                return TokenStream::new();
+            }
+            let each = quote! { crate::models::check_uri(#wire, value)?; };
+            return if optional {
+                quote! { for value in self.#ident.iter().flatten() { #each } }
+            } else {
+                quote! { for value in &self.#ident { #each } }
+            };
+        }
         let body = value_check(quote!(value));
         if body.is_empty() {
             return TokenStream::new();
         }
-        let optional = !self.required && self.default.is_none();
         match (&self.ty, optional) {
-            (FieldType::Array(_), _) => TokenStream::new(),
             (_, true) => quote! { if let Some(value) = &self.#ident { #body } },
             (_, false) => quote! { { let value = &self.#ident; #body } },
         }
@@ -646,6 +680,8 @@ fn description(schema: &Value) -> String {
 
 /// `"16:9"` with prefix `Ratio` → `Ratio16x9`; `"Render 3D"` → `Render3D`; `"start"` → `Start`.
 fn variant_name(wire: &str, prefix: &str) -> Option<String> {
+    // An apostrophe joins its word ("Children's" is one word, `Childrens`).
+    let wire = wire.replace('\'', "");
     let words: Vec<&str> = wire
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())

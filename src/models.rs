@@ -142,7 +142,6 @@ pub fn input_schema<I: ModelInput + schemars::JsonSchema>() -> serde_json::Value
 }
 
 /// Checks a JSON input by decoding it as the typed input `I` and validating that.
-#[cfg(feature = "simulator")]
 pub(crate) fn check_typed<I: ModelInput + serde::de::DeserializeOwned>(
     input: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<()> {

@@ -12,8 +12,8 @@ use std::str::FromStr;
 
 use replicate_ideogram::PredictionStatus;
 use replicate_ideogram::models::{
-    AspectRatio, IdeogramV2TurboInput, MagicPromptOption, Resolution, StyleType, WebhookEvent,
-    input_schema,
+    AspectRatio, IdeogramV2TurboInput, MagicPromptOption, Resolution, StylePreset, StyleType,
+    V3AspectRatio, V3Resolution, V3StyleType, WebhookEvent, input_schema,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
@@ -289,7 +289,7 @@ fn openapi_input_matches_the_published_input() {
 fn openapi_output_matches_the_published_output() {
     let spec = openapi();
     let published = published();
-    let ours = component(&spec, "IdeogramV2TurboOutput");
+    let ours = component(&spec, "IdeogramOutput");
     let theirs = &published["Output"];
     let mut diffs = Vec::new();
     for key in ["type", "format", "title"] {
@@ -305,15 +305,12 @@ fn openapi_output_matches_the_published_output() {
     let linked = component(&spec, "IdeogramV2TurboInput")
         .pointer("/x-replicate-output/$ref")
         .and_then(Value::as_str);
-    if linked != Some("#/components/schemas/IdeogramV2TurboOutput") {
+    if linked != Some("#/components/schemas/IdeogramOutput") {
         diffs.push(format!(
-            "IdeogramV2TurboInput.x-replicate-output: {linked:?}, expected IdeogramV2TurboOutput"
+            "IdeogramV2TurboInput.x-replicate-output: {linked:?}, expected IdeogramOutput"
         ));
     }
-    assert_no_diffs(
-        "openapi.yaml IdeogramV2TurboOutput vs published Output",
-        &diffs,
-    );
+    assert_no_diffs("openapi.yaml IdeogramOutput vs published Output", &diffs);
 }
 
 #[test]
@@ -550,6 +547,29 @@ fn webhook_event_round_trips() {
 }
 
 #[test]
+fn ideogram_3_enums_round_trip() {
+    assert_no_diffs(
+        "V3AspectRatio",
+        &check_enum_component("V3AspectRatio", V3AspectRatio::ALL),
+    );
+    assert_no_diffs(
+        "V3Resolution",
+        &check_enum_component("V3Resolution", V3Resolution::ALL),
+    );
+    assert_no_diffs(
+        "V3StyleType",
+        &check_enum_component("V3StyleType", V3StyleType::ALL),
+    );
+    assert_no_diffs(
+        "StylePreset",
+        &check_enum_component("StylePreset", StylePreset::ALL),
+    );
+    assert_eq!(V3AspectRatio::ALL.len(), 15);
+    assert_eq!(V3Resolution::ALL.len(), 70);
+    assert_eq!(StylePreset::ALL.len(), 63);
+}
+
+#[test]
 fn every_enum_component_is_checked() {
     // The generated enums, each with a round-trip test above.
     let checked: BTreeSet<&str> = [
@@ -558,6 +578,10 @@ fn every_enum_component_is_checked() {
         "MagicPromptOption",
         "StyleType",
         "WebhookEvent",
+        "V3AspectRatio",
+        "V3Resolution",
+        "V3StyleType",
+        "StylePreset",
     ]
     .into_iter()
     .collect();

@@ -32,6 +32,9 @@ type Reply = Result<Response, Response>;
 /// process.
 pub(crate) const RECORD_PATH: &str = "/_simulator/record";
 
+/// The model a version hash or a deployment runs (the simulator knows no other mapping).
+const DEFAULT_MODEL: &str = "ideogram-ai/ideogram-v2-turbo";
+
 /// Where the delivery host serves `{bytes}` bytes of filler, streamed: a large output for download benchmarks.
 pub(crate) const BLOB_PATH: &str = "/_simulator/blob/{bytes}";
 
@@ -169,7 +172,7 @@ fn model_of_version(version: &str) -> Option<&'static str> {
         .iter()
         .copied()
         .find(|model| *model == named)
-        .or_else(|| is_hash(version).then_some(KNOWN_MODELS[0]))
+        .or_else(|| is_hash(version).then_some(DEFAULT_MODEL))
 }
 
 async fn create(shared: Arc<Shared>, headers: HeaderMap, body: Bytes, target: Target) -> Reply {
@@ -201,7 +204,7 @@ async fn create(shared: Arc<Shared>, headers: HeaderMap, body: Bytes, target: Ta
             (model, "hidden".to_string(), None)
         }
         Target::Deployment(owner, name) => (
-            KNOWN_MODELS[0].to_string(),
+            DEFAULT_MODEL.to_string(),
             "hidden".to_string(),
             Some(format!("{owner}/{name}")),
         ),
@@ -229,7 +232,7 @@ async fn create(shared: Arc<Shared>, headers: HeaderMap, body: Bytes, target: Ta
     let Some(input) = body.get("input").and_then(Value::as_object).cloned() else {
         return Err(invalid("input", "Invalid type. Expected: object"));
     };
-    if let Some(Err(error)) = crate::models::check_known_input(&model, &input) {
+    if let Some(Err(error)) = crate::models::check_input(&model, &input) {
         let (field, reason) = match &error {
             crate::Error::InvalidInput { field, reason } => {
                 (format!("input.{field}"), reason.clone())
