@@ -431,3 +431,114 @@ async fn simulate_serves_another_process_and_its_record() {
     );
     child.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn models_are_chosen_with_model_and_options_are_checked_per_model() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Options a model lacks, values of another model, unknown models: exit 2, nothing sent.
+    let refused: [(&[&str], &str); 4] = [
+        (
+            &[
+                "generate",
+                "x",
+                "--model",
+                "ideogram-v2a",
+                "--negative-prompt",
+                "fog",
+            ],
+            "ideogram-ai/ideogram-v2a has no option --negative-prompt",
+        ),
+        (
+            &[
+                "generate",
+                "x",
+                "--model",
+                "ideogram-v3-turbo",
+                "--style-type",
+                "Anime",
+            ],
+            "ideogram-ai/ideogram-v3-turbo",
+        ),
+        (
+            &["generate", "x", "--style-preset", "Art Deco"],
+            "ideogram-ai/ideogram-v2-turbo has no option --style-preset",
+        ),
+        (
+            &["generate", "x", "--model", "ideogram-v9"],
+            "unknown model",
+        ),
+    ];
+    for (args, expected) in refused {
+        let output = ideogram(Some(&sim), dir.path(), args).await;
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    assert!(
+        sim.record().requests.is_empty(),
+        "{:?}",
+        sim.record().requests
+    );
+
+    let output = ideogram(
+        Some(&sim),
+        dir.path(),
+        &[
+            "generate",
+            "a lighthouse",
+            "--model",
+            "ideogram-ai/ideogram-v3-quality",
+            "--aspect-ratio",
+            "4:5",
+            "--style-preset",
+            "Art Deco",
+            "--out",
+            "v3.png",
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_png(&dir.path().join("v3.png"));
+    let record = sim.record();
+    assert_eq!(record.created.len(), 1);
+    assert_eq!(record.created[0].model, "ideogram-ai/ideogram-v3-quality");
+    assert_eq!(record.created[0].input["aspect_ratio"], "4:5");
+    assert_eq!(record.created[0].input["style_preset"], "Art Deco");
+}
+
+#[tokio::test]
+async fn schema_prints_each_models_input_schema_and_lists_the_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = ideogram(None, dir.path(), &["schema", "--list"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let listed: Vec<String> = stdout(&output).lines().map(str::to_string).collect();
+    assert_eq!(listed.len(), replicate_ideogram::models::KNOWN_MODELS.len());
+    for model in &listed {
+        let output = ideogram(None, dir.path(), &["schema", "--model", model]).await;
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{model}: {}",
+            stderr(&output)
+        );
+        let schema: Value = serde_json::from_str(&stdout(&output)).unwrap();
+        assert_eq!(schema["required"][0], "prompt", "{model}");
+        let v3 = model.contains("-v3-");
+        assert_eq!(
+            schema["properties"].get("style_preset").is_some(),
+            v3,
+            "{model}"
+        );
+    }
+    let output = ideogram(None, dir.path(), &["schema", "--model", "nope"]).await;
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -3,10 +3,10 @@
 use std::{path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
-use replicate_ideogram::{
-    models::{AspectRatio, MagicPromptOption, Resolution, StyleType},
-    simulator::Faults,
-};
+use replicate_ideogram::simulator::Faults;
+
+/// The model `generate` and `schema` use unless told otherwise.
+pub const DEFAULT_MODEL: &str = "ideogram-ai/ideogram-v2-turbo";
 
 /// Generate images with ideogram-ai/ideogram-v2-turbo on Replicate (or a Replicate-compatible proxy).
 ///
@@ -56,13 +56,23 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print the JSON Schema of the model's input (for LLM tool definitions).
-    Schema,
+    /// Print the JSON Schema of a model's input (for LLM tool definitions), or list the models.
+    Schema(SchemaArgs),
     /// Run the offline simulator on loopback until stopped (for tests and benchmarks in other processes).
     ///
     /// Prints one JSON line: `base_url`, `token`, `delivery_url`, `record_url` (its record of requests, as
     /// JSON, with the token).
     Simulate(Simulate),
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The model: `ideogram-ai/<name>` or just `<name>`.
+    #[arg(long, value_name = "MODEL", default_value = DEFAULT_MODEL)]
+    pub model: String,
+    /// List the models this tool knows instead.
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Debug, Args)]
@@ -103,23 +113,32 @@ pub struct Generate {
     /// What to draw.
     pub prompt: String,
 
-    /// Aspect ratio, e.g. 16:9. Ignored if a resolution or inpainting image is given.
-    #[arg(long, value_name = "RATIO", value_parser = parse_enum::<AspectRatio>)]
-    pub aspect_ratio: Option<AspectRatio>,
+    /// The model: `ideogram-ai/<name>` or just `<name>`, one of `ideogram schema --list`.
+    #[arg(long, value_name = "MODEL", default_value = DEFAULT_MODEL)]
+    pub model: String,
+
+    /// Aspect ratio, e.g. 16:9 (the values depend on the model). Ignored if a resolution or inpainting image
+    /// is given.
+    #[arg(long, value_name = "RATIO")]
+    pub aspect_ratio: Option<String>,
 
     /// Exact size, e.g. 1024x1024. Overrides the aspect ratio.
-    #[arg(long, value_name = "WxH", value_parser = parse_enum::<Resolution>)]
-    pub resolution: Option<Resolution>,
+    #[arg(long, value_name = "WxH")]
+    pub resolution: Option<String>,
 
-    /// Style: Auto, General, Realistic, Design, "Render 3D", Anime or None.
-    #[arg(long, value_name = "STYLE", value_parser = parse_enum::<StyleType>)]
-    pub style_type: Option<StyleType>,
+    /// Style: Auto, General, Realistic, Design, "Render 3D", Anime or None (v3: no "Render 3D" or Anime).
+    #[arg(long, value_name = "STYLE")]
+    pub style_type: Option<String>,
+
+    /// A predefined style (v3 models), e.g. "Art Deco".
+    #[arg(long, value_name = "PRESET")]
+    pub style_preset: Option<String>,
 
     /// Magic Prompt: Auto, On or Off.
-    #[arg(long, value_name = "OPTION", value_parser = parse_enum::<MagicPromptOption>)]
-    pub magic_prompt: Option<MagicPromptOption>,
+    #[arg(long, value_name = "OPTION")]
+    pub magic_prompt: Option<String>,
 
-    /// Things you do not want to see in the image.
+    /// Things you do not want to see in the image (v2 and v2-turbo).
     #[arg(long, value_name = "TEXT")]
     pub negative_prompt: Option<String>,
 
@@ -134,6 +153,10 @@ pub struct Generate {
     /// The inpainting mask (black is inpainted): a local file or an http(s) URL.
     #[arg(long, value_name = "PATH|URL")]
     pub mask: Option<String>,
+
+    /// An image whose style to follow (v3 models; repeat for several): a local file or an http(s) URL.
+    #[arg(long = "style-reference-image", value_name = "PATH|URL")]
+    pub style_reference_images: Vec<String>,
 
     /// How many images to make.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -158,16 +181,6 @@ pub struct Generate {
     /// Give up on a prediction after this many seconds.
     #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_seconds)]
     pub timeout: Duration,
-}
-
-fn parse_enum<T: std::str::FromStr<Err = replicate_ideogram::Error>>(
-    text: &str,
-) -> Result<T, String> {
-    text.parse()
-        .map_err(|e: replicate_ideogram::Error| match e {
-            replicate_ideogram::Error::InvalidInput { reason, .. } => reason,
-            other => other.to_string(),
-        })
 }
 
 fn parse_fault_mix(text: &str) -> Result<Faults, String> {

@@ -9,8 +9,11 @@ use std::{
 
 use base64::Engine;
 use futures_util::{StreamExt, stream};
-use replicate_ideogram::{Client, Error, ModelInput, Prediction, models::IdeogramV2TurboInput};
-use serde_json::json;
+use replicate_ideogram::{
+    Client, Error, JsonInput, Prediction, Target,
+    models::{KNOWN_MODELS, check_input, input_schema_for},
+};
+use serde_json::{Map, Value, json};
 
 use crate::{
     Failure,
@@ -23,7 +26,7 @@ use crate::{
 const MAX_INLINE_FILE: u64 = 10_000_000;
 
 pub async fn generate(cli: &Cli, args: &Generate) -> Result<ExitCode, Failure> {
-    let inputs = inputs(args)?;
+    let (model, inputs) = inputs(args)?;
     let connection = connect(cli, true).await?;
     let progress = Progress::new();
     let total = inputs.len();
@@ -41,6 +44,7 @@ pub async fn generate(cli: &Cli, args: &Generate) -> Result<ExitCode, Failure> {
                     done.load(Ordering::Relaxed),
                     running.fetch_add(1, Ordering::Relaxed) + 1,
                 );
+                let input = JsonInput::new(Target::model(model), Value::Object(input));
                 let code = one(client, args, index, total, input, progress).await;
                 let now_running = running.fetch_sub(1, Ordering::Relaxed) - 1;
                 report(done.fetch_add(1, Ordering::Relaxed) + 1, now_running);
@@ -55,31 +59,84 @@ pub async fn generate(cli: &Cli, args: &Generate) -> Result<ExitCode, Failure> {
     Ok(ExitCode::from(worst))
 }
 
-/// Every input, validated before anything is sent.
-fn inputs(args: &Generate) -> Result<Vec<IdeogramV2TurboInput>, Failure> {
-    let mut base = IdeogramV2TurboInput::new(args.prompt.clone());
-    if let Some(value) = args.aspect_ratio {
-        base = base.aspect_ratio(value);
-    }
-    if let Some(value) = args.resolution {
-        base = base.resolution(value);
-    }
-    if let Some(value) = args.style_type {
-        base = base.style_type(value);
-    }
-    if let Some(value) = args.magic_prompt {
-        base = base.magic_prompt_option(value);
-    }
-    if let Some(value) = &args.negative_prompt {
-        base = base.negative_prompt(value);
+/// `ideogram-ai/<name>` or `<name>` as the known model it names.
+pub fn known_model(name: &str) -> Result<&'static str, Failure> {
+    let full = if name.contains('/') {
+        name.to_string()
+    } else {
+        format!("ideogram-ai/{name}")
+    };
+    KNOWN_MODELS
+        .iter()
+        .copied()
+        .find(|m| *m == full)
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "unknown model {name:?}; known models: {}",
+                KNOWN_MODELS.join(", ")
+            ))
+        })
+}
+
+/// One model input, as JSON.
+type Input = Map<String, Value>;
+
+/// Every input, validated against the model's typed input before anything is sent.
+fn inputs(args: &Generate) -> Result<(&'static str, Vec<Input>), Failure> {
+    let model = known_model(&args.model)?;
+    let schema = input_schema_for(model).unwrap_or_default();
+    let has = |field: &str| schema.pointer(&format!("/properties/{field}")).is_some();
+    let mut base = Map::new();
+    base.insert("prompt".into(), Value::String(args.prompt.clone()));
+    let mut set = |flag: &str, field: &str, value: Value| {
+        if has(field) {
+            base.insert(field.into(), value);
+            Ok(())
+        } else {
+            Err(Failure::usage(format!("{model} has no option {flag}")))
+        }
+    };
+    let text = |value: &Option<String>| value.clone().map(Value::String);
+    for (flag, field, value) in [
+        ("--aspect-ratio", "aspect_ratio", text(&args.aspect_ratio)),
+        ("--resolution", "resolution", text(&args.resolution)),
+        ("--style-type", "style_type", text(&args.style_type)),
+        ("--style-preset", "style_preset", text(&args.style_preset)),
+        (
+            "--magic-prompt",
+            "magic_prompt_option",
+            text(&args.magic_prompt),
+        ),
+        (
+            "--negative-prompt",
+            "negative_prompt",
+            text(&args.negative_prompt),
+        ),
+    ] {
+        if let Some(value) = value {
+            set(flag, field, value)?;
+        }
     }
     if let Some(value) = &args.image {
-        base = base.image(file_or_url("--image", value)?);
+        set("--image", "image", file_or_url("--image", value)?.into())?;
     }
     if let Some(value) = &args.mask {
-        base = base.mask(file_or_url("--mask", value)?);
+        set("--mask", "mask", file_or_url("--mask", value)?.into())?;
+    }
+    if !args.style_reference_images.is_empty() {
+        let urls = args
+            .style_reference_images
+            .iter()
+            .map(|v| file_or_url("--style-reference-image", v).map(Value::String))
+            .collect::<Result<Vec<_>, _>>()?;
+        set(
+            "--style-reference-image",
+            "style_reference_images",
+            urls.into(),
+        )?;
     }
     if let Some(seed) = args.seed {
+        set("--seed", "seed", seed.into())?;
         let last = seed + i64::from(args.count) - 1;
         if last > 2_147_483_647 {
             return Err(Failure::usage(format!(
@@ -88,13 +145,19 @@ fn inputs(args: &Generate) -> Result<Vec<IdeogramV2TurboInput>, Failure> {
             )));
         }
     }
-    base.validate()?;
-    Ok((0..args.count)
-        .map(|i| match args.seed {
-            Some(seed) => base.clone().seed(seed + i64::from(i)),
-            None => base.clone(),
+    if let Some(Err(error)) = check_input(model, &base) {
+        return Err(Failure::usage(format!("{model}: {error}")));
+    }
+    let inputs = (0..args.count)
+        .map(|i| {
+            let mut input = base.clone();
+            if let Some(seed) = args.seed {
+                input.insert("seed".into(), (seed + i64::from(i)).into());
+            }
+            input
         })
-        .collect())
+        .collect();
+    Ok((model, inputs))
 }
 
 /// A URL as it is, or a local file as a data URL.
@@ -137,7 +200,7 @@ async fn one(
     args: &Generate,
     index: usize,
     total: usize,
-    input: IdeogramV2TurboInput,
+    input: JsonInput,
     progress: &Progress,
 ) -> u8 {
     let result = client.run(input).timeout(args.timeout).prediction().await;

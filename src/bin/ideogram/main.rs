@@ -13,7 +13,7 @@ use clap::Parser;
 use futures_util::StreamExt;
 use replicate_ideogram::{
     Client, ClientBuilder, Error, Prediction, TOKEN_ENV,
-    models::{IdeogramV2TurboInput, input_schema},
+    models::{KNOWN_MODELS, input_schema_for},
     simulator::{Faults, Simulator, SimulatorConfig},
 };
 
@@ -158,8 +158,15 @@ async fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Simulate(args) => simulate(args).await,
-        Command::Schema => {
-            let schema = input_schema::<IdeogramV2TurboInput>();
+        Command::Schema(args) => {
+            if args.list {
+                for model in KNOWN_MODELS {
+                    println!("{model}");
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let model = generate::known_model(&args.model)?;
+            let schema = input_schema_for(model).unwrap_or_default();
             println!(
                 "{}",
                 serde_json::to_string_pretty(&schema).unwrap_or_default()
