@@ -344,7 +344,7 @@ async fn api_error_from_stream(
 }
 
 /// The start of an error body, at most `ERROR_BODY_LIMIT` bytes; a read error ends it.
-async fn read_capped(
+pub(crate) async fn read_capped(
     stream: impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>,
 ) -> Vec<u8> {
     let mut stream = std::pin::pin!(stream);

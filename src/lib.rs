@@ -6,6 +6,7 @@ mod client;
 mod create;
 mod download;
 mod error;
+mod files;
 mod generated;
 mod list;
 pub mod models;
@@ -22,6 +23,7 @@ pub use client::{BASE_URL_ENV, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_EN
 pub use create::CreatePrediction;
 pub use download::Download;
 pub use error::{ApiError, Error, InvalidField, Result};
+pub use files::{MAX_INLINE_FILE, MAX_UPLOAD, UploadedFile, data_url_of};
 pub use list::ListPredictions;
 pub use models::{JsonInput, ModelInput, Target};
 pub use prediction::{Prediction, PredictionStatus, PredictionUrls};

@@ -542,3 +542,40 @@ async fn schema_prints_each_models_input_schema_and_lists_the_models() {
     let output = ideogram(None, dir.path(), &["schema", "--model", "nope"]).await;
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn a_large_local_image_is_uploaded_and_passed_by_url() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("photo.png"), vec![7u8; 300_000]).unwrap();
+    std::fs::write(dir.path().join("mask.png"), vec![1u8; 1_000]).unwrap();
+    let output = ideogram(
+        Some(&sim),
+        dir.path(),
+        &[
+            "generate",
+            "a red door",
+            "--image",
+            "photo.png",
+            "--mask",
+            "mask.png",
+            "--out",
+            "door.png",
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let record = sim.record();
+    assert_eq!(record.uploads.len(), 1, "only the image is over 256 kB");
+    let input = &record.created[0].input;
+    assert_eq!(
+        input["image"],
+        format!("{}/files/{}", sim.base_url(), record.uploads[0].id).as_str()
+    );
+    assert!(
+        input["mask"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,")
+    );
+}

@@ -49,7 +49,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/predictions/{id}", get(read))
         .route("/predictions/{id}/cancel", post(cancel))
         .route("/webhooks/default/secret", get(secret))
-        .route("/files/{name}", get(redirect_to_delivery))
+        .route("/files", post(upload))
+        .route("/files/{name}", get(file_or_output))
         .route(RECORD_PATH, get(record))
         .fallback(not_found)
         .with_state(shared.clone());
@@ -549,13 +550,91 @@ async fn record(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Reply 
     Ok(json_reply(StatusCode::OK, &body))
 }
 
-/// An output file through the API host: a redirect to the delivery host, as file downloads can be.
-async fn redirect_to_delivery(
+/// `POST /files`: a multipart upload (`content`, optional `filename` and `type`), answered as Replicate does.
+async fn upload(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    mut form: axum::extract::Multipart,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let (mut content, mut filename, mut media) = (None, None, None);
+    while let Some(field) = form.next_field().await.map_err(|e| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "Invalid multipart body",
+            &e.to_string(),
+        )
+    })? {
+        let name = field.name().unwrap_or_default().to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let field_type = field.content_type().map(str::to_string);
+        let bytes = field.bytes().await.map_err(|e| {
+            problem(
+                StatusCode::BAD_REQUEST,
+                "Invalid multipart body",
+                &e.to_string(),
+            )
+        })?;
+        match name.as_str() {
+            "content" => {
+                filename = filename.or(file_name);
+                media = media.or(field_type);
+                content = Some(bytes);
+            }
+            "filename" => filename = Some(String::from_utf8_lossy(&bytes).into_owned()),
+            "type" => media = Some(String::from_utf8_lossy(&bytes).into_owned()),
+            _ => {}
+        }
+    }
+    let Some(content) = content else {
+        return Err(invalid("content", "is required"));
+    };
+    let sha256 = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&content)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let upload = super::UploadRecord {
+        id: shared.new_id(),
+        filename: filename.unwrap_or_else(|| "file".into()),
+        content_type: media.unwrap_or_else(|| "application/octet-stream".into()),
+        size: content.len(),
+        sha256,
+    };
+    let body = file_json(&shared, &upload);
+    shared.record(|r| r.uploads.push(upload));
+    Ok(json_reply(StatusCode::CREATED, &body))
+}
+
+/// An uploaded file's answer (`GET /files/{id}` and `POST /files`).
+fn file_json(shared: &Shared, upload: &super::UploadRecord) -> Value {
+    let now = Utc::now();
+    json!({
+        "id": upload.id,
+        "urls": {"get": format!("{}/files/{}", shared.urls().api, upload.id)},
+        "content_type": upload.content_type,
+        "size": upload.size,
+        "checksums": {"sha256": upload.sha256},
+        "metadata": {},
+        "created_at": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "expires_at": (now + chrono::TimeDelta::days(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    })
+}
+
+/// `GET /files/{name}`: an uploaded file's description, or an output file through the API host (a redirect to
+/// the delivery host, as file downloads can be).
+async fn file_or_output(
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Reply {
     authorize(&shared, &headers)?;
+    let uploaded = shared.snapshot().uploads.into_iter().find(|u| u.id == name);
+    if let Some(upload) = uploaded {
+        return Ok(json_reply(StatusCode::OK, &file_json(&shared, &upload)));
+    }
     let location = format!("{}/files/{name}", shared.delivery_base);
     Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
 }

@@ -277,6 +277,22 @@ impl Faults {
     }
 }
 
+/// A file uploaded to the simulator.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct UploadRecord {
+    /// Its id.
+    pub id: String,
+    /// The file name sent with it.
+    pub filename: String,
+    /// The media type sent with it.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size: usize,
+    /// The SHA-256 of its content, in hex.
+    pub sha256: String,
+}
+
 /// What the simulator received and did, for assertions.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -297,6 +313,8 @@ pub struct Record {
     pub connections: usize,
     /// TCP connections the delivery host (output files) accepted.
     pub delivery_connections: usize,
+    /// Files uploaded with `POST /files`, in order.
+    pub uploads: Vec<UploadRecord>,
     /// For each prediction, how long after it finished the first answer told the client so (from a get or a
     /// held create): the notification lag. In JSON: seconds.
     #[serde(serialize_with = "in_seconds")]

@@ -146,15 +146,15 @@ pub struct Generate {
     #[arg(long, value_parser = clap::value_parser!(i64).range(0..=2_147_483_647))]
     pub seed: Option<i64>,
 
-    /// An image to inpaint: a local file or an http(s) URL.
+    /// An image to inpaint: an http(s) URL, or a local file (inline up to 256 kB, uploaded above).
     #[arg(long, value_name = "PATH|URL")]
     pub image: Option<String>,
 
-    /// The inpainting mask (black is inpainted): a local file or an http(s) URL.
+    /// The inpainting mask (black is inpainted): an http(s) URL or a local file (as for --image).
     #[arg(long, value_name = "PATH|URL")]
     pub mask: Option<String>,
 
-    /// An image whose style to follow (v3 models; repeat for several): a local file or an http(s) URL.
+    /// An image whose style to follow (v3 models; repeat for several): a URL or a local file.
     #[arg(long = "style-reference-image", value_name = "PATH|URL")]
     pub style_reference_images: Vec<String>,
 

@@ -7,10 +7,9 @@ use std::{
     sync::atomic::{AtomicUsize, Ordering},
 };
 
-use base64::Engine;
 use futures_util::{StreamExt, stream};
 use replicate_ideogram::{
-    Client, Error, JsonInput, Prediction, Target,
+    Client, Error, JsonInput, MAX_INLINE_FILE, MAX_UPLOAD, Prediction, Target, data_url_of,
     models::{KNOWN_MODELS, check_input, input_schema_for},
 };
 use serde_json::{Map, Value, json};
@@ -22,12 +21,10 @@ use crate::{
     progress::Progress,
 };
 
-/// Local files larger than this cannot be sent inline as data URLs.
-const MAX_INLINE_FILE: u64 = 10_000_000;
-
 pub async fn generate(cli: &Cli, args: &Generate) -> Result<ExitCode, Failure> {
-    let (model, inputs) = inputs(args)?;
+    let (model, mut inputs, uploads) = inputs(args)?;
     let connection = connect(cli, true).await?;
+    upload_files(&connection.client, &uploads, &mut inputs).await?;
     let progress = Progress::new();
     let total = inputs.len();
     let (done, running) = (AtomicUsize::new(0), AtomicUsize::new(0));
@@ -82,10 +79,11 @@ pub fn known_model(name: &str) -> Result<&'static str, Failure> {
 type Input = Map<String, Value>;
 
 /// Every input, validated against the model's typed input before anything is sent.
-fn inputs(args: &Generate) -> Result<(&'static str, Vec<Input>), Failure> {
+fn inputs(args: &Generate) -> Result<(&'static str, Vec<Input>, Vec<PathBuf>), Failure> {
     let model = known_model(&args.model)?;
     let schema = input_schema_for(model).unwrap_or_default();
     let has = |field: &str| schema.pointer(&format!("/properties/{field}")).is_some();
+    let mut uploads = Vec::new();
     let mut base = Map::new();
     base.insert("prompt".into(), Value::String(args.prompt.clone()));
     let mut set = |flag: &str, field: &str, value: Value| {
@@ -118,16 +116,24 @@ fn inputs(args: &Generate) -> Result<(&'static str, Vec<Input>), Failure> {
         }
     }
     if let Some(value) = &args.image {
-        set("--image", "image", file_or_url("--image", value)?.into())?;
+        set(
+            "--image",
+            "image",
+            file_or_url("--image", value, &mut uploads)?.into(),
+        )?;
     }
     if let Some(value) = &args.mask {
-        set("--mask", "mask", file_or_url("--mask", value)?.into())?;
+        set(
+            "--mask",
+            "mask",
+            file_or_url("--mask", value, &mut uploads)?.into(),
+        )?;
     }
     if !args.style_reference_images.is_empty() {
         let urls = args
             .style_reference_images
             .iter()
-            .map(|v| file_or_url("--style-reference-image", v).map(Value::String))
+            .map(|v| file_or_url("--style-reference-image", v, &mut uploads).map(Value::String))
             .collect::<Result<Vec<_>, _>>()?;
         set(
             "--style-reference-image",
@@ -157,11 +163,15 @@ fn inputs(args: &Generate) -> Result<(&'static str, Vec<Input>), Failure> {
             input
         })
         .collect();
-    Ok((model, inputs))
+    Ok((model, inputs, uploads))
 }
 
-/// A URL as it is, or a local file as a data URL.
-fn file_or_url(flag: &str, value: &str) -> Result<String, Failure> {
+/// Where a file input's value stands in for a local file still to be uploaded (validated as a URL, replaced
+/// by the upload's URL before anything is created).
+const PENDING_UPLOAD: &str = "https://upload.pending.invalid/";
+
+/// A URL as it is; a local file inline as a data URL (at most 256 kB), or a placeholder for its upload.
+fn file_or_url(flag: &str, value: &str, uploads: &mut Vec<PathBuf>) -> Result<String, Failure> {
     if ["http://", "https://", "data:"]
         .iter()
         .any(|p| value.starts_with(p))
@@ -172,26 +182,50 @@ fn file_or_url(flag: &str, value: &str) -> Result<String, Failure> {
     let size = std::fs::metadata(path)
         .map_err(|e| Failure::usage(format!("{flag} {value}: {e}")))?
         .len();
-    if size > MAX_INLINE_FILE {
+    if size > MAX_UPLOAD {
         return Err(Failure::usage(format!(
-            "{flag} {value}: {size} bytes is too large to send inline (at most {MAX_INLINE_FILE}); host it and pass its URL"
+            "{flag} {value}: {size} bytes is over the {MAX_UPLOAD} bytes Replicate accepts"
         )));
     }
-    let bytes = std::fs::read(path).map_err(|e| Failure::usage(format!("{flag} {value}: {e}")))?;
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let media = match extension.as_str() {
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "webp" => "image/webp",
-        "gif" => "image/gif",
-        _ => "application/octet-stream",
+    if size > MAX_INLINE_FILE {
+        uploads.push(path.to_path_buf());
+        return Ok(format!("{PENDING_UPLOAD}{}", uploads.len() - 1));
+    }
+    data_url_of(path).map_err(|e| Failure::usage(format!("{flag} {value}: {e}")))
+}
+
+/// Uploads the files `inputs` wait for (once each) and puts their URLs in place of the placeholders.
+async fn upload_files(
+    client: &Client,
+    uploads: &[PathBuf],
+    inputs: &mut [Input],
+) -> Result<(), Failure> {
+    let mut urls = Vec::with_capacity(uploads.len());
+    for path in uploads {
+        let uploaded = client.upload(path).await.map_err(|error| Failure {
+            code: exit_code(&error),
+            message: format!("upload of {}: {error}", path.display()),
+        })?;
+        urls.push(uploaded.url);
+    }
+    let replace = |value: &mut Value| {
+        if let Some(index) = value
+            .as_str()
+            .and_then(|v| v.strip_prefix(PENDING_UPLOAD))
+            .and_then(|i| i.parse::<usize>().ok())
+        {
+            *value = Value::String(urls[index].clone());
+        }
     };
-    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
-    Ok(format!("data:{media};base64,{encoded}"))
+    for input in inputs {
+        for value in input.values_mut() {
+            match value {
+                Value::Array(items) => items.iter_mut().for_each(&replace),
+                other => replace(other),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs one prediction and saves its image; returns its exit code.
