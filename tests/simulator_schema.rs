@@ -196,6 +196,20 @@ async fn every_response_matches_its_schema() {
     let (status, body) = raw.get("/webhooks/default/secret").await;
     checked.push(("webhook secret", status, body, "WebhookSecret"));
 
+    let form = reqwest::multipart::Form::new().part(
+        "content",
+        reqwest::multipart::Part::bytes(vec![1u8; 64])
+            .file_name("mask.png")
+            .mime_str("image/png")
+            .unwrap(),
+    );
+    let (status, uploaded) = raw.send(raw.post("/files", None).multipart(form)).await;
+    assert_eq!(status, 201);
+    let file_id = uploaded["id"].as_str().unwrap().to_string();
+    checked.push(("upload", status, uploaded, "UploadedFile"));
+    let (status, body) = raw.get(&format!("/files/{file_id}")).await;
+    checked.push(("uploaded file", status, body, "UploadedFile"));
+
     let (status, body) = raw.get("/predictions/nope").await;
     checked.push(("404", status, body, "ProblemDetails"));
     let bad = json!({"input": {"prompt": "p", "resolution": "7x7"}});
@@ -223,7 +237,7 @@ async fn every_response_matches_its_schema() {
         "the simulator drifted from openapi.yaml:\n{}",
         problems.join("\n")
     );
-    assert_eq!(checked.len(), 12);
+    assert_eq!(checked.len(), 14);
 }
 
 #[test]
