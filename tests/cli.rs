@@ -40,6 +40,16 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Runs each `args`, expecting exit 2 (bad usage) and `expected` in the message.
+async fn assert_refused(sim: &Simulator, dir: &Path, cases: &[(&[&str], &str)]) {
+    for (args, expected) in cases {
+        let output = ideogram(Some(sim), dir, args).await;
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+}
+
 fn assert_png(path: &Path) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
@@ -187,20 +197,7 @@ async fn bad_input_exits_2_and_sends_nothing() {
         (&["generate", "x", "--image", "missing.png"], "missing.png"),
         (&["generate", "x", "--mask", "ftp://host/mask.png"], "mask"),
     ];
-    for (args, expected) in cases {
-        let output = ideogram(Some(&sim), dir.path(), args).await;
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            stderr(&output)
-        );
-        assert!(
-            stderr(&output).contains(expected),
-            "{args:?}: {}",
-            stderr(&output)
-        );
-    }
+    assert_refused(&sim, dir.path(), &cases).await;
     let output = ideogram(Some(&sim), dir.path(), &["generate"]).await;
     assert_eq!(
         output.status.code(),
@@ -469,20 +466,7 @@ async fn models_are_chosen_with_model_and_options_are_checked_per_model() {
             "unknown model",
         ),
     ];
-    for (args, expected) in refused {
-        let output = ideogram(Some(&sim), dir.path(), args).await;
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            stderr(&output)
-        );
-        assert!(
-            stderr(&output).contains(expected),
-            "{args:?}: {}",
-            stderr(&output)
-        );
-    }
+    assert_refused(&sim, dir.path(), &refused).await;
     assert!(
         sim.record().requests.is_empty(),
         "{:?}",

@@ -548,25 +548,18 @@ fn webhook_event_round_trips() {
 
 #[test]
 fn ideogram_3_enums_round_trip() {
-    assert_no_diffs(
-        "V3AspectRatio",
-        &check_enum_component("V3AspectRatio", V3AspectRatio::ALL),
-    );
-    assert_no_diffs(
-        "V3Resolution",
-        &check_enum_component("V3Resolution", V3Resolution::ALL),
-    );
-    assert_no_diffs(
-        "V3StyleType",
-        &check_enum_component("V3StyleType", V3StyleType::ALL),
-    );
-    assert_no_diffs(
-        "StylePreset",
-        &check_enum_component("StylePreset", StylePreset::ALL),
-    );
-    assert_eq!(V3AspectRatio::ALL.len(), 15);
-    assert_eq!(V3Resolution::ALL.len(), 70);
-    assert_eq!(StylePreset::ALL.len(), 63);
+    fn round_trips<T>(name: &str, all: &[T], count: usize)
+    where
+        T: FromStr + Display + Debug + PartialEq + Serialize + DeserializeOwned,
+        T::Err: Display,
+    {
+        assert_no_diffs(name, &check_enum_component(name, all));
+        assert_eq!(all.len(), count, "{name}");
+    }
+    round_trips("V3AspectRatio", V3AspectRatio::ALL, 15);
+    round_trips("V3Resolution", V3Resolution::ALL, 70);
+    round_trips("V3StyleType", V3StyleType::ALL, 5);
+    round_trips("StylePreset", StylePreset::ALL, 63);
 }
 
 #[test]
