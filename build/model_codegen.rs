@@ -27,6 +27,9 @@ pub struct Models {
     enums: Vec<FriendlyEnum>,
     inputs: Vec<ModelStruct>,
     handwritten: Vec<(String, String)>,
+    /// Each model's schemas as Replicate publishes them (Cog's OpenAPI document), as JSON text: what the
+    /// simulator serves at `GET /models/{owner}/{name}`.
+    published: Vec<(String, String)>,
 }
 
 struct FriendlyEnum {
@@ -81,6 +84,7 @@ impl Models {
         let mut enums = Vec::new();
         let mut inputs = Vec::new();
         let mut handwritten = Vec::new();
+        let mut published = Vec::new();
         for (name, schema) in schemas {
             if let Some(path) = schema.get("x-rust-handwritten").and_then(Value::as_str) {
                 handwritten.push((name.clone(), path.to_string()));
@@ -88,12 +92,14 @@ impl Models {
                 enums.push(FriendlyEnum::from_schema(name, schema)?);
             } else if let Some(model) = schema.get("x-replicate-model").and_then(Value::as_str) {
                 inputs.push(ModelStruct::from_schema(name, model, schema, schemas)?);
+                published.push((model.to_string(), cog_document(schema, schemas).to_string()));
             }
         }
         Ok(Self {
             enums,
             inputs,
             handwritten,
+            published,
         })
     }
 
@@ -125,7 +131,19 @@ impl Models {
             .iter()
             .map(|m| Ident::new(&m.name, Span::call_site()))
             .collect();
+        let published_models = self.published.iter().map(|(model, _)| model);
+        let published_json = self.published.iter().map(|(_, json)| json);
         quote! {
+            /// The schemas of `model` as Replicate publishes them (Cog's OpenAPI document, JSON text), made
+            /// from this crate's spec; what the simulator serves at `GET /models/{owner}/{name}`.
+            #[cfg(feature = "simulator")]
+            pub(crate) fn published_schema(model: &str) -> Option<&'static str> {
+                match model {
+                    #(#published_models => Some(#published_json),)*
+                    _ => None,
+                }
+            }
+
             /// The models this crate has typed inputs for, as `owner/name`.
             pub const KNOWN_MODELS: &[&str] = &[#(#names),*];
 
@@ -656,6 +674,71 @@ fn field_type(property: &Value, schemas: &Map<String, Value>) -> Result<FieldTyp
         Some(other) => Err(format!("type `{other}` is not supported")),
         None => Err("has no `type` and no `$ref`".into()),
     }
+}
+
+/// A model-input component in the form Cog publishes it: `Input` and `Output` under `components.schemas`,
+/// each enum a component named by its title (e.g. `aspect_ratio`) and referred to with `allOf`, this
+/// crate's extensions (`x-replicate-*`, `x-rust-*`) left out.
+fn cog_document(input: &Value, schemas: &Map<String, Value>) -> Value {
+    fn strip(value: &Value, schemas: &Map<String, Value>, enums: &mut Map<String, Value>) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut out = Map::new();
+                for (key, item) in map {
+                    if key.starts_with("x-replicate") || key.starts_with("x-rust") {
+                        continue;
+                    }
+                    if key == "$ref" {
+                        let name = item
+                            .as_str()
+                            .and_then(|r| r.rsplit('/').next())
+                            .unwrap_or_default();
+                        let target = schemas.get(name).cloned().unwrap_or_default();
+                        let title = target
+                            .get("title")
+                            .and_then(Value::as_str)
+                            .unwrap_or(name)
+                            .to_string();
+                        if target.get("enum").is_some() {
+                            let mut component = strip(&target, schemas, enums);
+                            if let Some(obj) = component.as_object_mut() {
+                                obj.insert("description".into(), "An enumeration.".into());
+                            }
+                            enums.insert(title.clone(), component);
+                        }
+                        out.insert(key.clone(), format!("#/components/schemas/{title}").into());
+                        continue;
+                    }
+                    out.insert(key.clone(), strip(item, schemas, enums));
+                }
+                Value::Object(out)
+            }
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|i| strip(i, schemas, enums)).collect())
+            }
+            other => other.clone(),
+        }
+    }
+    let mut enums = Map::new();
+    let mut input_schema = strip(input, schemas, &mut enums);
+    if let Some(obj) = input_schema.as_object_mut() {
+        obj.remove("description");
+    }
+    let output = input
+        .pointer("/x-replicate-output/$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.rsplit('/').next())
+        .and_then(|name| schemas.get(name))
+        .map(|o| strip(o, schemas, &mut enums))
+        .unwrap_or(Value::Object(Map::new()));
+    let mut components = enums;
+    components.insert("Input".into(), input_schema);
+    components.insert("Output".into(), output);
+    serde_json::json!({
+        "openapi": "3.0.2",
+        "info": {"title": "Cog", "version": "0.1.0"},
+        "components": {"schemas": components},
+    })
 }
 
 fn resolve<'a>(reference: &str, schemas: &'a Map<String, Value>) -> Result<&'a Value, String> {

@@ -9,12 +9,15 @@ mod error;
 mod files;
 mod generated;
 mod list;
+mod model_info;
 pub mod models;
 mod prediction;
 mod resolve;
 mod retry;
 #[cfg(feature = "simulator")]
 pub mod simulator;
+#[cfg(feature = "spec-sync")]
+pub mod spec_sync;
 mod transport;
 mod wait;
 mod webhook;
@@ -25,6 +28,7 @@ pub use download::Download;
 pub use error::{ApiError, Error, InvalidField, Result};
 pub use files::{MAX_INLINE_FILE, MAX_UPLOAD, UploadedFile, data_url_of};
 pub use list::ListPredictions;
+pub use model_info::{ModelInfo, ModelVersion};
 pub use models::{JsonInput, ModelInput, Target};
 pub use prediction::{Prediction, PredictionStatus, PredictionUrls};
 pub use retry::RetryPolicy;

@@ -563,3 +563,50 @@ async fn a_large_local_image_is_uploaded_and_passed_by_url() {
             .starts_with("data:image/png;base64,")
     );
 }
+
+#[tokio::test]
+async fn spec_sync_rewrites_the_spec_from_the_published_schema() {
+    const MODEL: &str = "ideogram-ai/ideogram-v3-turbo";
+    let published = simulator().await;
+    let model = published.client().unwrap().model(MODEL).await.unwrap();
+    let mut schema = Value::Object(model.latest_version.unwrap().openapi_schema.unwrap());
+    schema["components"]["schemas"]["Input"]["properties"]["color_palette"] = serde_json::json!({"type": "string", "description": "A named color palette.", "x-order": 10});
+    let sim = Simulator::start(SimulatorConfig::default().published_schema(MODEL, schema))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let original = include_str!("../openapi.yaml");
+    std::fs::write(dir.path().join("openapi.yaml"), original).unwrap();
+
+    let dry = ideogram(
+        Some(&sim),
+        dir.path(),
+        &["spec", "sync", MODEL, "--dry-run"],
+    )
+    .await;
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    assert!(
+        stdout(&dry).contains("+ color_palette (string)"),
+        "{}",
+        stdout(&dry)
+    );
+    let unchanged = std::fs::read_to_string(dir.path().join("openapi.yaml")).unwrap();
+    assert_eq!(unchanged, original, "a dry run writes nothing");
+
+    let synced = ideogram(Some(&sim), dir.path(), &["spec", "sync", MODEL]).await;
+    assert_eq!(synced.status.code(), Some(0), "{}", stderr(&synced));
+    let written = std::fs::read_to_string(dir.path().join("openapi.yaml")).unwrap();
+    assert!(
+        written.contains("        color_palette:\n"),
+        "the field is in the spec"
+    );
+    let again = ideogram(Some(&sim), dir.path(), &["spec", "sync", MODEL]).await;
+    assert!(
+        stdout(&again).contains("is up to date"),
+        "{}",
+        stdout(&again)
+    );
+
+    let unknown = ideogram(Some(&sim), dir.path(), &["spec", "sync", "nobody/nothing"]).await;
+    assert_eq!(unknown.status.code(), Some(3), "{}", stderr(&unknown));
+}

@@ -40,6 +40,7 @@ pub(crate) const BLOB_PATH: &str = "/_simulator/blob/{bytes}";
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
+        .route("/models/{owner}/{name}", get(model))
         .route("/models/{owner}/{name}/predictions", post(create_for_model))
         .route(
             "/deployments/{owner}/{name}/predictions",
@@ -547,6 +548,45 @@ async fn secret(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Reply 
 async fn record(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Reply {
     authorize(&shared, &headers)?;
     let body = serde_json::to_value(shared.snapshot()).unwrap_or_default();
+    Ok(json_reply(StatusCode::OK, &body))
+}
+
+/// `GET /models/{owner}/{name}`: a known model with its latest version and that version's schemas (the
+/// crate's own, or the configured replacement).
+async fn model(
+    State(shared): State<Arc<Shared>>,
+    Path((owner, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let model = format!("{owner}/{name}");
+    let schema = match shared.config.published_schemas.get(&model) {
+        Some(schema) => schema.clone(),
+        None => match crate::models::published_schema(&model) {
+            Some(text) => serde_json::from_str(text).unwrap_or_default(),
+            None => return Err(not_found().await),
+        },
+    };
+    // A version id that changes with the schema, as a new version would.
+    let version = {
+        use sha2::Digest;
+        sha2::Sha256::digest(schema.to_string().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let body = json!({
+        "owner": owner,
+        "name": name,
+        "description": format!("{model}, as the simulator knows it"),
+        "url": format!("https://replicate.com/{model}"),
+        "latest_version": {
+            "id": version,
+            "created_at": "2026-01-01T00:00:00.000Z",
+            "cog_version": "0.10.0",
+            "openapi_schema": schema,
+        },
+    });
     Ok(json_reply(StatusCode::OK, &body))
 }
 

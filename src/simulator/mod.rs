@@ -84,6 +84,9 @@ pub struct SimulatorConfig {
     pub seed: u64,
     /// The API's port on 127.0.0.1 (0, the default: any free port). The delivery host always takes a free one.
     pub port: u16,
+    /// Schemas served at `GET /models/{owner}/{name}` in place of those of this crate's spec, by
+    /// `owner/name` (Cog's OpenAPI document, as `latest_version.openapi_schema`).
+    pub published_schemas: BTreeMap<String, serde_json::Value>,
 }
 
 impl Default for SimulatorConfig {
@@ -101,6 +104,7 @@ impl Default for SimulatorConfig {
             faults: Faults::default(),
             seed: 1,
             port: 0,
+            published_schemas: BTreeMap::new(),
         }
     }
 }
@@ -111,6 +115,18 @@ impl SimulatorConfig {
     pub fn timings(mut self, starting: Duration, processing: Duration) -> Self {
         self.starting = starting;
         self.processing = processing;
+        self
+    }
+
+    /// Serves `openapi_schema` as the latest version's schema of `model` (`owner/name`) at
+    /// `GET /models/{owner}/{name}`, e.g. a schema with a new field, to test a sync.
+    #[must_use]
+    pub fn published_schema(
+        mut self,
+        model: impl Into<String>,
+        openapi_schema: serde_json::Value,
+    ) -> Self {
+        self.published_schemas.insert(model.into(), openapi_schema);
         self
     }
 

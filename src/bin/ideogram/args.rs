@@ -58,11 +58,31 @@ pub enum Command {
     },
     /// Print the JSON Schema of a model's input (for LLM tool definitions), or list the models.
     Schema(SchemaArgs),
+
+    /// Work on openapi.yaml.
+    #[command(subcommand)]
+    Spec(SpecCommand),
     /// Run the offline simulator on loopback until stopped (for tests and benchmarks in other processes).
     ///
     /// Prints one JSON line: `base_url`, `token`, `delivery_url`, `record_url` (its record of requests, as
     /// JSON, with the token).
     Simulate(Simulate),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpecCommand {
+    /// Rewrite a model's components in openapi.yaml from the schema its latest version publishes
+    /// (`GET /models/{owner}/{name}`), and say what changed.
+    Sync {
+        /// The model, `owner/name`.
+        model: String,
+        /// The spec to rewrite.
+        #[arg(long, value_name = "FILE", default_value = "openapi.yaml")]
+        spec: PathBuf,
+        /// Print what would change, and leave the file alone.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +126,10 @@ pub struct Simulate {
     /// The seed of ids and faults.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Publish this schema (Cog's OpenAPI document, a JSON file) as the latest version of MODEL, in place of
+    /// the crate's own (to try `ideogram spec sync`). Repeatable.
+    #[arg(long, value_name = "MODEL=FILE")]
+    pub published_schema: Vec<String>,
 }
 
 #[derive(Debug, Args)]

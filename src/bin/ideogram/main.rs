@@ -17,7 +17,7 @@ use replicate_ideogram::{
     simulator::{Faults, Simulator, SimulatorConfig},
 };
 
-use args::{Cli, Command};
+use args::{Cli, Command, SpecCommand};
 
 /// Why the program stops, and with which exit code.
 #[derive(Debug)]
@@ -158,6 +158,11 @@ async fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Simulate(args) => simulate(args).await,
+        Command::Spec(SpecCommand::Sync {
+            model,
+            spec,
+            dry_run,
+        }) => spec_sync(cli, model, spec, *dry_run).await,
         Command::Schema(args) => {
             if args.list {
                 for model in KNOWN_MODELS {
@@ -176,6 +181,50 @@ async fn run(cli: &Cli) -> Result<ExitCode, Failure> {
     }
 }
 
+/// `ideogram spec sync`: fetch the model, rewrite its components, print the changes.
+async fn spec_sync(
+    cli: &Cli,
+    model: &str,
+    path: &std::path::Path,
+    dry_run: bool,
+) -> Result<ExitCode, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    let connection = connect(cli, false).await?;
+    let info = connection.client.model(model).await?;
+    let version = info.latest_version.ok_or_else(|| Failure {
+        code: 3,
+        message: format!("{model} has no published version"),
+    })?;
+    let synced =
+        replicate_ideogram::spec_sync::sync(&text, model, &version).map_err(|e| Failure {
+            code: 3,
+            message: e,
+        })?;
+    if synced.changes.is_empty() {
+        println!(
+            "{}: {model} is up to date (version {})",
+            path.display(),
+            version.id
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for line in &synced.changes {
+        println!("{line}");
+    }
+    if dry_run {
+        println!("(dry run: {} left as it was)", path.display());
+    } else {
+        std::fs::write(path, &synced.spec)
+            .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+        println!(
+            "{} rewritten; `cargo build` regenerates the types",
+            path.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn simulate(args: &args::Simulate) -> Result<ExitCode, Failure> {
     let mut config = SimulatorConfig::default()
         .timings(
@@ -191,6 +240,18 @@ async fn simulate(args: &args::Simulate) -> Result<ExitCode, Failure> {
     }
     if let Some(faults) = &args.fault_mix {
         config = config.faults(faults.clone());
+    }
+    for published in &args.published_schema {
+        let (model, file) = published.split_once('=').ok_or_else(|| {
+            Failure::usage(format!(
+                "--published-schema {published}: expected MODEL=FILE"
+            ))
+        })?;
+        let schema = std::fs::read_to_string(file)
+            .map_err(|e| e.to_string())
+            .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
+            .map_err(|e| Failure::usage(format!("--published-schema {file}: {e}")))?;
+        config = config.published_schema(model, schema);
     }
     if let Some(max) = args.processing_max_ms {
         config = config.processing_up_to(std::time::Duration::from_millis(max));
