@@ -210,6 +210,10 @@ async fn every_response_matches_its_schema() {
     let (status, body) = raw.get(&format!("/files/{file_id}")).await;
     checked.push(("uploaded file", status, body, "UploadedFile"));
 
+    let (status, body) = raw.get("/models/ideogram-ai/ideogram-v3-turbo").await;
+    assert!(body["latest_version"]["openapi_schema"]["components"]["schemas"]["Input"].is_object());
+    checked.push(("model", status, body, "Model"));
+
     let (status, body) = raw.get("/predictions/nope").await;
     checked.push(("404", status, body, "ProblemDetails"));
     let bad = json!({"input": {"prompt": "p", "resolution": "7x7"}});
@@ -237,7 +241,7 @@ async fn every_response_matches_its_schema() {
         "the simulator drifted from openapi.yaml:\n{}",
         problems.join("\n")
     );
-    assert_eq!(checked.len(), 14);
+    assert_eq!(checked.len(), 15);
 }
 
 #[test]
