@@ -62,10 +62,7 @@ impl Client {
     /// ```
     pub async fn file_input(&self, path: impl AsRef<Path>) -> Result<String> {
         let path = path.as_ref();
-        let size = tokio::fs::metadata(path)
-            .await
-            .map_err(|source| io(path, source))?
-            .len();
+        let size = file_size(path).await?;
         if size <= MAX_INLINE_FILE {
             data_url(path).await
         } else {
@@ -78,10 +75,7 @@ impl Client {
     /// Not retried: a multipart body is sent once (an upload that fails costs nothing but the upload).
     pub async fn upload(&self, path: impl AsRef<Path>) -> Result<UploadedFile> {
         let path = path.as_ref();
-        let size = tokio::fs::metadata(path)
-            .await
-            .map_err(|source| io(path, source))?
-            .len();
+        let size = file_size(path).await?;
         if size > MAX_UPLOAD {
             return Err(Error::invalid_input(
                 "file",
@@ -174,6 +168,13 @@ fn media_type(path: &Path) -> &'static str {
         "gif" => "image/gif",
         _ => "application/octet-stream",
     }
+}
+
+async fn file_size(path: &Path) -> Result<u64> {
+    let metadata = tokio::fs::metadata(path)
+        .await
+        .map_err(|source| io(path, source))?;
+    Ok(metadata.len())
 }
 
 fn io(path: &Path, source: std::io::Error) -> Error {
