@@ -189,13 +189,9 @@ async fn stream_to(mut response: reqwest::Response, part: &Path) -> Result<u64> 
     Ok(written)
 }
 
-/// A download's transport error, without its URL (a signed URL's query is a credential of sorts).
+/// A download's transport error, without its URL.
 fn transport(source: reqwest::Error) -> Error {
-    Error::Transport {
-        operation: "download",
-        prediction_id: None,
-        source: source.without_url(),
-    }
+    Error::transport("download", source)
 }
 
 fn part_path(path: &Path) -> PathBuf {

@@ -250,6 +250,16 @@ impl Error {
         )
     }
 
+    /// A transport error of a request whose URL is not the API's (a download, an upload), without its URL:
+    /// a signed URL's query is a credential of sorts.
+    pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Self {
+        Self::Transport {
+            operation,
+            prediction_id: None,
+            source: source.without_url(),
+        }
+    }
+
     pub(crate) fn decode(
         operation: &'static str,
         status: Option<u16>,

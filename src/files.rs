@@ -185,9 +185,5 @@ fn io(path: &Path, source: std::io::Error) -> Error {
 }
 
 fn transport(source: reqwest::Error) -> Error {
-    Error::Transport {
-        operation: "files.create",
-        prediction_id: None,
-        source: source.without_url(),
-    }
+    Error::transport("files.create", source)
 }
