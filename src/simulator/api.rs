@@ -568,13 +568,7 @@ async fn model(
         },
     };
     // A version id that changes with the schema, as a new version would.
-    let version = {
-        use sha2::Digest;
-        sha2::Sha256::digest(schema.to_string().as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
+    let version = sha256_hex(schema.to_string().as_bytes());
     let body = json!({
         "owner": owner,
         "name": name,
@@ -629,13 +623,7 @@ async fn upload(
     let Some(content) = content else {
         return Err(invalid("content", "is required"));
     };
-    let sha256 = {
-        use sha2::Digest;
-        sha2::Sha256::digest(&content)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
+    let sha256 = sha256_hex(&content);
     let upload = super::UploadRecord {
         id: shared.new_id(),
         filename: filename.unwrap_or_else(|| "file".into()),
@@ -646,6 +634,15 @@ async fn upload(
     let body = file_json(&shared, &upload);
     shared.record(|r| r.uploads.push(upload));
     Ok(json_reply(StatusCode::CREATED, &body))
+}
+
+/// SHA-256 in lowercase hex (uploads' checksums, published versions' ids).
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// An uploaded file's answer (`GET /files/{id}` and `POST /files`).
@@ -671,7 +668,8 @@ async fn file_or_output(
     headers: HeaderMap,
 ) -> Reply {
     authorize(&shared, &headers)?;
-    let uploaded = shared.snapshot().uploads.into_iter().find(|u| u.id == name);
+    // The one upload, not a copy of the whole record.
+    let uploaded = shared.record(|r| r.uploads.iter().find(|u| u.id == name).cloned());
     if let Some(upload) = uploaded {
         return Ok(json_reply(StatusCode::OK, &file_json(&shared, &upload)));
     }

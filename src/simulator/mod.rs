@@ -417,8 +417,8 @@ impl Shared {
         }
     }
 
-    pub(crate) fn record(&self, change: impl FnOnce(&mut Record)) {
-        change(&mut self.record.lock().unwrap_or_else(|e| e.into_inner()));
+    pub(crate) fn record<T>(&self, change: impl FnOnce(&mut Record) -> T) -> T {
+        change(&mut self.record.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub(crate) fn snapshot(&self) -> Record {
