@@ -31,30 +31,27 @@ async fn a_missed_deadline_can_cancel_the_prediction_on_the_server() {
         .build()
         .unwrap();
     // Two seconds: time enough, even on a loaded machine, for the create to answer and name the prediction.
-    let error = client
-        .run(IdeogramV2TurboInput::new("too slow"))
-        .timeout(Duration::from_secs(2))
-        .cancel_on_timeout(true)
-        .await
-        .unwrap_err();
-    let Error::Timeout { id: Some(id), .. } = &error else {
-        panic!("{error:?}")
+    let timed_out = |prompt: &'static str, cancel: bool| {
+        let client = &client;
+        async move {
+            let error = client
+                .run(IdeogramV2TurboInput::new(prompt))
+                .timeout(Duration::from_secs(2))
+                .cancel_on_timeout(cancel)
+                .await
+                .unwrap_err();
+            let Error::Timeout { id: Some(id), .. } = &error else {
+                panic!("{error:?}")
+            };
+            client.get(id).await.unwrap().status
+        }
     };
     assert_eq!(
-        client.get(id).await.unwrap().status,
+        timed_out("too slow", true).await,
         PredictionStatus::Canceled
     );
-
-    let error = client
-        .run(IdeogramV2TurboInput::new("too slow, left running"))
-        .timeout(Duration::from_secs(2))
-        .await
-        .unwrap_err();
-    let Error::Timeout { id: Some(id), .. } = &error else {
-        panic!("{error:?}")
-    };
     assert_eq!(
-        client.get(id).await.unwrap().status,
+        timed_out("too slow, left running", false).await,
         PredictionStatus::Processing
     );
 

@@ -25,6 +25,13 @@ fn quick_client(sim: &Simulator) -> Client {
         .unwrap()
 }
 
+/// The prediction ids of the calls that succeeded, and how many of them are distinct.
+fn succeeded(results: &[Result<String, Error>]) -> (Vec<&String>, usize) {
+    let ok: Vec<&String> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let distinct = ok.iter().collect::<HashSet<_>>().len();
+    (ok, distinct)
+}
+
 /// `count` creates of the same input, `concurrency` at a time; each one's prediction id or error.
 async fn create_identical(
     client: &Client,
@@ -89,7 +96,7 @@ async fn the_fault_matrix_creates_no_duplicates_and_leaks_no_token() {
         .await;
 
     let record = sim.record();
-    let successes: Vec<&String> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    let (successes, distinct) = succeeded(&outcomes);
     let mut failures: BTreeMap<String, usize> = BTreeMap::new();
     for error in outcomes.iter().filter_map(|o| o.as_ref().err()) {
         *failures.entry(kind(error)).or_default() += 1;
@@ -105,9 +112,8 @@ async fn the_fault_matrix_creates_no_duplicates_and_leaks_no_token() {
     );
     assert_eq!(duplicates, 0, "a prediction was created twice");
     assert_eq!(leaks, 0, "the token reached the delivery host");
-    let distinct: HashSet<&&String> = successes.iter().collect();
     assert_eq!(
-        distinct.len(),
+        distinct,
         successes.len(),
         "two runs returned the same prediction"
     );
@@ -132,8 +138,7 @@ async fn identical_inputs_sent_on_purpose_give_distinct_predictions() {
     let client = quick_client(&sim);
     let ids: Vec<Result<String, Error>> =
         create_identical(&client, "the same every time", 40, 8).await;
-    let ok: Vec<&String> = ids.iter().filter_map(|r| r.as_ref().ok()).collect();
-    let distinct: HashSet<&&String> = ok.iter().collect();
+    let (ok, distinct) = succeeded(&ids);
     let record = sim.record();
     println!(
         "creates={} ok={} created={} faults={:?}",
@@ -142,11 +147,7 @@ async fn identical_inputs_sent_on_purpose_give_distinct_predictions() {
         record.created.len(),
         record.faults
     );
-    assert_eq!(
-        distinct.len(),
-        ok.len(),
-        "a prediction was handed to two creates"
-    );
+    assert_eq!(distinct, ok.len(), "a prediction was handed to two creates");
     assert!(
         ok.len() >= 38,
         "{} of 40 creates succeeded: {ids:?}",
@@ -200,8 +201,7 @@ async fn identical_inputs_at_steady_concurrency_never_share_a_prediction() {
     let client = quick_client(&sim);
     let results: Vec<Result<String, Error>> =
         create_identical(&client, "one prompt for all", 200, 16).await;
-    let ok: Vec<&String> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
-    let distinct: HashSet<&&String> = ok.iter().collect();
+    let (ok, distinct) = succeeded(&results);
     let record = sim.record();
     let failed = results.len() - ok.len();
     println!(
@@ -211,7 +211,7 @@ async fn identical_inputs_at_steady_concurrency_never_share_a_prediction() {
         record.faults
     );
     assert_eq!(
-        distinct.len(),
+        distinct,
         ok.len(),
         "two creates were handed the same prediction"
     );
