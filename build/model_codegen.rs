@@ -7,8 +7,11 @@
 //! there is one type per schema and the spec stays the only place where a field or value is written.
 //!
 //! Supported in model inputs: strings (any format; `uri` is checked), integers and numbers (with
-//! `minimum`/`maximum`), booleans, arrays of those, and `$ref`/`allOf: [$ref]` to string-enum components.
-//! Anything else stops the build with a message naming the model and field.
+//! `minimum`/`maximum`), booleans, arrays of those, and `$ref`/`allOf: [$ref]` to string-enum components;
+//! `nullable` on any of them. This crate's own rules ride on extensions: `x-json-string` on a string field (its
+//! value is a JSON object written as a string), `x-replicate-exactly-one-of` on an input (fields of which exactly
+//! one must be set) and `x-replicate-version` (the version whose schema the component is). Anything else stops
+//! the build with a message naming the model and field.
 
 use std::collections::BTreeMap;
 
@@ -43,9 +46,15 @@ struct FriendlyEnum {
 struct ModelStruct {
     name: String,
     model: String,
+    /// The published version whose schema this is (`x-replicate-version`).
+    version: Option<String>,
     description: String,
     output: OutputKind,
     fields: Vec<Field>,
+    /// Fields of which exactly one must be set (`x-replicate-exactly-one-of`).
+    exactly_one_of: Vec<String>,
+    /// The required fields in the order the spec lists them: the order of `new`'s arguments.
+    required: Vec<String>,
 }
 
 enum OutputKind {
@@ -59,6 +68,9 @@ struct Field {
     description: String,
     ty: FieldType,
     required: bool,
+    nullable: bool,
+    /// A JSON object carried as a string (`x-json-string`).
+    json_string: bool,
     default: Option<Value>,
     minimum: Option<f64>,
     maximum: Option<f64>,
@@ -131,8 +143,20 @@ impl Models {
             .iter()
             .map(|m| Ident::new(&m.name, Span::call_site()))
             .collect();
+        let list_outputs = self
+            .inputs
+            .iter()
+            .filter(|m| matches!(m.output, OutputKind::Uris))
+            .map(|m| m.model.as_str());
         let published_models = self.published.iter().map(|(model, _)| model);
         let published_json = self.published.iter().map(|(_, json)| json);
+        let versions = self.inputs.iter().map(|m| {
+            let model = &m.model;
+            match &m.version {
+                Some(id) => quote!(#model => Some(#id),),
+                None => quote!(#model => None,),
+            }
+        });
         quote! {
             /// The schemas of `model` as Replicate publishes them (Cog's OpenAPI document, JSON text), made
             /// from this crate's spec; what the simulator serves at `GET /models/{owner}/{name}`.
@@ -143,6 +167,20 @@ impl Models {
                     _ => None,
                 }
             }
+
+            /// The published version whose schema the spec holds for `model` (`x-replicate-version`).
+            #[cfg(feature = "simulator")]
+            pub(crate) fn published_version(model: &str) -> Option<&'static str> {
+                match model {
+                    #(#versions)*
+                    _ => None,
+                }
+            }
+
+            /// The models whose output is a list of file URLs (the simulator answers with a picture and a JSON
+            /// file for them).
+            #[cfg(feature = "simulator")]
+            pub(crate) const LIST_OUTPUT_MODELS: &[&str] = &[#(#list_outputs),*];
 
             /// The models this crate has typed inputs for, as `owner/name`.
             pub const KNOWN_MODELS: &[&str] = &[#(#names),*];
@@ -318,11 +356,19 @@ impl ModelStruct {
                     )));
                 }
             }
+            let json_string = property.get("x-json-string") == Some(&Value::Bool(true));
+            if json_string && !matches!(ty, FieldType::String { uri: false }) {
+                return Err(at(&format!(
+                    "field `{wire}`: `x-json-string` needs a plain string field"
+                )));
+            }
             fields.push(Field {
                 wire: wire.clone(),
                 description: description(property),
                 ty,
                 required: required.contains(&wire.as_str()),
+                nullable: property.get("nullable") == Some(&Value::Bool(true)),
+                json_string,
                 default,
                 minimum: property.get("minimum").and_then(Value::as_f64),
                 maximum: property.get("maximum").and_then(Value::as_f64),
@@ -333,6 +379,12 @@ impl ModelStruct {
                 return Err(at(&format!("required field `{name}` is not a property")));
             }
         }
+        let exactly_one_of = exactly_one_of(schema, properties, &required).map_err(|e| at(&e))?;
+        let version = match schema.get("x-replicate-version") {
+            None => None,
+            Some(Value::String(id)) if !id.trim().is_empty() => Some(id.clone()),
+            Some(_) => return Err(at("`x-replicate-version` must be a non-empty string")),
+        };
         fields.sort_by_key(|f| {
             let order = properties[&f.wire].get("x-order").and_then(Value::as_i64);
             (order.unwrap_or(i64::MAX), f.wire.clone())
@@ -362,9 +414,12 @@ impl ModelStruct {
         Ok(Self {
             name: name.to_string(),
             model: model.to_string(),
+            version,
             description: description(schema),
             output,
             fields,
+            exactly_one_of,
+            required: required.iter().map(|r| r.to_string()).collect(),
         })
     }
 
@@ -386,13 +441,23 @@ impl ModelStruct {
             let wire = &field.wire;
             let fdoc = &field.description;
             let ty = field.ty.rust();
+            let format = match &field.ty {
+                FieldType::Array(item) => item.format().map(|f| {
+                    quote! { #[schemars(extend("items" = { "type": "string", "format": #f }))] }
+                }),
+                other => other
+                    .format()
+                    .map(|f| quote! { #[schemars(extend("format" = #f))] }),
+            };
             if field.required {
                 struct_fields.push(quote! {
                     #[doc = #fdoc]
+                    #format
                     pub #ident: #ty,
                 });
-                let (arg_ty, conv) = field.ty.setter_arg();
-                new_args.push(quote! { #ident: #arg_ty });
+                let (arg_ty, conv) = field.setter_arg();
+                let position = self.required.iter().position(|r| *r == field.wire);
+                new_args.push((position, quote! { #ident: #arg_ty }));
                 new_inits.push(quote! { #ident: #conv(#ident) });
             } else if let Some(default) = &field.default {
                 let fn_name = field_ident(wire);
@@ -404,10 +469,11 @@ impl ModelStruct {
                 struct_fields.push(quote! {
                     #[doc = #fdoc]
                     #[serde(default = #fn_path)]
+                    #format
                     pub #ident: #ty,
                 });
                 new_inits.push(quote! { #ident: #mod_name::#fn_name() });
-                let (arg_ty, conv) = field.ty.setter_arg();
+                let (arg_ty, conv) = field.setter_arg();
                 let sdoc = format!("Sets `{wire}`: {fdoc}");
                 setters.push(quote! {
                     #[doc = #sdoc]
@@ -418,16 +484,12 @@ impl ModelStruct {
                     }
                 });
             } else {
-                let format = match &field.ty {
-                    FieldType::Array(item) => item.format().map(|f| {
-                        quote! { #[schemars(extend("items" = { "type": "string", "format": #f }))] }
-                    }),
-                    other => other
-                        .format()
-                        .map(|f| quote! { #[schemars(extend("format" = #f))] }),
+                // `Option` in Rust either way; the JSON Schema admits null only where the model's does.
+                let schema_ty = if field.nullable {
+                    format!("Option<{ty}>")
+                } else {
+                    ty.to_string()
                 };
-                // Optional, not nullable: the model's schema does not accept null.
-                let schema_ty = ty.to_string();
                 struct_fields.push(quote! {
                     #[doc = #fdoc]
                     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -436,7 +498,7 @@ impl ModelStruct {
                     pub #ident: Option<#ty>,
                 });
                 new_inits.push(quote! { #ident: None });
-                let (arg_ty, conv) = field.ty.setter_arg();
+                let (arg_ty, conv) = field.setter_arg();
                 let sdoc = format!("Sets `{wire}`: {fdoc}");
                 setters.push(quote! {
                     #[doc = #sdoc]
@@ -449,6 +511,28 @@ impl ModelStruct {
             }
             checks.push(field.check(&ident));
         }
+        checks.push(self.exactly_one_check());
+        new_args.sort_by_key(|(position, _)| *position);
+        let default_impl = new_args.is_empty().then(|| {
+            quote! {
+                impl Default for #name {
+                    fn default() -> Self {
+                        Self::new()
+                    }
+                }
+            }
+        });
+        let new_args = new_args.into_iter().map(|(_, arg)| arg);
+        let version_const = self.version.as_ref().map(|id| {
+            let doc = format!(
+                "The published version of `{model}` whose input schema this type is (`{id}`). \
+                 [`ModelInput::at_version`](crate::ModelInput::at_version) pins a prediction to it."
+            );
+            quote! {
+                #[doc = #doc]
+                pub const VERSION: &'static str = #id;
+            }
+        });
 
         let output_ty = match self.output {
             OutputKind::Uri => quote!(String),
@@ -482,6 +566,8 @@ impl ModelStruct {
                 /// The model this is the input of, as `owner/name`.
                 pub const MODEL: &'static str = #model;
 
+                #version_const
+
                 #[doc = #new_doc]
                 pub fn new(#(#new_args),*) -> Self {
                     Self { #(#new_inits,)* }
@@ -489,6 +575,8 @@ impl ModelStruct {
 
                 #(#setters)*
             }
+
+            #default_impl
 
             impl crate::ModelInput for #name {
                 type Output = #output_ty;
@@ -508,7 +596,44 @@ impl ModelStruct {
     }
 }
 
+impl ModelStruct {
+    /// The check that exactly one of `x-replicate-exactly-one-of` is set (none if the input has no such rule).
+    fn exactly_one_check(&self) -> TokenStream {
+        if self.exactly_one_of.is_empty() {
+            return TokenStream::new();
+        }
+        let idents: Vec<Ident> = self.exactly_one_of.iter().map(|w| field_ident(w)).collect();
+        let names = self
+            .exactly_one_of
+            .iter()
+            .map(|w| format!("`{w}`"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let label = self.exactly_one_of.join(", ");
+        let neither = format!("set one of {names}");
+        let several = format!("set only one of {names}, not several");
+        quote! {
+            match [#(self.#idents.is_some()),*].iter().filter(|set| **set).count() {
+                1 => {}
+                0 => return Err(crate::Error::invalid_input(#label, #neither)),
+                _ => return Err(crate::Error::invalid_input(#label, #several)),
+            }
+        }
+    }
+}
+
 impl Field {
+    /// The setter's argument type and the conversion applied to it.
+    fn setter_arg(&self) -> (TokenStream, TokenStream) {
+        if self.json_string {
+            return (
+                quote!(impl crate::models::JsonText),
+                quote!(crate::models::JsonText::into_json_text),
+            );
+        }
+        self.ty.setter_arg()
+    }
+
     /// The validation of one field, as the spec constrains it.
     fn check(&self, ident: &Ident) -> TokenStream {
         let wire = &self.wire;
@@ -523,6 +648,9 @@ impl Field {
             }
             if let FieldType::String { uri: true } = self.ty {
                 out.extend(quote! { crate::models::check_uri(#wire, #value)?; });
+            }
+            if self.json_string {
+                out.extend(quote! { crate::models::check_json_object(#wire, #value)?; });
             }
             if matches!(self.ty, FieldType::Integer | FieldType::Number) {
                 if let Some(min) = self.minimum {
@@ -635,6 +763,42 @@ impl FieldType {
             _ => quote!(compile_error!("unsupported default value in openapi.yaml")),
         }
     }
+}
+
+/// The fields of `x-replicate-exactly-one-of`: at least two, each an optional property without a default.
+fn exactly_one_of(
+    schema: &Value,
+    properties: &Map<String, Value>,
+    required: &[&str],
+) -> Result<Vec<String>, String> {
+    let Some(list) = schema.get("x-replicate-exactly-one-of") else {
+        return Ok(Vec::new());
+    };
+    let fields: Vec<String> = list
+        .as_array()
+        .map(|items| items.iter().filter_map(Value::as_str).map(str::to_string))
+        .into_iter()
+        .flatten()
+        .collect();
+    if fields.len() < 2 || list.as_array().map(Vec::len) != Some(fields.len()) {
+        return Err("`x-replicate-exactly-one-of` must list two or more field names".into());
+    }
+    for field in &fields {
+        match properties.get(field) {
+            None => {
+                return Err(format!(
+                    "`x-replicate-exactly-one-of`: `{field}` is not a property"
+                ));
+            }
+            Some(p) if p.get("default").is_some() || required.contains(&field.as_str()) => {
+                return Err(format!(
+                    "`x-replicate-exactly-one-of`: `{field}` must be optional and have no default"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(fields)
 }
 
 fn field_type(property: &Value, schemas: &Map<String, Value>) -> Result<FieldType, String> {

@@ -32,6 +32,18 @@ pub struct ModelVersion {
     pub openapi_schema: Option<Map<String, Value>>,
 }
 
+impl ModelVersion {
+    /// A version with its id and schema (Cog's OpenAPI document), e.g. read from a file to check a spec
+    /// against it.
+    pub fn new(id: impl Into<String>, openapi_schema: Map<String, Value>) -> Self {
+        Self {
+            id: id.into(),
+            created_at: None,
+            openapi_schema: Some(openapi_schema),
+        }
+    }
+}
+
 impl From<types::Model> for ModelInfo {
     fn from(model: types::Model) -> Self {
         Self {

@@ -23,6 +23,110 @@ pub trait ModelInput: Serialize + Send + Sync {
     fn validate(&self) -> Result<()> {
         Ok(())
     }
+
+    /// This input, run on one version of its model (`POST /predictions` with `version`) instead of the
+    /// model's latest.
+    ///
+    /// A typed input's fields are those of the version its type names in `VERSION` (the latest when this
+    /// crate was released). An older version may lack a field or a value the type offers, or want one it
+    /// lacks: the server then answers with a 422 naming the field ([`Error::Api`]). Pin a version to keep a
+    /// batch's results reproducible while the model moves on.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
+    /// use replicate_ideogram::{ModelInput, models::IdeogramV2aInput};
+    /// let input = IdeogramV2aInput::new("a lighthouse at dawn").at_version(IdeogramV2aInput::VERSION);
+    /// let url: String = client.run(input).await?;
+    /// # Ok(()) }
+    /// ```
+    fn at_version(self, version: impl Into<String>) -> Pinned<Self>
+    where
+        Self: Sized,
+    {
+        Pinned {
+            input: self,
+            version: version.into(),
+        }
+    }
+}
+
+/// A model input pinned to one version of its model: made by [`ModelInput::at_version`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pinned<I> {
+    input: I,
+    version: String,
+}
+
+impl<I> Pinned<I> {
+    /// The input itself.
+    pub fn input(&self) -> &I {
+        &self.input
+    }
+
+    /// The version id it runs on.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+}
+
+impl<I: Serialize> Serialize for Pinned<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.input.serialize(serializer)
+    }
+}
+
+impl<I: ModelInput> ModelInput for Pinned<I> {
+    type Output = I::Output;
+
+    fn target(&self) -> Target {
+        match self.input.target() {
+            // `owner/name:id`: the server checks that the version is the model's.
+            Target::Model(model) => Target::Version(format!("{model}:{}", self.version)),
+            _ => Target::Version(self.version.clone()),
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        let id = self.version.trim();
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(Error::invalid_input(
+                "version",
+                format!("{:?} is not a version id (hex digits)", self.version),
+            ));
+        }
+        self.input.validate()
+    }
+}
+
+/// A value for a field that carries a JSON object as a string (Ideogram 4's `json_prompt`): a
+/// [`serde_json::Value`], or JSON text (checked when the input is validated).
+pub trait JsonText {
+    /// The JSON text.
+    fn into_json_text(self) -> String;
+}
+
+impl JsonText for serde_json::Value {
+    fn into_json_text(self) -> String {
+        self.to_string()
+    }
+}
+
+impl JsonText for &serde_json::Value {
+    fn into_json_text(self) -> String {
+        self.to_string()
+    }
+}
+
+impl JsonText for String {
+    fn into_json_text(self) -> String {
+        self
+    }
+}
+
+impl JsonText for &str {
+    fn into_json_text(self) -> String {
+        self.to_string()
+    }
 }
 
 /// Where a prediction is created: an official model, a model version or a deployment.
@@ -173,5 +277,31 @@ pub(crate) fn check_uri(field: &str, value: &str) -> Result<()> {
             field,
             format!("is not a URL ({e}): {value:?}"),
         )),
+    }
+}
+
+/// Checks a field that carries a JSON object as a string.
+pub(crate) fn check_json_object(field: &str, value: &str) -> Result<()> {
+    match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(serde_json::Value::Object(_)) => Ok(()),
+        Ok(other) => Err(Error::invalid_input(
+            field,
+            format!("must be a JSON object, not {}", json_kind(&other)),
+        )),
+        Err(e) => Err(Error::invalid_input(
+            field,
+            format!("is not valid JSON: {e}"),
+        )),
+    }
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
     }
 }

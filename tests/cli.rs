@@ -1,59 +1,14 @@
 //! The `ideogram` binary: every subcommand, every exit code, `--json`, and bad input that sends nothing.
 #![cfg(feature = "cli")]
 
-use std::{path::Path, process::Output, time::Duration};
+mod cli_support;
 
+use std::time::Duration;
+
+use cli_support::{assert_png, assert_refused, ideogram, simulator, stderr, stdout};
 use replicate_ideogram::simulator::{Simulator, SimulatorConfig};
 use serde_json::Value;
 use tokio::process::Command;
-
-async fn simulator() -> Simulator {
-    let config =
-        SimulatorConfig::default().timings(Duration::from_millis(20), Duration::from_millis(80));
-    Simulator::start(config).await.unwrap()
-}
-
-/// Runs `ideogram args…` in `dir` against `sim` (or, with `None`, with no token and no base URL).
-async fn ideogram(sim: Option<&Simulator>, dir: &Path, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ideogram"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_remove("REPLICATE_API_TOKEN")
-        .env_remove("REPLICATE_BASE_URL");
-    if let Some(sim) = sim {
-        command
-            .env("REPLICATE_API_TOKEN", sim.token())
-            .env("REPLICATE_BASE_URL", sim.base_url());
-    }
-    tokio::time::timeout(Duration::from_secs(60), command.output())
-        .await
-        .expect("the CLI finishes")
-        .expect("the CLI runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Runs each `args`, expecting exit 2 (bad usage) and `expected` in the message.
-async fn assert_refused(sim: &Simulator, dir: &Path, cases: &[(&[&str], &str)]) {
-    for (args, expected) in cases {
-        let output = ideogram(Some(sim), dir, args).await;
-        let err = stderr(&output);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains(expected), "{args:?}: {err}");
-    }
-}
-
-fn assert_png(path: &Path) {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
-}
 
 #[tokio::test]
 async fn with_no_token_generate_uses_the_built_in_simulator_and_says_so() {
@@ -347,7 +302,7 @@ async fn get_cancel_list_and_schema() {
             .as_array()
             .unwrap()
             .len(),
-        79
+        69
     );
 
     let output = ideogram(None, dir.path(), &["list"]).await;
@@ -427,186 +382,4 @@ async fn simulate_serves_another_process_and_its_record() {
         "the record is not counted"
     );
     child.kill().await.unwrap();
-}
-
-#[tokio::test]
-async fn models_are_chosen_with_model_and_options_are_checked_per_model() {
-    let sim = simulator().await;
-    let dir = tempfile::tempdir().unwrap();
-    // Options a model lacks, values of another model, unknown models: exit 2, nothing sent.
-    let refused: [(&[&str], &str); 4] = [
-        (
-            &[
-                "generate",
-                "x",
-                "--model",
-                "ideogram-v2a",
-                "--negative-prompt",
-                "fog",
-            ],
-            "ideogram-ai/ideogram-v2a has no option --negative-prompt",
-        ),
-        (
-            &[
-                "generate",
-                "x",
-                "--model",
-                "ideogram-v3-turbo",
-                "--style-type",
-                "Anime",
-            ],
-            "ideogram-ai/ideogram-v3-turbo",
-        ),
-        (
-            &["generate", "x", "--style-preset", "Art Deco"],
-            "ideogram-ai/ideogram-v2-turbo has no option --style-preset",
-        ),
-        (
-            &["generate", "x", "--model", "ideogram-v9"],
-            "unknown model",
-        ),
-    ];
-    assert_refused(&sim, dir.path(), &refused).await;
-    assert!(
-        sim.record().requests.is_empty(),
-        "{:?}",
-        sim.record().requests
-    );
-
-    let output = ideogram(
-        Some(&sim),
-        dir.path(),
-        &[
-            "generate",
-            "a lighthouse",
-            "--model",
-            "ideogram-ai/ideogram-v3-quality",
-            "--aspect-ratio",
-            "4:5",
-            "--style-preset",
-            "Art Deco",
-            "--out",
-            "v3.png",
-        ],
-    )
-    .await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_png(&dir.path().join("v3.png"));
-    let record = sim.record();
-    assert_eq!(record.created.len(), 1);
-    assert_eq!(record.created[0].model, "ideogram-ai/ideogram-v3-quality");
-    assert_eq!(record.created[0].input["aspect_ratio"], "4:5");
-    assert_eq!(record.created[0].input["style_preset"], "Art Deco");
-}
-
-#[tokio::test]
-async fn schema_prints_each_models_input_schema_and_lists_the_models() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = ideogram(None, dir.path(), &["schema", "--list"]).await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let listed: Vec<String> = stdout(&output).lines().map(str::to_string).collect();
-    assert_eq!(listed.len(), replicate_ideogram::models::KNOWN_MODELS.len());
-    for model in &listed {
-        let output = ideogram(None, dir.path(), &["schema", "--model", model]).await;
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{model}: {}",
-            stderr(&output)
-        );
-        let schema: Value = serde_json::from_str(&stdout(&output)).unwrap();
-        assert_eq!(schema["required"][0], "prompt", "{model}");
-        let v3 = model.contains("-v3-");
-        assert_eq!(
-            schema["properties"].get("style_preset").is_some(),
-            v3,
-            "{model}"
-        );
-    }
-    let output = ideogram(None, dir.path(), &["schema", "--model", "nope"]).await;
-    assert_eq!(output.status.code(), Some(2));
-}
-
-#[tokio::test]
-async fn a_large_local_image_is_uploaded_and_passed_by_url() {
-    let sim = simulator().await;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("photo.png"), vec![7u8; 300_000]).unwrap();
-    std::fs::write(dir.path().join("mask.png"), vec![1u8; 1_000]).unwrap();
-    let output = ideogram(
-        Some(&sim),
-        dir.path(),
-        &[
-            "generate",
-            "a red door",
-            "--image",
-            "photo.png",
-            "--mask",
-            "mask.png",
-            "--out",
-            "door.png",
-        ],
-    )
-    .await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let record = sim.record();
-    assert_eq!(record.uploads.len(), 1, "only the image is over 256 kB");
-    let input = &record.created[0].input;
-    assert_eq!(
-        input["image"],
-        format!("{}/files/{}", sim.base_url(), record.uploads[0].id).as_str()
-    );
-    assert!(
-        input["mask"]
-            .as_str()
-            .unwrap()
-            .starts_with("data:image/png;base64,")
-    );
-}
-
-#[tokio::test]
-async fn spec_sync_rewrites_the_spec_from_the_published_schema() {
-    const MODEL: &str = "ideogram-ai/ideogram-v3-turbo";
-    let published = simulator().await;
-    let model = published.client().unwrap().model(MODEL).await.unwrap();
-    let mut schema = Value::Object(model.latest_version.unwrap().openapi_schema.unwrap());
-    schema["components"]["schemas"]["Input"]["properties"]["color_palette"] = serde_json::json!({"type": "string", "description": "A named color palette.", "x-order": 10});
-    let sim = Simulator::start(SimulatorConfig::default().published_schema(MODEL, schema))
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let original = include_str!("../openapi.yaml");
-    std::fs::write(dir.path().join("openapi.yaml"), original).unwrap();
-
-    let dry = ideogram(
-        Some(&sim),
-        dir.path(),
-        &["spec", "sync", MODEL, "--dry-run"],
-    )
-    .await;
-    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
-    assert!(
-        stdout(&dry).contains("+ color_palette (string)"),
-        "{}",
-        stdout(&dry)
-    );
-    let unchanged = std::fs::read_to_string(dir.path().join("openapi.yaml")).unwrap();
-    assert_eq!(unchanged, original, "a dry run writes nothing");
-
-    let synced = ideogram(Some(&sim), dir.path(), &["spec", "sync", MODEL]).await;
-    assert_eq!(synced.status.code(), Some(0), "{}", stderr(&synced));
-    let written = std::fs::read_to_string(dir.path().join("openapi.yaml")).unwrap();
-    assert!(
-        written.contains("        color_palette:\n"),
-        "the field is in the spec"
-    );
-    let again = ideogram(Some(&sim), dir.path(), &["spec", "sync", MODEL]).await;
-    assert!(
-        stdout(&again).contains("is up to date"),
-        "{}",
-        stdout(&again)
-    );
-
-    let unknown = ideogram(Some(&sim), dir.path(), &["spec", "sync", "nobody/nothing"]).await;
-    assert_eq!(unknown.status.code(), Some(3), "{}", stderr(&unknown));
 }

@@ -1,10 +1,7 @@
-//! `openapi.yaml` against the published schema of `ideogram-ai/ideogram-v2-turbo`, and the crate's types
-//! against `openapi.yaml`.
-//!
-//! The published schema is `tests/fixtures/ideogram-v2-turbo.published.json`: the `components.schemas` entries
-//! `Input`, `Output` and the four enums of the model's `openapi_schema` (version
-//! fbb188a06a69327a5daa9d82162b31528823d918705aefeeebd17856f856cfac), as Cog emits them. Every check collects
-//! all its differences and fails with the list, each naming the field and both values. No network.
+//! The crate's types against `openapi.yaml`: every model's JSON Schema (schemars) against its component, every
+//! generated enum against its component's values. (The components against the published schemas:
+//! `tests/published_schemas.rs`.) Every check collects all its differences and fails with the list, each
+//! naming the field and both values. No network.
 
 use std::collections::BTreeSet;
 use std::fmt::{Debug, Display};
@@ -12,46 +9,17 @@ use std::str::FromStr;
 
 use replicate_ideogram::PredictionStatus;
 use replicate_ideogram::models::{
-    AspectRatio, IdeogramV2TurboInput, MagicPromptOption, Resolution, StylePreset, StyleType,
-    V3AspectRatio, V3Resolution, V3StyleType, WebhookEvent, input_schema,
+    AspectRatio, CharacterStyleType, KNOWN_MODELS, MagicPromptOption, RenderingSpeed, Resolution,
+    StylePreset, StyleType, V3AspectRatio, V3Resolution, V3StyleType, V4Resolution, WebhookEvent,
+    input_schema_for,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
-
-/// The published version the fixture (and the spec's `IdeogramV2TurboInput`) describes.
-const PUBLISHED_VERSION: &str = "fbb188a06a69327a5daa9d82162b31528823d918705aefeeebd17856f856cfac";
-
-/// The keys a Cog property schema carries that both documents must agree on, besides `allOf`.
-const PROPERTY_KEYS: &[&str] = &[
-    "type",
-    "format",
-    "title",
-    "x-order",
-    "description",
-    "default",
-];
-
-/// The enum components a published property's `allOf` may name, and the spec's component for each.
-const ENUM_COMPONENTS: &[(&str, &str)] = &[
-    ("aspect_ratio", "AspectRatio"),
-    ("resolution", "Resolution"),
-    ("magic_prompt_option", "MagicPromptOption"),
-    ("style_type", "StyleType"),
-];
 
 fn openapi() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"))
-}
-
-fn published() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/ideogram-v2-turbo.published.json"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"))
 }
 
 /// `components.schemas.<name>` of openapi.yaml.
@@ -140,200 +108,50 @@ fn assert_no_diffs(what: &str, diffs: &[String]) {
 }
 
 #[test]
-fn published_fixture_is_the_cog_schema_of_the_pinned_version() {
-    let published = published();
-    let keys: BTreeSet<&str> = published
-        .as_object()
-        .expect("the fixture is an object")
-        .keys()
-        .map(String::as_str)
-        .collect();
-    let expected: BTreeSet<&str> = ["Input", "Output"]
-        .into_iter()
-        .chain(ENUM_COMPONENTS.iter().map(|(cog, _)| *cog))
-        .collect();
-    assert_eq!(keys, expected, "fixture's top-level schemas");
-    assert_eq!(strings(published.pointer("/Input/required")), ["prompt"]);
-    assert_eq!(
-        strings(published.pointer("/resolution/enum")).len(),
-        79,
-        "published resolution values"
-    );
-    for (cog, _) in ENUM_COMPONENTS {
-        assert_eq!(published[cog]["type"], "string", "{cog}.type");
-        assert_eq!(published[cog]["title"], *cog, "{cog}.title");
-        assert_eq!(
-            published[cog]["description"], "An enumeration.",
-            "{cog}.description"
-        );
+fn json_schema_of_every_rust_input_matches_openapi() {
+    let spec = openapi();
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    let mut failures = Vec::new();
+    for model in KNOWN_MODELS {
+        let (name, ours) = schemas
+            .iter()
+            .find(|(_, s)| s.get("x-replicate-model").and_then(Value::as_str) == Some(*model))
+            .unwrap_or_else(|| panic!("no component for {model}"));
+        let schema = input_schema_for(model).unwrap();
+        let diffs = schema_differences(&spec, ours, &schema);
+        if !diffs.is_empty() {
+            failures.push(format!("{name}:\n  - {}", diffs.join("\n  - ")));
+        }
     }
-    // The spec says which published version it transcribes; the fixture is that version.
-    let description = component(&openapi(), "IdeogramV2TurboInput")["description"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
     assert!(
-        description.contains(PUBLISHED_VERSION),
-        "IdeogramV2TurboInput's description does not name version {PUBLISHED_VERSION}: {description:?}"
+        failures.is_empty(),
+        "schemars vs openapi.yaml:\n{}",
+        failures.join("\n")
     );
 }
 
-#[test]
-fn openapi_input_matches_the_published_input() {
-    let spec = openapi();
-    let published_root = published();
-    let ours = component(&spec, "IdeogramV2TurboInput");
-    let theirs = &published_root["Input"];
+/// The differences between a model's schemars schema and its component in openapi.yaml.
+fn schema_differences(spec: &Value, ours: &Value, schema: &Value) -> Vec<String> {
     let mut diffs = Vec::new();
-
-    for key in ["type", "title"] {
-        if ours.get(key) != theirs.get(key) {
-            diffs.push(format!(
-                "Input.{key}: ours {}, published {}",
-                show(ours.get(key)),
-                show(theirs.get(key))
-            ));
-        }
-    }
-    diff_lists(
-        &mut diffs,
-        "Input.required",
-        &strings(ours.get("required")),
-        &strings(theirs.get("required")),
-    );
-
-    let our_names = property_names(ours);
-    let their_names = property_names(theirs);
-    for name in our_names.difference(&their_names) {
-        diffs.push(format!("property {name:?}: in openapi.yaml only"));
-    }
-    for name in their_names.difference(&our_names) {
-        diffs.push(format!("property {name:?}: in the published schema only"));
-    }
-
-    for name in our_names.intersection(&their_names) {
-        let ours = &ours["properties"][name];
-        let theirs = &theirs["properties"][name];
-        let mut keys: BTreeSet<&str> = PROPERTY_KEYS.iter().copied().collect();
-        // Any other key either side carries (`minimum`, `nullable`, ...) must match too.
-        for schema in [ours, theirs] {
-            if let Some(object) = schema.as_object() {
-                keys.extend(object.keys().map(String::as_str).filter(|k| *k != "allOf"));
-            }
-        }
-        for key in keys {
-            if ours.get(key) != theirs.get(key) {
-                diffs.push(format!(
-                    "{name}.{key}: ours {}, published {}",
-                    show(ours.get(key)),
-                    show(theirs.get(key))
-                ));
-            }
-        }
-
-        match (all_of_ref(ours), all_of_ref(theirs)) {
-            (None, None) => {}
-            (Some(our_ref), Some(their_ref)) => {
-                let their_component = their_ref
-                    .strip_prefix("#/components/schemas/")
-                    .unwrap_or(their_ref);
-                let expected = ENUM_COMPONENTS
-                    .iter()
-                    .find(|(cog, _)| *cog == their_component)
-                    .map(|(_, ours)| format!("#/components/schemas/{ours}"));
-                if expected.as_deref() != Some(our_ref) {
-                    diffs.push(format!(
-                        "{name}.allOf: ours $ref {our_ref:?}, published $ref {their_ref:?} (expected ours {expected:?})"
-                    ));
-                }
-                // Resolve both: published refs point into the fixture's top level.
-                let our_enum = resolve(&spec, our_ref);
-                let their_enum = &published_root[their_component];
-                for key in ["type", "title"] {
-                    if our_enum.get(key) != their_enum.get(key) {
-                        diffs.push(format!(
-                            "{name} enum ({our_ref} vs {their_ref}).{key}: ours {}, published {}",
-                            show(our_enum.get(key)),
-                            show(their_enum.get(key))
-                        ));
-                    }
-                }
-                // (The descriptions differ on purpose: Cog's is always "An enumeration.".)
-                diff_lists(
-                    &mut diffs,
-                    &format!("{name} enum values ({our_ref} vs {their_ref})"),
-                    &strings(our_enum.get("enum")),
-                    &strings(their_enum.get("enum")),
-                );
-                if let Some(default) = theirs.get("default").and_then(Value::as_str)
-                    && !strings(our_enum.get("enum")).iter().any(|v| v == default)
-                {
-                    diffs.push(format!(
-                        "{name}: default {default:?} is not a value of {our_ref}"
-                    ));
-                }
-            }
-            (ours, theirs) => {
-                diffs.push(format!("{name}.allOf: ours {ours:?}, published {theirs:?}"))
-            }
-        }
-    }
-
-    assert_no_diffs(
-        "openapi.yaml IdeogramV2TurboInput vs published Input",
-        &diffs,
-    );
-}
-
-#[test]
-fn openapi_output_matches_the_published_output() {
-    let spec = openapi();
-    let published = published();
-    let ours = component(&spec, "IdeogramOutput");
-    let theirs = &published["Output"];
-    let mut diffs = Vec::new();
-    for key in ["type", "format", "title"] {
-        if ours.get(key) != theirs.get(key) {
-            diffs.push(format!(
-                "Output.{key}: ours {}, published {}",
-                show(ours.get(key)),
-                show(theirs.get(key))
-            ));
-        }
-    }
-    // The input names this output as its model's.
-    let linked = component(&spec, "IdeogramV2TurboInput")
-        .pointer("/x-replicate-output/$ref")
-        .and_then(Value::as_str);
-    if linked != Some("#/components/schemas/IdeogramOutput") {
-        diffs.push(format!(
-            "IdeogramV2TurboInput.x-replicate-output: {linked:?}, expected IdeogramOutput"
-        ));
-    }
-    assert_no_diffs("openapi.yaml IdeogramOutput vs published Output", &diffs);
-}
-
-#[test]
-fn json_schema_of_the_rust_input_matches_openapi() {
-    let spec = openapi();
-    let ours = component(&spec, "IdeogramV2TurboInput");
-    let schema = input_schema::<IdeogramV2TurboInput>();
-    let mut diffs = Vec::new();
-
     if schema["type"] != "object" {
         diffs.push(format!(
             "type: schemars {}, expected \"object\"",
             schema["type"]
         ));
     }
+    // `required` is a set; schemars sorts it.
+    let sorted = |value: Option<&Value>| {
+        let mut names = strings(value);
+        names.sort();
+        names
+    };
     diff_lists(
         &mut diffs,
         "required (schemars vs openapi.yaml)",
-        &strings(schema.get("required")),
-        &strings(ours.get("required")),
+        &sorted(schema.get("required")),
+        &sorted(ours.get("required")),
     );
-
-    let rust_names = property_names(&schema);
+    let rust_names = property_names(schema);
     let spec_names = property_names(ours);
     for name in rust_names.difference(&spec_names) {
         diffs.push(format!("property {name:?}: in the Rust type only"));
@@ -341,69 +159,79 @@ fn json_schema_of_the_rust_input_matches_openapi() {
     for name in spec_names.difference(&rust_names) {
         diffs.push(format!("property {name:?}: in openapi.yaml only"));
     }
-
     for name in rust_names.intersection(&spec_names) {
         let rust = &schema["properties"][name];
         let spec_property = &ours["properties"][name];
-        for key in ["description", "default"] {
-            if rust.get(key) != spec_property.get(key) {
+        property_differences(&mut diffs, name, (schema, rust), (spec, spec_property));
+    }
+    diffs
+}
+
+fn property_differences(
+    diffs: &mut Vec<String>,
+    name: &str,
+    (schema, rust): (&Value, &Value),
+    (spec, spec_property): (&Value, &Value),
+) {
+    for key in ["description", "default"] {
+        if rust.get(key) != spec_property.get(key) {
+            diffs.push(format!(
+                "{name}.{key}: schemars {}, openapi.yaml {}",
+                show(rust.get(key)),
+                show(spec_property.get(key))
+            ));
+        }
+    }
+    match (
+        rust.get("$ref").and_then(Value::as_str),
+        all_of_ref(spec_property),
+    ) {
+        (Some(rust_ref), Some(spec_ref)) => {
+            let rust_enum = resolve(schema, rust_ref);
+            let spec_enum = resolve(spec, spec_ref);
+            diff_lists(
+                diffs,
+                &format!("{name} enum values (schemars {rust_ref} vs openapi.yaml {spec_ref})"),
+                &strings(rust_enum.get("enum")),
+                &strings(spec_enum.get("enum")),
+            );
+            if rust_enum.get("type") != spec_enum.get("type") {
                 diffs.push(format!(
-                    "{name}.{key}: schemars {}, openapi.yaml {}",
-                    show(rust.get(key)),
-                    show(spec_property.get(key))
+                    "{name} enum type: schemars {}, openapi.yaml {}",
+                    show(rust_enum.get("type")),
+                    show(spec_enum.get("type"))
                 ));
             }
         }
-        match (
-            rust.get("$ref").and_then(Value::as_str),
-            all_of_ref(spec_property),
-        ) {
-            (Some(rust_ref), Some(spec_ref)) => {
-                let rust_enum = resolve(&schema, rust_ref);
-                let spec_enum = resolve(&spec, spec_ref);
-                diff_lists(
-                    &mut diffs,
-                    &format!("{name} enum values (schemars {rust_ref} vs openapi.yaml {spec_ref})"),
-                    &strings(rust_enum.get("enum")),
-                    &strings(spec_enum.get("enum")),
-                );
-                if rust_enum.get("type") != spec_enum.get("type") {
-                    diffs.push(format!(
-                        "{name} enum type: schemars {}, openapi.yaml {}",
-                        show(rust_enum.get("type")),
-                        show(spec_enum.get("type"))
-                    ));
-                }
+        (None, None) => {
+            // Exact: schemars admits null (`["string", "null"]`) where, and only where, the spec says
+            // `nullable: true`.
+            let nullable = spec_property.get("nullable") == Some(&Value::Bool(true));
+            let expected = match (spec_property.get("type"), nullable) {
+                (Some(ty), true) => Some(serde_json::json!([ty, "null"])),
+                (ty, _) => ty.cloned(),
+            };
+            if rust.get("type") != expected.as_ref() {
+                diffs.push(format!(
+                    "{name}.type: schemars {}, openapi.yaml {} (nullable: {nullable})",
+                    show(rust.get("type")),
+                    show(spec_property.get("type"))
+                ));
             }
-            (None, None) => {
-                // Exact: an optional field is optional, not nullable, in both.
-                if rust.get("type") != spec_property.get("type") {
-                    diffs.push(format!(
-                        "{name}.type: schemars {}, openapi.yaml {}",
-                        show(rust.get("type")),
-                        show(spec_property.get("type"))
-                    ));
-                }
-                // schemars adds `int64` to every i64; any other format must be the spec's.
-                let rust_format = rust.get("format").filter(|f| *f != "int64");
-                if rust_format != spec_property.get("format") {
-                    diffs.push(format!(
-                        "{name}.format: schemars {}, openapi.yaml {}",
-                        show(rust_format),
-                        show(spec_property.get("format"))
-                    ));
-                }
+            // schemars adds `int64` to every i64; any other format must be the spec's.
+            let rust_format = rust.get("format").filter(|f| *f != "int64");
+            if rust_format != spec_property.get("format") {
+                diffs.push(format!(
+                    "{name}.format: schemars {}, openapi.yaml {}",
+                    show(rust_format),
+                    show(spec_property.get("format"))
+                ));
             }
-            (rust_ref, spec_ref) => diffs.push(format!(
-                "{name}: schemars $ref {rust_ref:?}, openapi.yaml allOf $ref {spec_ref:?}"
-            )),
         }
+        (rust_ref, spec_ref) => diffs.push(format!(
+            "{name}: schemars $ref {rust_ref:?}, openapi.yaml allOf $ref {spec_ref:?}"
+        )),
     }
-
-    assert_no_diffs(
-        "schemars schema of IdeogramV2TurboInput vs openapi.yaml",
-        &diffs,
-    );
 }
 
 /// Checks that the Rust enum `T` has exactly the wire values of the openapi.yaml component `name`: each parses
@@ -511,7 +339,7 @@ fn aspect_ratio_round_trips() {
 fn resolution_round_trips() {
     let diffs = check_enum_component("Resolution", Resolution::ALL);
     assert_no_diffs("Resolution", &diffs);
-    assert_eq!(Resolution::ALL.len(), 79, "Resolution::ALL");
+    assert_eq!(Resolution::ALL.len(), 69, "Resolution::ALL");
     assert_eq!(
         "None".parse::<Resolution>().unwrap(),
         Resolution::None,
@@ -563,6 +391,32 @@ fn ideogram_3_enums_round_trip() {
 }
 
 #[test]
+fn ideogram_4_and_character_enums_round_trip() {
+    assert_no_diffs(
+        "V4Resolution",
+        &check_enum_component("V4Resolution", V4Resolution::ALL),
+    );
+    assert_eq!(V4Resolution::ALL.len(), 22);
+    assert_eq!(
+        "2048x2048".parse::<V4Resolution>().unwrap(),
+        V4Resolution::Res2048x2048
+    );
+    assert_no_diffs(
+        "CharacterStyleType",
+        &check_enum_component("CharacterStyleType", CharacterStyleType::ALL),
+    );
+    assert_eq!(
+        "Fiction".parse::<CharacterStyleType>().unwrap(),
+        CharacterStyleType::Fiction
+    );
+    assert_no_diffs(
+        "RenderingSpeed",
+        &check_enum_component("RenderingSpeed", RenderingSpeed::ALL),
+    );
+    assert_eq!(RenderingSpeed::ALL.len(), 3);
+}
+
+#[test]
 fn every_enum_component_is_checked() {
     // The generated enums, each with a round-trip test above.
     let checked: BTreeSet<&str> = [
@@ -575,6 +429,9 @@ fn every_enum_component_is_checked() {
         "V3Resolution",
         "V3StyleType",
         "StylePreset",
+        "V4Resolution",
+        "CharacterStyleType",
+        "RenderingSpeed",
     ]
     .into_iter()
     .collect();

@@ -560,15 +560,20 @@ async fn model(
 ) -> Reply {
     authorize(&shared, &headers)?;
     let model = format!("{owner}/{name}");
-    let schema = match shared.config.published_schemas.get(&model) {
-        Some(schema) => schema.clone(),
+    let (schema, recorded) = match shared.config.published_schemas.get(&model) {
+        Some(schema) => (schema.clone(), None),
         None => match crate::models::published_schema(&model) {
-            Some(text) => serde_json::from_str(text).unwrap_or_default(),
+            Some(text) => (
+                serde_json::from_str::<Value>(text).unwrap_or_default(),
+                crate::models::published_version(&model),
+            ),
             None => return Err(not_found().await),
         },
     };
-    // A version id that changes with the schema, as a new version would.
-    let version = sha256_hex(schema.to_string().as_bytes());
+    // The crate's own schema under the version it records; any other under an id that changes with the
+    // schema, as a new version would.
+    let version =
+        recorded.map_or_else(|| sha256_hex(schema.to_string().as_bytes()), str::to_string);
     let body = json!({
         "owner": owner,
         "name": name,
@@ -678,8 +683,19 @@ async fn file_or_output(
 }
 
 async fn file(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
-    let id = name.strip_suffix(".png").unwrap_or(&name);
+    let (id, json) = match name.strip_suffix(".json") {
+        Some(id) => (id, true),
+        None => (name.strip_suffix(".png").unwrap_or(&name), false),
+    };
     match shared.store.get(id) {
+        Some(stored) if stored.phase(Instant::now()).status == "succeeded" && json => {
+            let layers = json!({"prediction": stored.id, "layers": [{"kind": "background"}]});
+            (
+                [(header::CONTENT_TYPE, "application/json")],
+                Body::from(layers.to_string()),
+            )
+                .into_response()
+        }
         Some(stored) if stored.phase(Instant::now()).status == "succeeded" => {
             let png = image::png_for(&stored.id, &stored.input);
             ([(header::CONTENT_TYPE, "image/png")], Body::from(png)).into_response()

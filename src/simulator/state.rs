@@ -171,10 +171,16 @@ pub(crate) struct Urls<'a> {
 impl Stored {
     pub(crate) fn to_json(&self, now: Instant, clock: &Clock, urls: &Urls<'_>) -> Value {
         let phase = self.phase(now);
-        let output = if phase.status == "succeeded" {
-            Value::String(format!("{}/files/{}.png", urls.delivery, self.id))
-        } else {
-            Value::Null
+        let output = match phase.status {
+            // A model whose output is a list (layerize) gives a picture and a JSON file, as the real one does.
+            "succeeded" if crate::models::LIST_OUTPUT_MODELS.contains(&self.model.as_str()) => {
+                json!([
+                    format!("{}/files/{}.png", urls.delivery, self.id),
+                    format!("{}/files/{}.json", urls.delivery, self.id),
+                ])
+            }
+            "succeeded" => Value::String(format!("{}/files/{}.png", urls.delivery, self.id)),
+            _ => Value::Null,
         };
         let error = match (&self.outcome, phase.status) {
             (Outcome::Fail(message), "failed") => Value::String(message.clone()),

@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create predictions, wait for them and save the images.
-    Generate(Generate),
+    Generate(Box<Generate>),
     /// Show a prediction.
     Get {
         /// The prediction's id.
@@ -73,16 +73,29 @@ pub enum Command {
 pub enum SpecCommand {
     /// Rewrite a model's components in openapi.yaml from the schema its latest version publishes
     /// (`GET /models/{owner}/{name}`), and say what changed.
-    Sync {
-        /// The model, `owner/name`.
-        model: String,
-        /// The spec to rewrite.
-        #[arg(long, value_name = "FILE", default_value = "openapi.yaml")]
-        spec: PathBuf,
-        /// Print what would change, and leave the file alone.
-        #[arg(long)]
-        dry_run: bool,
-    },
+    ///
+    /// With --check, rewrite nothing: say for each model whether the spec is behind its published schema, and
+    /// exit 1 if any is (for a scheduled job in CI).
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The model, `owner/name` (or --all).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub model: Option<String>,
+    /// Every model the spec has an input for.
+    #[arg(long)]
+    pub all: bool,
+    /// The spec to rewrite.
+    #[arg(long, value_name = "FILE", default_value = "openapi.yaml")]
+    pub spec: PathBuf,
+    /// Print what would change, and leave the file alone.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Change nothing; exit 1 if the spec is behind any model's published schema.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]
@@ -134,8 +147,8 @@ pub struct Simulate {
 
 #[derive(Debug, Args)]
 pub struct Generate {
-    /// What to draw.
-    pub prompt: String,
+    /// What to draw (Ideogram 4 takes --json-prompt instead; layerize needs none).
+    pub prompt: Option<String>,
 
     /// The model: `ideogram-ai/<name>` or just `<name>`, one of `ideogram schema --list`.
     #[arg(long, value_name = "MODEL", default_value = DEFAULT_MODEL)]
@@ -182,6 +195,32 @@ pub struct Generate {
     #[arg(long = "style-reference-image", value_name = "PATH|URL")]
     pub style_reference_images: Vec<String>,
 
+    /// A structured Ideogram 4 prompt: a file holding a JSON object (`-` reads standard input). Use it or
+    /// a prompt, not both.
+    #[arg(long, value_name = "FILE")]
+    pub json_prompt: Option<PathBuf>,
+
+    /// The character to keep (ideogram-character): an http(s) URL or a local file (as for --image).
+    #[arg(long, value_name = "PATH|URL")]
+    pub character_reference_image: Option<String>,
+
+    /// Rendering speed (ideogram-character): Default, Turbo or Quality.
+    #[arg(long, value_name = "SPEED")]
+    pub rendering_speed: Option<String>,
+
+    /// Ask Ideogram 4 to check the image for copyrighted material after generating it.
+    #[arg(long)]
+    pub enable_copyright_detection: bool,
+
+    /// The flat graphic to split into layers (layerize): an http(s) URL or a local file.
+    #[arg(long, value_name = "PATH|URL")]
+    pub flat_graphic_image: Option<String>,
+
+    /// Any other field of the model's input, e.g. `font_name_h1=Inter` or `seed=7` (the value is read as
+    /// JSON when it is JSON, else as text). Repeatable.
+    #[arg(long = "set", value_name = "FIELD=VALUE", value_parser = parse_field)]
+    pub fields: Vec<(String, serde_json::Value)>,
+
     /// How many images to make.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub count: u32,
@@ -205,6 +244,18 @@ pub struct Generate {
     /// Give up on a prediction after this many seconds.
     #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_seconds)]
     pub timeout: Duration,
+}
+
+/// `FIELD=VALUE`: the value as JSON when it parses, else as a string.
+fn parse_field(text: &str) -> Result<(String, serde_json::Value), String> {
+    let (field, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?}: expected FIELD=VALUE"))?;
+    if field.trim().is_empty() {
+        return Err(format!("{text:?}: the field name is empty"));
+    }
+    let value = serde_json::from_str(value).unwrap_or_else(|_| value.into());
+    Ok((field.trim().to_string(), value))
 }
 
 fn parse_fault_mix(text: &str) -> Result<Faults, String> {

@@ -6,6 +6,7 @@
 mod args;
 mod generate;
 mod progress;
+mod spec;
 
 use std::process::ExitCode;
 
@@ -158,11 +159,7 @@ async fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Simulate(args) => simulate(args).await,
-        Command::Spec(SpecCommand::Sync {
-            model,
-            spec,
-            dry_run,
-        }) => spec_sync(cli, model, spec, *dry_run).await,
+        Command::Spec(SpecCommand::Sync(args)) => spec::sync(cli, args).await,
         Command::Schema(args) => {
             if args.list {
                 for model in KNOWN_MODELS {
@@ -179,50 +176,6 @@ async fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-/// `ideogram spec sync`: fetch the model, rewrite its components, print the changes.
-async fn spec_sync(
-    cli: &Cli,
-    model: &str,
-    path: &std::path::Path,
-    dry_run: bool,
-) -> Result<ExitCode, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
-    let connection = connect(cli, false).await?;
-    let info = connection.client.model(model).await?;
-    let version = info.latest_version.ok_or_else(|| Failure {
-        code: 3,
-        message: format!("{model} has no published version"),
-    })?;
-    let synced =
-        replicate_ideogram::spec_sync::sync(&text, model, &version).map_err(|e| Failure {
-            code: 3,
-            message: e,
-        })?;
-    if synced.changes.is_empty() {
-        println!(
-            "{}: {model} is up to date (version {})",
-            path.display(),
-            version.id
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    for line in &synced.changes {
-        println!("{line}");
-    }
-    if dry_run {
-        println!("(dry run: {} left as it was)", path.display());
-    } else {
-        std::fs::write(path, &synced.spec)
-            .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
-        println!(
-            "{} rewritten; `cargo build` regenerates the types",
-            path.display()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 async fn simulate(args: &args::Simulate) -> Result<ExitCode, Failure> {

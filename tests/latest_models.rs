@@ -1,0 +1,150 @@
+//! The models as their latest versions publish them: the values the 2024 versions alone had are refused,
+//! Ideogram 4's prompt rule and JSON prompt are checked before anything is sent, and a typed input can run on
+//! a pinned version.
+#![cfg(feature = "simulator")]
+
+use std::time::Duration;
+
+use replicate_ideogram::{
+    Error, ModelInput, Target,
+    models::{
+        IdeogramV2TurboInput, IdeogramV2aInput, IdeogramV4BalancedInput, IdeogramV4TurboInput,
+        Resolution, check_input,
+    },
+    simulator::{Simulator, SimulatorConfig},
+};
+use serde_json::json;
+
+/// The resolutions of the 2024 versions of ideogram-v2(-turbo) that the latest versions reject.
+const GONE: [&str; 10] = [
+    "640x1024", "720x1280", "768x1024", "768x1152", "768x1232", "1024x640", "1024x768", "1152x768",
+    "1232x768", "1280x720",
+];
+
+async fn simulator() -> Simulator {
+    let config =
+        SimulatorConfig::default().timings(Duration::from_millis(10), Duration::from_millis(30));
+    Simulator::start(config).await.unwrap()
+}
+
+fn invalid_field(error: &Error) -> &str {
+    match error {
+        Error::InvalidInput { field, .. } => field,
+        other => panic!("expected InvalidInput, got {other}"),
+    }
+}
+
+#[test]
+fn the_resolutions_the_latest_versions_dropped_are_refused() {
+    assert_eq!(Resolution::ALL.len(), 69);
+    for value in GONE {
+        assert!(value.parse::<Resolution>().is_err(), "{value}");
+        for model in [
+            "ideogram-ai/ideogram-v2-turbo",
+            "ideogram-ai/ideogram-v2",
+            "ideogram-ai/ideogram-v2a",
+            "ideogram-ai/ideogram-v2a-turbo",
+        ] {
+            let input = json!({"prompt": "x", "resolution": value});
+            let error = check_input(model, input.as_object().unwrap())
+                .unwrap()
+                .unwrap_err();
+            assert_eq!(invalid_field(&error), "resolution", "{model} {value}");
+            assert!(error.to_string().contains(value), "{error}");
+        }
+    }
+    // What stays is accepted.
+    assert!("1024x1024".parse::<Resolution>().is_ok());
+}
+
+#[tokio::test]
+async fn ideogram_4_needs_exactly_one_of_prompt_and_json_prompt_before_anything_is_sent() {
+    let sim = simulator().await;
+    let client = sim.client().unwrap();
+    let both = IdeogramV4TurboInput::new()
+        .prompt("a shoe")
+        .json_prompt(json!({"scene": "a shoe"}));
+    let neither = IdeogramV4BalancedInput::new();
+    let blank = IdeogramV4TurboInput::new().json_prompt("   ");
+    let not_object = IdeogramV4TurboInput::new().json_prompt("[1, 2]");
+    let not_json = IdeogramV4TurboInput::new().json_prompt("{scene: a shoe");
+    for (error, field, words) in [
+        (
+            client.run(both).await.unwrap_err(),
+            "prompt, json_prompt",
+            "only one of",
+        ),
+        (
+            client.run(neither).await.unwrap_err(),
+            "prompt, json_prompt",
+            "set one of",
+        ),
+        (
+            client.run(blank).await.unwrap_err(),
+            "json_prompt",
+            "not valid JSON",
+        ),
+        (
+            client.run(not_object).await.unwrap_err(),
+            "json_prompt",
+            "not an array",
+        ),
+        (
+            client.run(not_json).await.unwrap_err(),
+            "json_prompt",
+            "not valid JSON",
+        ),
+    ] {
+        assert_eq!(invalid_field(&error), field, "{error}");
+        let text = error
+            .to_string()
+            .replace("must be a JSON object, not an array", "not an array");
+        assert!(text.contains(words), "{text}");
+    }
+    assert!(sim.record().requests.is_empty(), "nothing was sent");
+
+    // A JSON value or JSON text: the same string on the wire.
+    let from_value = IdeogramV4TurboInput::new().json_prompt(json!({"scene": "a shoe"}));
+    let from_text = IdeogramV4TurboInput::new().json_prompt(r#"{"scene":"a shoe"}"#);
+    assert_eq!(
+        serde_json::to_value(&from_value).unwrap(),
+        serde_json::to_value(&from_text).unwrap()
+    );
+    let url: String = client.run(from_value).await.unwrap();
+    assert!(url.ends_with(".png"), "{url}");
+    assert_eq!(
+        sim.record().created[0].input["json_prompt"],
+        r#"{"scene":"a shoe"}"#
+    );
+}
+
+#[tokio::test]
+async fn a_typed_input_can_run_on_a_pinned_version() {
+    let sim = simulator().await;
+    let client = sim.client().unwrap();
+    let pinned = IdeogramV2aInput::new("a shoe").at_version(IdeogramV2aInput::VERSION);
+    assert_eq!(
+        pinned.target(),
+        Target::version(format!(
+            "ideogram-ai/ideogram-v2a:{}",
+            IdeogramV2aInput::VERSION
+        ))
+    );
+    let url: String = client.run(pinned).await.unwrap();
+    assert!(url.ends_with(".png"));
+    let record = sim.record();
+    assert_eq!(record.created[0].model, "ideogram-ai/ideogram-v2a");
+    assert!(
+        record.requests.contains_key("POST /predictions"),
+        "created through /predictions with a version: {:?}",
+        record.requests
+    );
+
+    // Not a version id: refused before sending, like any invalid input.
+    let error = client
+        .run(IdeogramV2TurboInput::new("x").at_version("latest"))
+        .await
+        .unwrap_err();
+    assert_eq!(invalid_field(&error), "version");
+    assert_eq!(sim.record().created.len(), 1);
+}
