@@ -526,7 +526,7 @@ impl ModelStruct {
         let version_const = self.version.as_ref().map(|id| {
             let doc = format!(
                 "The published version of `{model}` whose input schema this type is (`{id}`). \
-                 [`ModelInput::at_version`](crate::ModelInput::at_version) pins a prediction to it."
+                 [`crate::ModelInput::at_version`] pins a prediction to it."
             );
             quote! {
                 #[doc = #doc]
