@@ -150,6 +150,11 @@ impl Models {
             .map(|m| m.model.as_str());
         let published_models = self.published.iter().map(|(model, _)| model);
         let published_json = self.published.iter().map(|(_, json)| json);
+        let json_strings = self.inputs.iter().map(|m| {
+            let model = &m.model;
+            let fields = m.fields.iter().filter(|f| f.json_string).map(|f| &f.wire);
+            quote!(#model => &[#(#fields),*],)
+        });
         let versions = self.inputs.iter().map(|m| {
             let model = &m.model;
             match &m.version {
@@ -174,6 +179,14 @@ impl Models {
                 match model {
                     #(#versions)*
                     _ => None,
+                }
+            }
+
+            /// The fields of `model`'s input that carry a JSON object as a string (`x-json-string`).
+            pub(crate) fn json_string_fields(model: &str) -> &'static [&'static str] {
+                match model {
+                    #(#json_strings)*
+                    _ => &[],
                 }
             }
 

@@ -245,6 +245,26 @@ pub fn input_schema<I: ModelInput + schemars::JsonSchema>() -> serde_json::Value
     schemars::schema_for!(I).to_value()
 }
 
+/// Writes the JSON objects of `input` that `model` wants as JSON text (Ideogram 4's `json_prompt`) as
+/// strings, as they go on the wire; a JSON input (a batch line, a `--set`) may give them as objects.
+///
+/// ```
+/// use replicate_ideogram::models::encode_json_strings;
+/// let mut input = serde_json::json!({"json_prompt": {"scene": "a shoe"}});
+/// let input = input.as_object_mut().unwrap();
+/// encode_json_strings("ideogram-ai/ideogram-v4-turbo", input);
+/// assert_eq!(input["json_prompt"], r#"{"scene":"a shoe"}"#);
+/// ```
+pub fn encode_json_strings(model: &str, input: &mut serde_json::Map<String, serde_json::Value>) {
+    for field in json_string_fields(model) {
+        if let Some(value) = input.get_mut(*field)
+            && value.is_object()
+        {
+            *value = serde_json::Value::String(value.to_string());
+        }
+    }
+}
+
 /// Checks a JSON input by decoding it as the typed input `I` and validating that.
 pub(crate) fn check_typed<I: ModelInput + serde::de::DeserializeOwned>(
     input: &serde_json::Map<String, serde_json::Value>,
@@ -252,15 +272,14 @@ pub(crate) fn check_typed<I: ModelInput + serde::de::DeserializeOwned>(
     let value = serde_json::Value::Object(input.clone());
     let typed: I = serde_path_to_error::deserialize(value).map_err(|e| {
         let message = e.inner().to_string();
-        let field = match e.path().to_string() {
-            root if root == "." => message
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.split('`').next())
-                .unwrap_or("input")
-                .to_string(),
-            path => path,
-        };
-        Error::invalid_input(field, message)
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        match (e.path().to_string(), missing) {
+            (root, Some(field)) if root == "." => Error::invalid_input(field, "is required"),
+            (root, None) if root == "." => Error::invalid_input("input", message),
+            (path, _) => Error::invalid_input(path, message),
+        }
     })?;
     typed.validate()
 }

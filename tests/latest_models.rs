@@ -9,7 +9,7 @@ use replicate_ideogram::{
     Error, ModelInput, Target,
     models::{
         IdeogramV2TurboInput, IdeogramV2aInput, IdeogramV4BalancedInput, IdeogramV4TurboInput,
-        Resolution, check_input,
+        Resolution, check_input, encode_json_strings,
     },
     simulator::{Simulator, SimulatorConfig},
 };
@@ -147,4 +147,33 @@ async fn a_typed_input_can_run_on_a_pinned_version() {
         .unwrap_err();
     assert_eq!(invalid_field(&error), "version");
     assert_eq!(sim.record().created.len(), 1);
+}
+
+#[test]
+fn a_json_input_may_give_the_json_prompt_as_an_object_and_must_give_required_fields() {
+    let model = "ideogram-ai/ideogram-v4-balanced";
+    let mut input = json!({"json_prompt": {"scene": "a shoe"}});
+    let input = input.as_object_mut().unwrap();
+    assert!(
+        check_input(model, input).unwrap().is_err(),
+        "an object is not the wire form"
+    );
+    encode_json_strings(model, input);
+    assert_eq!(input["json_prompt"], r#"{"scene":"a shoe"}"#);
+    assert!(check_input(model, input).unwrap().is_ok());
+    // Other models' fields, and other fields, are left as they are.
+    let mut other = json!({"prompt": "x", "json_prompt": {"a": 1}});
+    let other = other.as_object_mut().unwrap();
+    encode_json_strings("ideogram-ai/ideogram-v2-turbo", other);
+    assert!(other["json_prompt"].is_object());
+
+    let missing = json!({"character_reference_image": "https://example.com/me.png"});
+    let error = check_input(
+        "ideogram-ai/ideogram-character",
+        missing.as_object().unwrap(),
+    )
+    .unwrap()
+    .unwrap_err();
+    assert_eq!(invalid_field(&error), "prompt");
+    assert_eq!(error.to_string(), "invalid input: `prompt` is required");
 }

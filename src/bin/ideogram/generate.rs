@@ -10,7 +10,7 @@ use std::{
 use futures_util::{StreamExt, stream};
 use replicate_ideogram::{
     Client, Error, JsonInput, MAX_INLINE_FILE, MAX_UPLOAD, Prediction, Target, data_url_of,
-    models::{KNOWN_MODELS, check_input, input_schema_for},
+    models::{KNOWN_MODELS, check_input, encode_json_strings, input_schema_for},
 };
 use serde_json::{Map, Value, json};
 
@@ -90,7 +90,8 @@ struct PendingUpload {
 /// Every input, validated against the model's typed input before anything is sent.
 fn inputs(args: &Generate) -> Result<(&'static str, Vec<Input>, Vec<PendingUpload>), Failure> {
     let model = known_model(&args.model)?;
-    let (base, uploads) = base_input(args, model)?;
+    let (mut base, uploads) = base_input(args, model)?;
+    encode_json_strings(model, &mut base);
     if let Some(Err(error)) = check_input(model, &base) {
         return Err(Failure::usage(format!("{model}: {error}")));
     }
