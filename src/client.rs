@@ -7,6 +7,7 @@ use secrecy::SecretString;
 
 use crate::{
     Error, Result, generated,
+    governor::{Governor, RateLimits},
     resolve::Claims,
     retry::RetryPolicy,
     transport::{BodyLimits, Corridor},
@@ -115,6 +116,7 @@ pub struct ClientBuilder {
     wait: Option<WaitOptions>,
     run_timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
+    rate_limits: Option<RateLimits>,
     max_response_bytes: Option<usize>,
     response_body_timeout: Option<Duration>,
     allow_http: bool,
@@ -224,6 +226,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Sets the rate limits the client starts from (default: Replicate's documented limits against
+    /// `api.replicate.com`, none against any other server until it answers 429). Whatever the start, a 429
+    /// pauses every request of its class and the pace settles to what the server accepts.
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = Some(limits);
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client> {
         let token = match (self.token, self.token_source) {
@@ -264,6 +274,13 @@ impl ClientBuilder {
                     .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
             }
         };
+        let limits = self.rate_limits.unwrap_or_else(|| {
+            if base_url.host_str() == Some("api.replicate.com") {
+                RateLimits::replicate()
+            } else {
+                RateLimits::learned()
+            }
+        });
         let corridor = Corridor::new(
             SecretString::from(token),
             base_url.clone(),
@@ -276,6 +293,7 @@ impl ClientBuilder {
                     .response_body_timeout
                     .unwrap_or(DEFAULT_RESPONSE_BODY_TIMEOUT),
             },
+            Governor::new(limits),
         );
         let raw = generated::Client::new_with_client(
             base_url.as_str().trim_end_matches('/'),

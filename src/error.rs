@@ -109,6 +109,33 @@ pub enum Error {
     /// A webhook request failed verification.
     #[error("webhook rejected: {0}")]
     Webhook(crate::webhook::WebhookError),
+    /// A prediction succeeded, but its output can no longer be downloaded (Replicate deletes outputs about an
+    /// hour after a prediction ends). Running the input again makes (and costs) a new prediction.
+    #[error("prediction {prediction_id} succeeded, but its output is no longer there ({reason})")]
+    OutputExpired {
+        /// The prediction whose output is gone.
+        prediction_id: String,
+        /// How that showed (the delivery host's status, or the prediction's `data_removed`).
+        reason: String,
+    },
+    /// Another process is running the same batch (it holds the journal's lock).
+    #[error("{} is in use by another batch ({holder}); wait for it to finish, or use another directory", path.display())]
+    JournalLocked {
+        /// The journal.
+        path: PathBuf,
+        /// Who holds it, as it wrote itself down: process id, host, start time, command.
+        holder: String,
+    },
+    /// A batch journal could not be read.
+    #[error("{}, line {line}: {reason}", path.display())]
+    Journal {
+        /// The journal.
+        path: PathBuf,
+        /// The line at fault (1-based).
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Reading or writing a local file failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -204,6 +231,7 @@ impl Error {
             Self::Transport { prediction_id, .. } | Self::Decode { prediction_id, .. } => {
                 prediction_id.as_deref()
             }
+            Self::OutputExpired { prediction_id, .. } => Some(prediction_id),
             _ => None,
         }
     }

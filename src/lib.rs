@@ -2,12 +2,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod batch;
 mod client;
 mod create;
 mod download;
 mod error;
 mod files;
 mod generated;
+mod governor;
 mod list;
 mod model_info;
 pub mod models;
@@ -27,6 +29,7 @@ pub use create::CreatePrediction;
 pub use download::Download;
 pub use error::{ApiError, Error, InvalidField, Result};
 pub use files::{MAX_INLINE_FILE, MAX_UPLOAD, UploadedFile, data_url_of};
+pub use governor::{Rate, RateLimits};
 pub use list::ListPredictions;
 pub use model_info::{ModelInfo, ModelVersion};
 pub use models::{JsonInput, ModelInput, Target};

@@ -203,6 +203,29 @@ impl JsonInput {
     pub fn new(target: Target, input: serde_json::Value) -> Self {
         Self { target, input }
     }
+
+    /// A typed input as JSON, checked first: so that inputs of several models can share one batch.
+    ///
+    /// ```
+    /// use replicate_ideogram::{JsonInput, models::{IdeogramV2TurboInput, IdeogramV3TurboInput}};
+    /// let mixed = vec![
+    ///     JsonInput::from_typed(&IdeogramV2TurboInput::new("a red fox"))?,
+    ///     JsonInput::from_typed(&IdeogramV3TurboInput::new("a red fox"))?,
+    /// ];
+    /// # Ok::<(), replicate_ideogram::Error>(())
+    /// ```
+    pub fn from_typed<I: ModelInput>(input: &I) -> Result<Self> {
+        input.validate()?;
+        let json = serde_json::to_value(input).map_err(|e| {
+            Error::invalid_input("input", format!("cannot be written as JSON: {e}"))
+        })?;
+        Ok(Self::new(input.target(), json))
+    }
+
+    /// The input itself.
+    pub fn input(&self) -> &serde_json::Value {
+        &self.input
+    }
 }
 
 impl Serialize for JsonInput {

@@ -3,7 +3,9 @@
 //! - Reads (GET: get, list, download, webhook secret) are retried on connection errors, timeouts, 408, 429 and
 //!   5xx: sending them again changes nothing.
 //! - Writes (POST: create, cancel) are retried only when the server certainly did not process them: a 429, or a
-//!   connection that could not be established (so nothing was sent). A create whose fate is unknown is not
+//!   connection that could not be established (so nothing was sent).
+//! - A 429 from the API is the rate governor's (`governor.rs`): the request waits for its class's pace, for as
+//!   long as `max_throttled` and the caller's deadline allow, and does not count as a retry. A create whose fate is unknown is not
 //!   resent here; [`Client::create`](crate::Client::create) resolves it (see `create.rs`).
 //! - Waits grow exponentially with jitter up to a cap, `Retry-After` (seconds or an HTTP date) is honoured, and
 //!   no retry starts once the policy's elapsed-time budget would be exceeded. The caller's own deadline (`run`,
@@ -29,6 +31,11 @@ pub struct RetryPolicy {
     pub max_backoff: Duration,
     /// No retry starts after this much time since the first attempt (default 60 s).
     pub max_elapsed: Duration,
+    /// How long an API request refused with 429 keeps waiting for the rate governor to let it through
+    /// (default 15 minutes). A throttled request is not a failure: it waits, and so does every request of its
+    /// class, without counting against `max_retries` or `max_elapsed`; the caller's deadline (`run`, `wait`)
+    /// still ends it.
+    pub max_throttled: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -38,15 +45,17 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
             max_elapsed: Duration::from_secs(60),
+            max_throttled: Duration::from_secs(15 * 60),
         }
     }
 }
 
 impl RetryPolicy {
-    /// No retries at all.
+    /// No retries at all (a 429 included: it is returned as it came).
     pub fn none() -> Self {
         Self {
             max_retries: 0,
+            max_throttled: Duration::ZERO,
             ..Self::default()
         }
     }
@@ -76,6 +85,13 @@ impl RetryPolicy {
     #[must_use]
     pub fn max_elapsed(mut self, budget: Duration) -> Self {
         self.max_elapsed = budget;
+        self
+    }
+
+    /// Sets how long a throttled API request keeps waiting for its turn.
+    #[must_use]
+    pub fn max_throttled(mut self, budget: Duration) -> Self {
+        self.max_throttled = budget;
         self
     }
 

@@ -7,12 +7,16 @@ use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::{
-    Request, Response, Url,
+    Request, Response, StatusCode, Url,
     header::{AUTHORIZATION, HeaderValue},
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{generated, retry::RetryPolicy};
+use crate::{
+    generated,
+    governor::{Class, Governor, wait_in_body},
+    retry::{RetryPolicy, parse_retry_after},
+};
 
 /// The total time an API request may take, unless it is held by `Prefer: wait` or sets its own.
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
@@ -35,6 +39,8 @@ pub(crate) struct Corridor {
     api: Url,
     retry: RetryPolicy,
     limits: BodyLimits,
+    /// Shared by every clone: one pace per client, whatever runs on it.
+    governor: std::sync::Arc<Governor>,
 }
 
 impl std::fmt::Debug for Corridor {
@@ -53,6 +59,7 @@ impl Corridor {
         api: Url,
         retry: RetryPolicy,
         limits: BodyLimits,
+        governor: Governor,
     ) -> Self {
         // The token was checked to be a valid header value when the client was built.
         let authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
@@ -66,7 +73,28 @@ impl Corridor {
             api,
             retry,
             limits,
+            governor: std::sync::Arc::new(governor),
         }
+    }
+
+    /// The rate governor every API request passes.
+    pub(crate) fn governor(&self) -> &Governor {
+        &self.governor
+    }
+
+    /// The limit `request` counts against: creating a prediction, or any other API request. `None` for a
+    /// request to another origin (a download from the delivery host), which no API limit covers.
+    fn class_of(&self, request: &Request) -> Option<Class> {
+        if !self.is_api_origin(request.url()) {
+            return None;
+        }
+        let creates = request.method() == reqwest::Method::POST
+            && request
+                .url()
+                .path()
+                .trim_end_matches('/')
+                .ends_with("/predictions");
+        Some(if creates { Class::Create } else { Class::Other })
     }
 
     /// The retry policy every request follows.
@@ -109,9 +137,13 @@ impl Corridor {
             .then(|| request.url().path().to_owned())
             .unwrap_or_default();
         let first = Instant::now();
+        let class = self.class_of(&request);
         let mut attempt = 1;
         loop {
             let again = request.try_clone();
+            if let Some(class) = class {
+                self.governor.acquire(class).await;
+            }
             let started = Instant::now();
             tracing::debug!(operation, %method, path, attempt, "request");
             let result = http.execute(request).await;
@@ -125,6 +157,30 @@ impl Corridor {
                     tracing::debug!(operation, error = %error, elapsed_ms, attempt, "transport error");
                 }
             }
+            let result = match (class, result) {
+                (Some(class), Ok(response))
+                    if response.status() == StatusCode::TOO_MANY_REQUESTS =>
+                {
+                    let left = self.retry.max_throttled.saturating_sub(first.elapsed());
+                    let budget = again.is_some().then_some(left);
+                    match (self.throttled(class, response, budget).await, again) {
+                        // The governor holds the whole class back; this request queues again behind it.
+                        (None, Some(again)) => {
+                            tracing::debug!(operation, attempt, "throttled; waiting for the pace");
+                            request = again;
+                            attempt += 1;
+                            continue;
+                        }
+                        (Some(response), _) => return Ok(response),
+                        (None, None) => return unreachable_throttle(),
+                    }
+                }
+                (Some(class), Ok(response)) => {
+                    self.governor.accepted(class);
+                    Ok(response)
+                }
+                (_, other) => other,
+            };
             let wait = self
                 .retry
                 .retry_after(&method, &result, attempt, first.elapsed());
@@ -146,6 +202,43 @@ impl Corridor {
         }
     }
 
+    /// Tells the governor of a 429 and the wait it asks for (`Retry-After`, or the body's words). If that
+    /// wait fits in `budget` (the time left to wait for a turn; `None`: the request cannot be sent again),
+    /// the answer is dropped and `None` returned: the request queues again. Else the answer is handed back.
+    async fn throttled(
+        &self,
+        class: Class,
+        response: Response,
+        budget: Option<Duration>,
+    ) -> Option<Response> {
+        let header = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let fits = |wait: Option<Duration>| budget.is_some_and(|b| wait.unwrap_or_default() < b);
+        if !fits(header) {
+            self.governor.throttled(class, header);
+            return Some(response);
+        }
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = tokio::time::timeout(Duration::from_secs(2), small_text(response))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let wait = header.max(wait_in_body(&body));
+        self.governor.throttled(class, wait);
+        if fits(wait) {
+            return None;
+        }
+        // Its words ask for more than is left: the caller gets the answer as it came.
+        let mut again = http::Response::new(body);
+        *again.status_mut() = status;
+        *again.headers_mut() = headers;
+        Some(Response::from(again))
+    }
+
     fn authorize(&self, request: &mut Request) {
         request.headers_mut().remove(AUTHORIZATION);
         if !self.is_api_origin(request.url()) {
@@ -155,6 +248,28 @@ impl Corridor {
             request.headers_mut().insert(AUTHORIZATION, value.clone());
         }
     }
+}
+
+/// `throttled` hands the answer back whenever there is no copy to send again; this arm cannot be reached,
+/// and if it were, the request would only be reported as not sent.
+#[cold]
+fn unreachable_throttle() -> reqwest::Result<Response> {
+    let mut answer = http::Response::new(String::new());
+    *answer.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    Ok(Response::from(answer))
+}
+
+/// The start of a small answer's body as text (a 429's words), at most 8 KiB of it.
+async fn small_text(mut response: Response) -> Option<String> {
+    let mut bytes = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() >= 8 * 1024 {
+            break;
+        }
+    }
+    bytes.truncate(8 * 1024);
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The wait a `Prefer: wait[=N]` header asks the server for.

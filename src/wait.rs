@@ -344,7 +344,7 @@ impl Client {
         outcome
     }
 
-    async fn poll_until_done(
+    pub(crate) async fn poll_until_done(
         &self,
         mut prediction: Prediction,
         started: Instant,
@@ -388,21 +388,21 @@ impl Client {
 /// The sync wait to ask for when `left` remains before the deadline: whole seconds, at most 60, leaving a
 /// margin (5 s or a fifth of the time left, whichever is more) for connecting, sending the input and the
 /// answer, so the create answers before the deadline and its prediction can be named (and canceled).
-fn sync_wait_within(left: Duration) -> Option<Duration> {
+pub(crate) fn sync_wait_within(left: Duration) -> Option<Duration> {
     let margin = (left / 5).max(Duration::from_secs(5));
     let wait = Duration::from_secs(left.saturating_sub(margin).as_secs()).min(MAX_SYNC_WAIT);
     (!wait.is_zero()).then_some(wait)
 }
 
 /// `now + timeout`, or far in the future if that overflows.
-fn deadline_after(timeout: Duration) -> Instant {
+pub(crate) fn deadline_after(timeout: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(timeout)
         .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 /// Runs `step`, turning the deadline passing into [`Error::Timeout`].
-async fn within<T>(
+pub(crate) async fn within<T>(
     deadline: Instant,
     started: Instant,
     id: Option<&str>,

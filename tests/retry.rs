@@ -116,7 +116,8 @@ async fn retry_after_is_honoured_and_bounded_by_the_budget() {
         .mount(&server)
         .await;
     let started = Instant::now();
-    let error = retrying_client(&server, fast().max_elapsed(Duration::from_secs(5)))
+    // A 429's budget is `max_throttled` (a throttled request waits, as long as that allows).
+    let error = retrying_client(&server, fast().max_throttled(Duration::from_secs(5)))
         .get("r1")
         .await
         .unwrap_err();

@@ -48,10 +48,11 @@ impl From<Error> for Failure {
 /// 1 for a prediction that ended badly, 2 for input or configuration, 3 for the API or the network.
 pub fn exit_code(error: &Error) -> u8 {
     match error {
-        Error::PredictionFailed(_) | Error::PredictionCanceled(_) | Error::PredictionAborted(_) => {
-            1
-        }
-        Error::InvalidInput { .. } | Error::Config(_) => 2,
+        Error::PredictionFailed(_)
+        | Error::PredictionCanceled(_)
+        | Error::PredictionAborted(_)
+        | Error::OutputExpired { .. } => 1,
+        Error::InvalidInput { .. } | Error::Config(_) | Error::JournalLocked { .. } => 2,
         _ => 3,
     }
 }
