@@ -14,6 +14,10 @@
 //! - Webhooks, signed as Replicate signs them.
 //! - Seeded fault injection: 429 with `Retry-After`, 500/503, HTML 502 pages, slow answers, connections dropped
 //!   before or after the request was processed, truncated JSON.
+//! - Replicate's rate limits, if asked ([`RateLimits`]): a token bucket for creates and one for the other
+//!   requests, answering 429 with `Retry-After` as Replicate does.
+//! - Predictions as slow as you like ([`SimulatorConfig::timings`]; `ideogram simulate --processing-ms 20000`),
+//!   to stop a process in the middle of a batch.
 //! - A [`Record`] of what it received, to assert on money (predictions created per input) and secrets
 //!   (every `Authorization` header the delivery host saw).
 //!
@@ -31,6 +35,7 @@
 
 mod api;
 mod image;
+mod rate_limit;
 mod server;
 mod state;
 mod webhooks;
@@ -50,6 +55,7 @@ use serde_json::{Map, Value};
 use tokio::task::JoinHandle;
 
 use crate::{Client, ClientBuilder};
+pub use rate_limit::{Bucket, RateLimits};
 use state::{Clock, Store, Urls};
 
 /// The API base a proxy's responses name in `urls.*` and `next`.
@@ -87,6 +93,8 @@ pub struct SimulatorConfig {
     /// Schemas served at `GET /models/{owner}/{name}` in place of those of this crate's spec, by
     /// `owner/name` (Cog's OpenAPI document, as `latest_version.openapi_schema`).
     pub published_schemas: BTreeMap<String, serde_json::Value>,
+    /// Rate limits per class of request, as Replicate's. Default: none.
+    pub rate_limits: RateLimits,
 }
 
 impl Default for SimulatorConfig {
@@ -105,6 +113,7 @@ impl Default for SimulatorConfig {
             seed: 1,
             port: 0,
             published_schemas: BTreeMap::new(),
+            rate_limits: RateLimits::none(),
         }
     }
 }
@@ -335,6 +344,10 @@ pub struct Record {
     /// held create): the notification lag. In JSON: seconds.
     #[serde(serialize_with = "in_seconds")]
     pub notification_lags: Vec<Duration>,
+    /// Prediction creates answered 429 by the [rate limits](RateLimits) (also counted in `requests`).
+    pub throttled_creates: usize,
+    /// Other API requests answered 429 by the [rate limits](RateLimits) (also counted in `requests`).
+    pub throttled_others: usize,
 }
 
 /// A prediction the simulator created.
@@ -398,6 +411,7 @@ pub(crate) struct Shared {
     pub(crate) clock: Clock,
     pub(crate) api_base: String,
     pub(crate) delivery_base: String,
+    pub(crate) limiter: rate_limit::Limiter,
     record: Mutex<Record>,
     rng: Mutex<StdRng>,
     next_id: AtomicU64,
@@ -467,6 +481,7 @@ impl Simulator {
         let mut config = config;
         config.path_prefix = prefix.clone();
         let shared = Arc::new(Shared {
+            limiter: rate_limit::Limiter::new(&config.rate_limits, tokio::time::Instant::now()),
             rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
             config,
             store: Store::default(),

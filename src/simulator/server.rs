@@ -1,4 +1,5 @@
-//! The listeners: accept loops on loopback, the request record, and fault injection in front of the routes.
+//! The listeners: accept loops on loopback, the request record, and rate limits and fault injection in front of
+//! the routes.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use rand::RngExt;
 use tokio::{net::TcpListener, task::JoinSet};
 use tower::ServiceExt;
 
-use super::{Shared, api, api::RECORD_PATH};
+use super::{Shared, api, api::RECORD_PATH, rate_limit};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -106,7 +107,10 @@ async fn handle(
         request.uri().path(),
         &shared.config.path_prefix,
     );
-    shared.record(|r| *r.requests.entry(name).or_default() += 1);
+    shared.record(|r| *r.requests.entry(name.clone()).or_default() += 1);
+    if let Some(throttled) = rate_limit::admit(&shared, request.method(), &name) {
+        return Ok(throttled);
+    }
     let Some(fault) = pick(&shared) else {
         return Ok(route(router, request).await);
     };

@@ -143,6 +143,12 @@ pub struct Simulate {
     /// the crate's own (to try `ideogram spec sync`). Repeatable.
     #[arg(long, value_name = "MODEL=FILE")]
     pub published_schema: Vec<String>,
+    /// Throttle as Replicate does (429 with Retry-After): `replicate` (600 creates and 3,000 other requests a
+    /// minute), `low-credit` (1 create a second, 6 others a second), or
+    /// `CREATES_PER_MIN[:BURST][,OTHERS_PER_MIN[:BURST]]`, e.g. `120:20,3000:500` (a missing BURST is one
+    /// second's worth; an empty part is unlimited). Default: no limits.
+    #[arg(long, value_name = "LIMITS")]
+    pub rate_limit: Option<replicate_ideogram::simulator::RateLimits>,
 }
 
 #[derive(Debug, Args)]

@@ -210,6 +210,9 @@ async fn simulate(args: &args::Simulate) -> Result<ExitCode, Failure> {
     if let Some(max) = args.processing_max_ms {
         config = config.processing_up_to(std::time::Duration::from_millis(max));
     }
+    if let Some(limits) = args.rate_limit {
+        config = config.rate_limits(limits);
+    }
     let simulator = Simulator::start(config).await.map_err(|e| Failure {
         code: 3,
         message: format!("cannot start the simulator: {e}"),
