@@ -10,10 +10,11 @@
 //!   server does not have. [`RateLimits`] sets them by hand.
 //! - **A 429 pauses the whole class**, not only the refused request, for as long as the server asks
 //!   (`Retry-After`, or the body's "resets in ~N s" / "Expected available in N seconds").
-//! - **The pace then settles to what the server accepts.** After a 429 the class is paced evenly (no more
-//!   bursts) at the rate the server has been accepting since it first refused: while a client asks faster
-//!   than the limit, the requests that get through arrive at the limit's own rate. Until there are two
-//!   seconds of that to measure, each 429 halves the pace. After a minute without a 429 the pace creeps up by
+//! - **The pace then settles to what the server accepts.** After a 429 the class is paced evenly (bursts no
+//!   larger than what the server refills during a pause) at the rate the server has been accepting since it
+//!   first refused: while a client asks faster
+//!   than the limit, the requests that get through arrive at the limit's own rate. Until there is a
+//!   second of that to measure, each 429 halves the pace. After a minute without a 429 the pace creeps up by
 //!   a tenth every ten seconds, so a limit that was raised is found again.
 //!
 //! Waiting is by reservation: each request takes the next free slot of its class and sleeps once until it,
@@ -99,7 +100,7 @@ pub(crate) enum Class {
 }
 
 /// The time since the first 429 needed before the accepted rate is trusted as the limit.
-const MEASURE_AFTER: Duration = Duration::from_secs(2);
+const MEASURE_AFTER: Duration = Duration::from_secs(1);
 /// How far back accepted requests are counted.
 const WINDOW: Duration = Duration::from_secs(60);
 /// Quiet time after a 429 before the pace creeps up, and the step between two increases.
@@ -145,15 +146,12 @@ impl Governor {
                 tokio::time::sleep_until(at).await;
             }
             // A 429 while this request slept moved every slot: take a new one.
-            if self.pace(class).generation == generation {
+            let mut pace = self.pace(class);
+            if pace.generation == generation {
+                pace.sent(Instant::now());
                 return;
             }
         }
-    }
-
-    /// The server accepted a request of `class` (answered anything but 429).
-    pub(crate) fn accepted(&self, class: Class) {
-        self.pace(class).accepted(Instant::now());
     }
 
     /// The server refused a request of `class` with 429, asking for `wait` if it said.
@@ -235,7 +233,9 @@ impl Pace {
         (at, self.generation)
     }
 
-    fn accepted(&mut self, now: Instant) {
+    /// A request goes out. Counted as accepted until a 429 says otherwise (`throttled` takes it back): the
+    /// server counts a request when it arrives, while a held create answers only when its prediction ends.
+    fn sent(&mut self, now: Instant) {
         if self.accepted.len() == MAX_REMEMBERED {
             self.accepted.pop_front();
         }
@@ -250,6 +250,7 @@ impl Pace {
     }
 
     fn throttled(&mut self, now: Instant, wait: Option<Duration>) {
+        self.accepted.pop_back();
         let pause = wait.unwrap_or(DEFAULT_PAUSE).min(Duration::from_secs(3600));
         let resume = now + pause;
         if resume > self.paused_until {
@@ -264,27 +265,34 @@ impl Pace {
             return;
         }
         let since = *self.throttled_since.get_or_insert(now);
-        self.interval = Some(self.learned_interval(now, since));
-        // Paced evenly from now on: after a 429 the server's bucket is empty, a burst would only be refused.
-        self.tolerance = Duration::ZERO;
+        let (interval, measured) = self.learned_interval(now, since);
+        self.interval = Some(interval);
+        // After a 429 the server's bucket is empty: an even pace, with a burst of what it refills while this
+        // class waits (a pause's worth) once the pace is measured, not guessed.
+        self.tolerance = match measured {
+            true => pause.min(Duration::from_secs(5)).saturating_sub(interval),
+            false => Duration::ZERO,
+        };
         self.next = self.paused_until;
         self.generation += 1;
     }
 
     /// The interval after a 429: the accepted rate since the first 429 once there is enough of it to
     /// measure, else half the current pace (or, unlimited so far, the rate accepted in the last second).
-    fn learned_interval(&self, now: Instant, since: Instant) -> Duration {
-        let measured = now.saturating_duration_since(since);
+    /// The interval after a 429, and whether it was measured (else guessed).
+    fn learned_interval(&self, now: Instant, since: Instant) -> (Duration, bool) {
+        let span = now.saturating_duration_since(since);
         let count = |from: Instant| self.accepted.iter().filter(|at| **at >= from).count() as u32;
-        let interval = if measured >= MEASURE_AFTER && count(since) >= 2 {
-            measured / count(since)
+        let measured = span >= MEASURE_AFTER && count(since) >= 2;
+        let interval = if measured {
+            span / count(since)
         } else if let Some(interval) = self.interval {
             interval.saturating_mul(2)
         } else {
             let recent = count(now.checked_sub(Duration::from_secs(1)).unwrap_or(now));
             Duration::from_secs(1) / recent.max(1)
         };
-        interval.min(SLOWEST)
+        (interval.min(SLOWEST), measured)
     }
 
     /// After a quiet minute, a tenth faster every ten seconds.
@@ -352,8 +360,8 @@ mod tests {
         let t0 = Instant::now();
         assert_eq!(pace.reserve(t0).0, t0, "unlimited until told otherwise");
         // The server accepts 2 per second while the client asks for more.
-        for i in 0..8 {
-            pace.accepted(t0 + Duration::from_millis(500 * i));
+        for i in 0..9 {
+            pace.sent(t0 + Duration::from_millis(500 * i));
         }
         pace.throttled(t0, Some(Duration::from_secs(1)));
         let (at, _) = pace.reserve(t0);
@@ -362,13 +370,12 @@ mod tests {
         pace.throttled(later, Some(Duration::from_secs(1)));
         let per_second = 1.0 / pace.interval.unwrap().as_secs_f64();
         assert!((1.5..=2.5).contains(&per_second), "{per_second}");
-        let (a, _) = pace.reserve(later);
-        let (b, _) = pace.reserve(later);
-        assert_eq!(
-            b - a,
-            pace.interval.unwrap(),
-            "evenly, no burst after a 429"
-        );
+        // A pause's worth at once (what the server refilled meanwhile), then evenly.
+        let slots: Vec<Instant> = (0..4).map(|_| pace.reserve(later).0).collect();
+        let resume = later + Duration::from_secs(1);
+        let refilled = slots.iter().filter(|at| **at == resume).count();
+        assert!((1..=2).contains(&refilled), "{refilled} at once");
+        assert_eq!(slots[3] - slots[2], pace.interval.unwrap(), "then evenly");
     }
 
     #[tokio::test(start_paused = true)]

@@ -175,10 +175,6 @@ impl Corridor {
                         (None, None) => return unreachable_throttle(),
                     }
                 }
-                (Some(class), Ok(response)) => {
-                    self.governor.accepted(class);
-                    Ok(response)
-                }
                 (_, other) => other,
             };
             let wait = self
