@@ -361,9 +361,9 @@ async fn layerize_saves_every_file_of_its_output() {
     )
     .await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let id = &sim.record().created[0].id;
-    assert_png(&dir.path().join(format!("{id}-1.png")));
-    let layers = std::fs::read_to_string(dir.path().join(format!("{id}-2.json"))).unwrap();
+    // Into a directory, files are named by item and prompt (layerize has none), each with its own extension.
+    assert_png(&dir.path().join("00000-output-1.png"));
+    let layers = std::fs::read_to_string(dir.path().join("00000-output-2.json")).unwrap();
     assert!(serde_json::from_str::<Value>(&layers).is_ok(), "{layers}");
     assert_eq!(sim.record().created[0].input["font_name_h1"], "Inter");
 }

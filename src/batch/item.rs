@@ -49,8 +49,8 @@ enum Plan {
     Fetch(String, Value, Option<f64>),
     /// It succeeded and its files are complete: nothing to send.
     Skip(String, Value, Option<f64>, Vec<SavedFile>),
-    /// It failed, was canceled or aborted: report it.
-    Failed(String),
+    /// It failed, was canceled or aborted: report it, as the journal recorded it (no request).
+    Failed(Value),
 }
 
 impl Shared {
@@ -126,7 +126,10 @@ impl Shared {
                     .fetch(item, id, output, time, None, Origin::Resumed)
                     .await;
             }
-            Plan::Failed(id) => (Ok(self.client.get(&id).await?), Origin::Resumed),
+            Plan::Failed(recorded) => {
+                let prediction = Prediction::from_json(recorded.to_string().as_bytes())?;
+                return Err(terminal_error(prediction));
+            }
             Plan::Wait(id) => (self.wait(item, &id).await?, Origin::Resumed),
             Plan::LookUp(since) => match self.look_up(item, since).await? {
                 Some(id) => (self.wait(item, &id).await?, Origin::Resumed),
@@ -370,7 +373,12 @@ fn plan(past: Option<&ItemState>, retry_failed: bool) -> Plan {
             }
         }
         (Some(_), Some(_)) if retry_failed => Plan::Create,
-        (Some(_), Some(id)) => Plan::Failed(id.clone()),
+        (Some(f), Some(id)) => Plan::Failed(serde_json::json!({
+            "id": id,
+            "status": f.status,
+            "error": f.error,
+            "output": f.output,
+        })),
         (None, Some(id)) => Plan::Wait(id.clone()),
         (_, None) => match past.intent_at {
             Some(at) => Plan::LookUp(at),

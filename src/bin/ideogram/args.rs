@@ -31,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Create predictions, wait for them and save the images.
     Generate(Box<Generate>),
+    /// Run a file of inputs as one batch: paced to the account's limits, resumable, with a contact sheet.
+    Batch(Box<Batch>),
     /// Show a prediction.
     Get {
         /// The prediction's id.
@@ -156,6 +158,71 @@ pub struct Generate {
     /// What to draw (Ideogram 4 takes --json-prompt instead; layerize needs none).
     pub prompt: Option<String>,
 
+    #[command(flatten)]
+    pub options: InputOptions,
+
+    /// How many images to make.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub count: u32,
+
+    /// How many predictions may be in flight at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub concurrency: u32,
+
+    /// Where to save the image (with --count, `-N` is added before the extension).
+    #[arg(long, value_name = "FILE", conflicts_with = "out_dir")]
+    pub out: Option<PathBuf>,
+
+    /// A directory to save images in, as a batch: `00007-<prompt>.png`, with a journal (rerunning the same
+    /// command resumes) and a contact sheet, `index.html` (default: the current directory, no journal).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Print one JSON object per prediction on stdout.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Give up on a prediction after this many seconds.
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_seconds)]
+    pub timeout: Duration,
+}
+
+/// `ideogram batch`: one input per line of a file.
+#[derive(Debug, Args)]
+pub struct Batch {
+    /// The file of inputs, one per line: a JSON object (any field of the model's input, plus `model`), or a
+    /// plain prompt. `-` reads standard input. Blank lines and lines starting with `#` are skipped.
+    pub file: PathBuf,
+
+    /// Defaults for every line (a line's own fields win).
+    #[command(flatten)]
+    pub options: InputOptions,
+
+    /// Where the images, the journal (`journal.jsonl`) and the contact sheet (`index.html`) go. Running the
+    /// same batch into the same directory again resumes it.
+    #[arg(long, value_name = "DIR", default_value = "ideogram-batch")]
+    pub out_dir: PathBuf,
+
+    /// How many predictions may be in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub concurrency: u32,
+
+    /// Run again the lines whose prediction failed or whose output expired in an earlier run.
+    #[arg(long)]
+    pub retry_failed: bool,
+
+    /// Print one JSON object per line on stdout as it finishes.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Give up on a prediction after this many seconds.
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_seconds)]
+    pub timeout: Duration,
+}
+
+/// The options that set fields of a model's input, for `generate` and as defaults for `batch`.
+#[derive(Debug, Args)]
+pub struct InputOptions {
     /// The model: `ideogram-ai/<name>` or just `<name>`, one of `ideogram schema --list`.
     #[arg(long, value_name = "MODEL", default_value = DEFAULT_MODEL)]
     pub model: String,
@@ -226,30 +293,6 @@ pub struct Generate {
     /// JSON when it is JSON, else as text). Repeatable.
     #[arg(long = "set", value_name = "FIELD=VALUE", value_parser = parse_field)]
     pub fields: Vec<(String, serde_json::Value)>,
-
-    /// How many images to make.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub count: u32,
-
-    /// How many predictions may be in flight at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1_000))]
-    pub concurrency: u32,
-
-    /// Where to save the image (with --count, `-N` is added before the extension).
-    #[arg(long, value_name = "FILE", conflicts_with = "out_dir")]
-    pub out: Option<PathBuf>,
-
-    /// A directory to save images in, as `<prediction id>.png` (default: the current directory).
-    #[arg(long, value_name = "DIR")]
-    pub out_dir: Option<PathBuf>,
-
-    /// Print one JSON object per prediction on stdout.
-    #[arg(long)]
-    pub json: bool,
-
-    /// Give up on a prediction after this many seconds.
-    #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_seconds)]
-    pub timeout: Duration,
 }
 
 /// `FIELD=VALUE`: the value as JSON when it parses, else as a string.

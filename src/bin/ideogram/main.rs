@@ -4,8 +4,12 @@
 //! (nothing was sent); 3 an API or network error.
 
 mod args;
+mod batch;
 mod generate;
+mod inputs;
 mod progress;
+mod runner;
+mod sheet;
 mod spec;
 
 use std::process::ExitCode;
@@ -128,6 +132,7 @@ async fn main() -> ExitCode {
 async fn run(cli: &Cli) -> Result<ExitCode, Failure> {
     match &cli.command {
         Command::Generate(args) => generate::generate(cli, args).await,
+        Command::Batch(args) => batch::batch(cli, args).await,
         Command::Get { id, json } => {
             let connection = connect(cli, false).await?;
             show(&connection.client.get(id).await?, *json);
@@ -168,7 +173,7 @@ async fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 }
                 return Ok(ExitCode::SUCCESS);
             }
-            let model = generate::known_model(&args.model)?;
+            let model = inputs::known_model(&args.model)?;
             let schema = input_schema_for(model).unwrap_or_default();
             println!(
                 "{}",

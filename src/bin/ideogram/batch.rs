@@ -1,0 +1,130 @@
+//! `ideogram batch FILE`: one input per line (a JSON object, or a plain prompt), the command line's options
+//! as defaults, every line checked against its model before anything is sent, then run as one batch.
+
+use std::{path::Path, process::ExitCode};
+
+use replicate_ideogram::models::{check_input, encode_json_strings, input_schema_for};
+use serde_json::{Map, Value};
+
+use crate::{
+    Failure,
+    args::{Batch, Cli},
+    connect,
+    inputs::{Input, PendingUpload, Setting, apply, file_or_url, known_model, settings},
+    runner,
+};
+
+pub async fn batch(cli: &Cli, args: &Batch) -> Result<ExitCode, Failure> {
+    let text = read(&args.file)?;
+    let mut uploads = Vec::new();
+    let defaults = settings(&args.options, None, &mut uploads)?;
+    let mut items = Vec::new();
+    for (number, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let item = items.len();
+        let at = |message: String| Failure::usage(format!("line {number}: {message}"));
+        let (model, input) =
+            line_input(line, item, &defaults, args, &mut uploads).map_err(|f| at(f.message))?;
+        items.push((model, input));
+    }
+    if items.is_empty() {
+        return Err(Failure::usage(format!(
+            "{}: no inputs (one JSON object or prompt per line)",
+            args.file.display()
+        )));
+    }
+    let connection = connect(cli, true).await?;
+    let run = runner::Run {
+        dir: args.out_dir.clone(),
+        concurrency: args.concurrency as usize,
+        retry_failed: args.retry_failed,
+        json: args.json,
+        timeout: args.timeout,
+    };
+    runner::run(&connection.client, items, uploads, &run).await
+}
+
+fn read(path: &Path) -> Result<String, Failure> {
+    if path == Path::new("-") {
+        std::io::read_to_string(std::io::stdin().lock())
+    } else {
+        std::fs::read_to_string(path)
+    }
+    .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))
+}
+
+/// One line's model and input: the defaults, then the line's own fields, its local files inline or
+/// waiting for their upload, checked against the model's schema.
+fn line_input(
+    line: &str,
+    item: usize,
+    defaults: &[Setting],
+    args: &Batch,
+    uploads: &mut Vec<PendingUpload>,
+) -> Result<(String, Input), Failure> {
+    let mut fields: Map<String, Value> = if line.starts_with('{') {
+        match serde_json::from_str(line) {
+            Ok(Value::Object(object)) => object,
+            Ok(_) => return Err(Failure::usage("not a JSON object")),
+            Err(e) => return Err(Failure::usage(format!("not JSON: {e}"))),
+        }
+    } else {
+        Map::from_iter([("prompt".to_string(), Value::String(line.to_string()))])
+    };
+    let model = match fields.remove("model") {
+        Some(Value::String(model)) => known_model(&model)?,
+        Some(other) => {
+            return Err(Failure::usage(format!(
+                "`model` must be a string, not {other}"
+            )));
+        }
+        None => known_model(&args.options.model)?,
+    };
+    let mut input = apply(defaults, model)?;
+    let schema = input_schema_for(model).unwrap_or_default();
+    for (field, value) in fields {
+        let property = schema.pointer(&format!("/properties/{field}"));
+        let Some(property) = property else {
+            return Err(Failure::usage(format!("{model} has no field `{field}`")));
+        };
+        let value = local_files(&field, value, property, item, uploads)?;
+        input.insert(field, value);
+    }
+    encode_json_strings(model, &mut input);
+    if let Some(Err(error)) = check_input(model, &input) {
+        return Err(Failure::usage(format!("{model}: {error}")));
+    }
+    Ok((model.to_string(), input))
+}
+
+/// A file field's local paths as data URLs or pending uploads; any other value as it is.
+fn local_files(
+    field: &str,
+    value: Value,
+    property: &Value,
+    item: usize,
+    uploads: &mut Vec<PendingUpload>,
+) -> Result<Value, Failure> {
+    let uri = |p: &Value| p.get("format").and_then(Value::as_str) == Some("uri");
+    let flag = format!("`{field}`");
+    match value {
+        Value::String(text) if uri(property) => {
+            Ok(file_or_url(&flag, &text, (Some(item), field, None), uploads)?.into())
+        }
+        Value::Array(items) if property.get("items").is_some_and(uri) => items
+            .into_iter()
+            .enumerate()
+            .map(|(slot, v)| match v {
+                Value::String(text) => {
+                    file_or_url(&flag, &text, (Some(item), field, Some(slot)), uploads)
+                        .map(Value::from)
+                }
+                other => Ok(other),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        other => Ok(other),
+    }
+}

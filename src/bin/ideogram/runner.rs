@@ -1,0 +1,220 @@
+//! Running many inputs into a directory as one batch (`ideogram batch`, `ideogram generate --out-dir`): the
+//! library's batch with its journal, a progress bar, a line (or JSON object) per item, the contact sheet
+//! rewritten as results arrive, and a summary at the end.
+
+use std::{
+    io::IsTerminal,
+    path::PathBuf,
+    process::ExitCode,
+    sync::{Arc, OnceLock},
+    time::{Duration, Instant},
+};
+
+use futures_util::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use replicate_ideogram::{
+    Client, JsonInput, ModelInput, Target,
+    batch::{BatchItem, Origin, Outputs},
+};
+use serde_json::{Value, json};
+
+use crate::{
+    Failure, exit_code,
+    inputs::{Input, PendingUpload, upload_files},
+    sheet::{Entry, Sheet},
+};
+
+/// How a batch runs.
+pub struct Run {
+    pub dir: PathBuf,
+    pub concurrency: usize,
+    pub retry_failed: bool,
+    pub json: bool,
+    pub timeout: Duration,
+}
+
+/// How many items ended each way.
+#[derive(Default)]
+struct Tally {
+    succeeded: usize,
+    failed: usize,
+    skipped: usize,
+    resumed: usize,
+    predict_time: f64,
+    worst: u8,
+}
+
+/// Runs `items` (model, input) into `run.dir`, uploading `uploads` once the journal is ours.
+pub async fn run(
+    client: &Client,
+    items: Vec<(String, Input)>,
+    uploads: Vec<PendingUpload>,
+    run: &Run,
+) -> Result<ExitCode, Failure> {
+    let started = Instant::now();
+    let total = items.len();
+    let (models, mut inputs): (Vec<String>, Vec<Input>) = items.into_iter().unzip();
+    // Inputs are read when the batch reaches them, after the uploads below: the journal's lock is taken
+    // first, so a second process on the same directory sends nothing at all.
+    let ready: Arc<OnceLock<Vec<Input>>> = Arc::new(OnceLock::new());
+    let lazy = {
+        let ready = Arc::clone(&ready);
+        (0..total).map(move |i| {
+            let input = ready
+                .get()
+                .and_then(|all| all.get(i))
+                .cloned()
+                .unwrap_or_default();
+            let model = models.get(i).cloned().unwrap_or_default();
+            JsonInput::new(Target::model(model), Value::Object(input))
+        })
+    };
+    let mut results = client
+        .batch(lazy)
+        .concurrency(run.concurrency)
+        .outputs(Outputs::directory(&run.dir))
+        .journal(run.dir.join("journal.jsonl"))
+        .retry_failed(run.retry_failed)
+        .timeout(run.timeout)
+        .stream()?;
+    upload_files(client, &uploads, &mut inputs).await?;
+    let _ = ready.set(inputs);
+
+    let mut sheet = Sheet::new(run.dir.join("index.html"), total);
+    let bar = progress_bar(total);
+    let mut tally = Tally::default();
+    while let Some(item) = results.next().await {
+        let entry = entry_of(&item);
+        tally.count(&item);
+        report(run, &bar, &item, &entry);
+        sheet.add(entry);
+        sheet.write_if_due()?;
+        if let Some(bar) = &bar {
+            bar.set_message(status(&tally, total, run.concurrency));
+            bar.inc(1);
+        }
+    }
+    sheet.write()?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    eprintln!("{}", summary(&tally, started.elapsed(), client, &run.dir));
+    Ok(ExitCode::from(tally.worst))
+}
+
+impl Tally {
+    fn count(&mut self, item: &BatchItem<JsonInput>) {
+        match &item.result {
+            Ok(done) => {
+                self.succeeded += 1;
+                match done.origin {
+                    Origin::Skipped => self.skipped += 1,
+                    Origin::Resumed => self.resumed += 1,
+                    _ => {}
+                }
+                self.predict_time += done.predict_time.map_or(0.0, |t| t.as_secs_f64());
+            }
+            Err(error) => {
+                self.failed += 1;
+                self.worst = self.worst.max(exit_code(error));
+            }
+        }
+    }
+}
+
+/// The sheet's entry for an item.
+fn entry_of(item: &BatchItem<JsonInput>) -> Entry {
+    let input = item.input.input();
+    let model = match item.input.target() {
+        Target::Model(model) => model,
+        other => other.to_string(),
+    };
+    let mut entry = Entry {
+        index: item.index,
+        model,
+        input: input.clone(),
+        ..Entry::default()
+    };
+    match &item.result {
+        Ok(done) => {
+            entry.prediction_id = Some(done.prediction_id.clone());
+            entry.predict_time = done.predict_time.map(|t| t.as_secs_f64());
+            entry.files = done.files.iter().map(|f| f.path.clone()).collect();
+            entry.origin = Some(done.origin);
+        }
+        Err(error) => {
+            entry.prediction_id = error.prediction_id().map(str::to_string);
+            entry.error = Some(error.to_string());
+        }
+    }
+    entry
+}
+
+/// One item's line: JSON on stdout with `--json`, else a line above the bar (or on stderr).
+fn report(run: &Run, bar: &Option<ProgressBar>, item: &BatchItem<JsonInput>, entry: &Entry) {
+    if run.json {
+        let files: Vec<String> = entry
+            .files
+            .iter()
+            .map(|f| run.dir.join(f).display().to_string())
+            .collect();
+        let line = json!({
+            "index": item.index,
+            "id": entry.prediction_id,
+            "status": if entry.error.is_none() { "succeeded" } else { "failed" },
+            "output": item.result.as_ref().ok().map(|done| &done.output),
+            "file": files.first(),
+            "files": files,
+            "error": entry.error,
+            "predict_time": entry.predict_time,
+            "origin": entry.origin.map(|o| format!("{o:?}").to_lowercase()),
+        });
+        println!("{line}");
+    }
+    let text = match (&entry.error, entry.files.first()) {
+        (Some(error), _) => format!("#{}: error: {}", item.index, crate::sheet::plain(error)),
+        (None, Some(file)) => format!("#{}: {}", item.index, run.dir.join(file).display()),
+        (None, None) => format!("#{}: done", item.index),
+    };
+    match bar {
+        Some(bar) => bar.println(text),
+        None => eprintln!("{text}"),
+    }
+}
+
+fn progress_bar(total: usize) -> Option<ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(total as u64);
+        let style = ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} {msg} · {per_sec} · ETA {eta} [{elapsed}]",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    })
+}
+
+fn status(tally: &Tally, total: usize, concurrency: usize) -> String {
+    let finished = tally.succeeded + tally.failed;
+    let running = concurrency.min(total.saturating_sub(finished));
+    format!("done · {} failed · {running} running", tally.failed)
+}
+
+/// The summary line: how each item ended, the model's time, the wall time and the pace the server allowed.
+fn summary(tally: &Tally, wall: Duration, client: &Client, dir: &std::path::Path) -> String {
+    let pace = match client.rate_limits().creates {
+        Some(rate) => format!("creates paced at {:.0}/min", rate.per_minute),
+        None => "no create limit met".to_string(),
+    };
+    format!(
+        "{} succeeded ({} skipped as already done, {} resumed), {} failed; predict time {:.1}s, wall time {:.1}s; {pace}; contact sheet: {}",
+        tally.succeeded,
+        tally.skipped,
+        tally.resumed,
+        tally.failed,
+        tally.predict_time,
+        wall.as_secs_f64(),
+        dir.join("index.html").display()
+    )
+}
