@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use replicate_ideogram::{
     models::IdeogramV2TurboInput,
-    simulator::{Bucket, RateLimits, Simulator, SimulatorConfig},
+    simulator::{Bucket, ServerLimits, Simulator, SimulatorConfig},
 };
 
-async fn limited(limits: RateLimits) -> Simulator {
+async fn limited(limits: ServerLimits) -> Simulator {
     let config = SimulatorConfig::default()
         .timings(Duration::from_millis(10), Duration::from_millis(100))
         .rate_limits(limits);
@@ -41,7 +41,7 @@ async fn batch(sim: &Simulator, n: usize, concurrency: usize) -> (Vec<String>, D
 async fn a_batch_of_fifteen_times_the_create_limit_loses_nothing_and_keeps_to_the_limit() {
     // 120 creates a minute in bursts of 20; 60 items with 30 in flight ask for 15 times that.
     let (per_minute, burst, n) = (120.0, 20, 60);
-    let sim = limited(RateLimits::none().creates(Bucket::new(per_minute, burst))).await;
+    let sim = limited(ServerLimits::none().creates(Bucket::new(per_minute, burst))).await;
     let (failures, wall) = batch(&sim, n, 30).await;
     let record = sim.record();
     assert!(failures.is_empty(), "{failures:?}");
@@ -69,7 +69,7 @@ async fn a_batch_of_fifteen_times_the_create_limit_loses_nothing_and_keeps_to_th
 #[tokio::test]
 async fn the_low_credit_limit_shape_loses_nothing() {
     // One create a second, bursts of one; polls limited too.
-    let limits = RateLimits::none()
+    let limits = ServerLimits::none()
         .creates(Bucket::new(60.0, 1))
         .others(Bucket::new(360.0, 6));
     let sim = limited(limits).await;
@@ -80,7 +80,7 @@ async fn the_low_credit_limit_shape_loses_nothing() {
 
 #[tokio::test]
 async fn the_client_reports_the_pace_it_learned() {
-    let sim = limited(RateLimits::none().creates(Bucket::new(120.0, 5))).await;
+    let sim = limited(ServerLimits::none().creates(Bucket::new(120.0, 5))).await;
     let client = sim.client().unwrap();
     assert_eq!(
         client.rate_limits().creates,

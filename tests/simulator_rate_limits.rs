@@ -8,13 +8,13 @@ use std::{
 };
 
 use futures_util::{StreamExt, future::join_all, stream};
-use replicate_ideogram::simulator::{Bucket, RateLimits, Simulator, SimulatorConfig};
+use replicate_ideogram::simulator::{Bucket, ServerLimits, Simulator, SimulatorConfig};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
 const CREATE_ROUTE: &str = "POST /models/{owner}/{name}/predictions";
 
-async fn start(limits: RateLimits) -> Simulator {
+async fn start(limits: ServerLimits) -> Simulator {
     let config = SimulatorConfig::default()
         .timings(Duration::from_millis(10), Duration::from_millis(20))
         .rate_limits(limits);
@@ -76,7 +76,7 @@ async fn assert_throttled(response: Response) -> u64 {
 #[tokio::test]
 async fn a_burst_passes_then_429s_until_a_token_refills() {
     let (burst, sent) = (5, 8);
-    let sim = start(RateLimits::none().creates(Bucket::new(60.0, burst))).await;
+    let sim = start(ServerLimits::none().creates(Bucket::new(60.0, burst))).await;
     let http = reqwest::Client::new();
     let began = Instant::now();
     let prompts: Vec<String> = (0..sent).map(|i| format!("burst {i}")).collect();
@@ -123,7 +123,7 @@ async fn a_burst_passes_then_429s_until_a_token_refills() {
 #[tokio::test]
 async fn creates_and_others_have_their_own_buckets_and_the_record_and_delivery_have_none() {
     // Refills every ten seconds: none happens during the test.
-    let limits = RateLimits::none()
+    let limits = ServerLimits::none()
         .creates(Bucket::new(6.0, 2))
         .others(Bucket::new(6.0, 3));
     let sim = start(limits).await;
@@ -192,7 +192,7 @@ async fn creates_and_others_have_their_own_buckets_and_the_record_and_delivery_h
 
 #[tokio::test]
 async fn without_limits_nothing_is_throttled() {
-    let sim = start(RateLimits::default()).await;
+    let sim = start(ServerLimits::default()).await;
     let http = reqwest::Client::new();
     let id = create(&http, &sim, "first")
         .await
@@ -229,7 +229,7 @@ async fn without_limits_nothing_is_throttled() {
 
 #[tokio::test]
 async fn replicates_preset_allows_a_burst_of_a_hundred_creates() {
-    let sim = start(RateLimits::replicate()).await;
+    let sim = start(ServerLimits::replicate()).await;
     let http = reqwest::Client::new();
     let statuses: Vec<StatusCode> = stream::iter(0..100)
         .map(|i| {
@@ -249,7 +249,7 @@ async fn replicates_preset_allows_a_burst_of_a_hundred_creates() {
 #[tokio::test]
 async fn the_rate_is_honoured_over_time() {
     // One create a second, no burst; one sent every 250 ms for 4 s.
-    let sim = start(RateLimits::none().creates(Bucket::new(60.0, 1))).await;
+    let sim = start(ServerLimits::none().creates(Bucket::new(60.0, 1))).await;
     let http = reqwest::Client::new();
     let mut ticks = tokio::time::interval(Duration::from_millis(250));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

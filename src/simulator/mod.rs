@@ -14,7 +14,7 @@
 //! - Webhooks, signed as Replicate signs them.
 //! - Seeded fault injection: 429 with `Retry-After`, 500/503, HTML 502 pages, slow answers, connections dropped
 //!   before or after the request was processed, truncated JSON.
-//! - Replicate's rate limits, if asked ([`RateLimits`]): a token bucket for creates and one for the other
+//! - Replicate's rate limits, if asked ([`ServerLimits`]): a token bucket for creates and one for the other
 //!   requests, answering 429 with `Retry-After` as Replicate does.
 //! - Predictions as slow as you like ([`SimulatorConfig::timings`]; `ideogram simulate --processing-ms 20000`),
 //!   to stop a process in the middle of a batch.
@@ -55,7 +55,7 @@ use serde_json::{Map, Value};
 use tokio::task::JoinHandle;
 
 use crate::{Client, ClientBuilder};
-pub use rate_limit::{Bucket, RateLimits};
+pub use rate_limit::{Bucket, ServerLimits};
 use state::{Clock, Store, Urls};
 
 /// The API base a proxy's responses name in `urls.*` and `next`.
@@ -94,7 +94,7 @@ pub struct SimulatorConfig {
     /// `owner/name` (Cog's OpenAPI document, as `latest_version.openapi_schema`).
     pub published_schemas: BTreeMap<String, serde_json::Value>,
     /// Rate limits per class of request, as Replicate's. Default: none.
-    pub rate_limits: RateLimits,
+    pub rate_limits: ServerLimits,
 }
 
 impl Default for SimulatorConfig {
@@ -113,7 +113,7 @@ impl Default for SimulatorConfig {
             seed: 1,
             port: 0,
             published_schemas: BTreeMap::new(),
-            rate_limits: RateLimits::none(),
+            rate_limits: ServerLimits::none(),
         }
     }
 }
@@ -344,9 +344,9 @@ pub struct Record {
     /// held create): the notification lag. In JSON: seconds.
     #[serde(serialize_with = "in_seconds")]
     pub notification_lags: Vec<Duration>,
-    /// Prediction creates answered 429 by the [rate limits](RateLimits) (also counted in `requests`).
+    /// Prediction creates answered 429 by the [rate limits](ServerLimits) (also counted in `requests`).
     pub throttled_creates: usize,
-    /// Other API requests answered 429 by the [rate limits](RateLimits) (also counted in `requests`).
+    /// Other API requests answered 429 by the [rate limits](ServerLimits) (also counted in `requests`).
     pub throttled_others: usize,
 }
 

@@ -35,18 +35,18 @@ pub struct Bucket {
 
 impl Bucket {
     /// A bucket refilled at `per_minute` requests a minute (fractions allowed: `0.5` is one every two minutes)
-    /// holding at most `burst` (the requests allowed at once after a quiet spell). It starts full.
-    ///
-    /// # Panics
-    ///
-    /// If `per_minute` is not a positive finite number, or `burst` is 0.
+    /// holding at most `burst` (the requests allowed at once after a quiet spell). It starts full. A rate
+    /// that is not a positive finite number is read as one a minute; a burst of 0 as 1.
     pub fn new(per_minute: f64, burst: u32) -> Self {
-        assert!(
-            per_minute.is_finite() && per_minute > 0.0,
-            "a rate limit needs a positive finite rate, not {per_minute}"
-        );
-        assert!(burst > 0, "a rate limit needs a burst of at least 1");
-        Self { per_minute, burst }
+        let per_minute = if per_minute.is_finite() && per_minute > 0.0 {
+            per_minute
+        } else {
+            1.0
+        };
+        Self {
+            per_minute,
+            burst: burst.max(1),
+        }
     }
 
     /// The refill rate, in requests a minute.
@@ -64,15 +64,15 @@ impl Bucket {
 /// limits nothing.
 ///
 /// ```
-/// use replicate_ideogram::simulator::{Bucket, RateLimits, SimulatorConfig};
+/// use replicate_ideogram::simulator::{Bucket, ServerLimits, SimulatorConfig};
 ///
 /// let config = SimulatorConfig::default()
-///     .rate_limits(RateLimits::none().creates(Bucket::new(120.0, 20)));
+///     .rate_limits(ServerLimits::none().creates(Bucket::new(120.0, 20)));
 /// assert_eq!(config.rate_limits.creates.map(|b| b.burst()), Some(20));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 #[non_exhaustive]
-pub struct RateLimits {
+pub struct ServerLimits {
     /// Prediction creates: `POST` to `/models/{owner}/{name}/predictions`, `/predictions` or
     /// `/deployments/{owner}/{name}/predictions`.
     pub creates: Option<Bucket>,
@@ -80,7 +80,7 @@ pub struct RateLimits {
     pub others: Option<Bucket>,
 }
 
-impl RateLimits {
+impl ServerLimits {
     /// No limits (the default).
     pub fn none() -> Self {
         Self::default()
@@ -129,7 +129,7 @@ impl RateLimits {
 /// Parses `replicate`, `low-credit`, `none`, or `CREATES_PER_MIN[:BURST][,OTHERS_PER_MIN[:BURST]]`, e.g.
 /// `120:20` (creates only) or `120:20,3000:500`; an empty part leaves its class unlimited (`,6` limits only
 /// the others). A missing `BURST` is one second's worth, rounded up, at least 1.
-impl FromStr for RateLimits {
+impl FromStr for ServerLimits {
     type Err = crate::Error;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
@@ -184,9 +184,9 @@ fn parse_bucket(text: &str) -> Result<Option<Bucket>, String> {
 }
 
 impl SimulatorConfig {
-    /// Sets the rate limits (default: none), e.g. [`RateLimits::replicate`].
+    /// Sets the rate limits (default: none), e.g. [`ServerLimits::replicate`].
     #[must_use]
-    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+    pub fn rate_limits(mut self, limits: ServerLimits) -> Self {
         self.rate_limits = limits;
         self
     }
@@ -259,7 +259,7 @@ pub(crate) struct Limiter {
 
 impl Limiter {
     /// Full buckets for `limits`.
-    pub(crate) fn new(limits: &RateLimits, now: Instant) -> Self {
+    pub(crate) fn new(limits: &ServerLimits, now: Instant) -> Self {
         let bucket = |b: Option<Bucket>| b.map(|b| Mutex::new(Tokens::full(b, now)));
         Self {
             creates: bucket(limits.creates),
@@ -389,23 +389,23 @@ mod tests {
 
     #[test]
     fn limits_parse_from_presets_and_rates() {
-        let parse = |s: &str| s.parse::<RateLimits>();
-        assert_eq!(parse("replicate").unwrap(), RateLimits::replicate());
-        assert_eq!(parse("low-credit").unwrap(), RateLimits::low_credit());
+        let parse = |s: &str| s.parse::<ServerLimits>();
+        assert_eq!(parse("replicate").unwrap(), ServerLimits::replicate());
+        assert_eq!(parse("low-credit").unwrap(), ServerLimits::low_credit());
         assert!(parse("none").unwrap().is_none());
         assert_eq!(
             parse("120:20").unwrap(),
-            RateLimits::none().creates(Bucket::new(120.0, 20))
+            ServerLimits::none().creates(Bucket::new(120.0, 20))
         );
         assert_eq!(
             parse("120:20, 3000:500").unwrap(),
-            RateLimits::none()
+            ServerLimits::none()
                 .creates(Bucket::new(120.0, 20))
                 .others(Bucket::new(3000.0, 500))
         );
         assert_eq!(
             parse(",6").unwrap(),
-            RateLimits::none().others(Bucket::new(6.0, 1))
+            ServerLimits::none().others(Bucket::new(6.0, 1))
         );
         assert_eq!(parse("600").unwrap().creates, Some(Bucket::new(600.0, 10)));
         assert_eq!(parse("0.5").unwrap().creates, Some(Bucket::new(0.5, 1)));

@@ -150,7 +150,7 @@ pub struct Simulate {
     /// `CREATES_PER_MIN[:BURST][,OTHERS_PER_MIN[:BURST]]`, e.g. `120:20,3000:500` (a missing BURST is one
     /// second's worth; an empty part is unlimited). Default: no limits.
     #[arg(long, value_name = "LIMITS")]
-    pub rate_limit: Option<replicate_ideogram::simulator::RateLimits>,
+    pub rate_limit: Option<replicate_ideogram::simulator::ServerLimits>,
 }
 
 #[derive(Debug, Args)]

@@ -234,7 +234,7 @@ h1 { font-size: 1.2rem; }
 figcaption { padding: .5rem .6rem; }
 .prompt { font-weight: 600; margin: 0 0 .3rem; }
 dl { display: grid; grid-template-columns: auto 1fr; gap: .1rem .5rem; margin: 0; font-size: 12px; }
-dt { color: #777; } dd { margin: 0; word-break: break-all; }
+dt { color: #777; } dd { margin: 0; overflow-wrap: anywhere; }
 .error { color: #a00; white-space: pre-wrap; margin: .4rem 0 0; }
 </style>
 </head>
