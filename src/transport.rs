@@ -118,19 +118,7 @@ impl Corridor {
         operation: &str,
     ) -> reqwest::Result<Response> {
         self.authorize(&mut request);
-        match prefer_wait(&request) {
-            Some(wait) => {
-                let needed = wait + SYNC_WAIT_MARGIN;
-                let timeout = request.timeout_mut();
-                if timeout.is_none_or(|t| t < needed) {
-                    *timeout = Some(needed);
-                }
-            }
-            // A total limit on every request: read timeouts alone restart with each byte that trickles in.
-            None => {
-                request.timeout_mut().get_or_insert(DEFAULT_REQUEST_TIMEOUT);
-            }
-        }
+        set_timeout(&mut request);
         let method = request.method().clone();
         // Only for the trace: not worth an allocation when nobody listens.
         let path = tracing::enabled!(tracing::Level::DEBUG)
@@ -266,6 +254,23 @@ async fn small_text(mut response: Response) -> Option<String> {
     }
     bytes.truncate(8 * 1024);
     Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A total limit on every request (read timeouts alone restart with each byte that trickles in), longer
+/// than the wait of a request held open by `Prefer: wait`.
+fn set_timeout(request: &mut Request) {
+    match prefer_wait(request) {
+        Some(wait) => {
+            let needed = wait + SYNC_WAIT_MARGIN;
+            let timeout = request.timeout_mut();
+            if timeout.is_none_or(|t| t < needed) {
+                *timeout = Some(needed);
+            }
+        }
+        None => {
+            request.timeout_mut().get_or_insert(DEFAULT_REQUEST_TIMEOUT);
+        }
+    }
 }
 
 /// The wait a `Prefer: wait[=N]` header asks the server for.

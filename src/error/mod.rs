@@ -2,15 +2,14 @@
 
 use std::{fmt, path::PathBuf, time::Duration};
 
-use futures_util::TryStreamExt;
-use progenitor_client::{ByteStream, ResponseValue};
-use reqwest::{StatusCode, header::HeaderMap};
+use progenitor_client::ByteStream;
+use reqwest::StatusCode;
 
-use crate::{
-    Prediction, PredictionStatus,
-    generated::types,
-    transport::{BodyTooLarge, BodyTooSlow},
-};
+mod answer;
+
+use crate::{Prediction, PredictionStatus};
+pub(crate) use answer::{api_error, read_capped, snippet};
+use answer::{api_error_from_stream, body_limit, id_in_body};
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -350,147 +349,6 @@ impl Error {
             E::Custom(reason) => Self::Config(reason),
         }
     }
-}
-
-/// The body limit an error stems from, if it does (see `transport::limit_body`).
-fn body_limit(error: &reqwest::Error) -> Option<String> {
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        if cause.is::<BodyTooLarge>() || cause.is::<BodyTooSlow>() {
-            return Some(cause.to_string());
-        }
-        source = cause.source();
-    }
-    None
-}
-
-async fn api_error_from_stream(
-    response: ResponseValue<ByteStream>,
-    operation: &'static str,
-    prediction_id: Option<String>,
-) -> Error {
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = read_capped(response.into_inner().into_inner()).await;
-    Error::Api(Box::new(api_error(
-        operation,
-        status,
-        &headers,
-        &body,
-        prediction_id,
-    )))
-}
-
-/// The start of an error body, at most `ERROR_BODY_LIMIT` bytes; a read error ends it.
-pub(crate) async fn read_capped(
-    stream: impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>,
-) -> Vec<u8> {
-    let mut stream = std::pin::pin!(stream);
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = stream.try_next().await {
-        body.extend_from_slice(&chunk[..chunk.len().min(ERROR_BODY_LIMIT - body.len())]);
-        if body.len() >= ERROR_BODY_LIMIT {
-            break;
-        }
-    }
-    body
-}
-
-/// Builds an [`ApiError`] from whatever the server sent: problem details, an HTML page or nothing.
-pub(crate) fn api_error(
-    operation: &'static str,
-    status: u16,
-    headers: &HeaderMap,
-    body: &[u8],
-    prediction_id: Option<String>,
-) -> ApiError {
-    let retry_after = headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(crate::retry::parse_retry_after);
-    let mut error = ApiError {
-        operation,
-        status,
-        title: None,
-        detail: None,
-        kind: None,
-        instance: None,
-        invalid_fields: Vec::new(),
-        prediction_id: prediction_id.or_else(|| id_in_body(body)),
-        retry_after,
-        body_snippet: None,
-    };
-    match serde_json::from_slice::<types::ProblemDetails>(body) {
-        Ok(problem) if problem.title.is_some() || problem.detail.is_some() => {
-            error.title = problem.title;
-            error.detail = problem.detail;
-            error.kind = problem.type_;
-            error.instance = problem.instance;
-            error.invalid_fields = problem
-                .invalid_fields
-                .into_iter()
-                .map(|f| InvalidField {
-                    field: f.field.unwrap_or_default(),
-                    description: f.description.unwrap_or_default(),
-                    kind: f.type_,
-                })
-                .collect();
-        }
-        _ => {
-            error.title = html_title(body);
-            if !body.is_empty() {
-                error.body_snippet = Some(snippet(body));
-            }
-        }
-    }
-    error
-}
-
-/// The text of an HTML page's `<title>`, if the body is one.
-fn html_title(body: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(body);
-    let lower = text.to_ascii_lowercase();
-    let start = lower.find("<title>")? + "<title>".len();
-    let end = start + lower[start..].find("</title>")?;
-    let title = text[start..end]
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    (!title.is_empty()).then_some(title)
-}
-
-/// The start of a body as one line of text, for messages.
-pub(crate) fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut out: String = text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(SNIPPET_CHARS)
-        .collect();
-    if text.chars().count() > SNIPPET_CHARS {
-        out.push('…');
-    }
-    out
-}
-
-/// The `"id"` of a prediction in a body that may be truncated or malformed.
-fn id_in_body(body: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(body).ok()?;
-    let after = &text[text.find("\"id\"")? + 4..];
-    let after = after
-        .trim_start()
-        .strip_prefix(':')?
-        .trim_start()
-        .strip_prefix('"')?;
-    let id = &after[..after.find('"')?];
-    let plausible = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    plausible.then(|| id.to_string())
 }
 
 fn logs_tail(prediction: &Prediction) -> String {
