@@ -223,3 +223,21 @@ async fn mixed_models_and_memory_outputs() {
         "{models:?}"
     );
 }
+
+#[tokio::test]
+async fn a_journal_without_files_skips_what_finished() {
+    let sim = simulator().await;
+    let client = sim.client().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let run = || async {
+        let stream = client.batch(inputs(3)).journal(&journal).stream().unwrap();
+        stream
+            .map(|item| item.result.unwrap().origin)
+            .collect::<Vec<_>>()
+            .await
+    };
+    assert!(run().await.iter().all(|o| *o == Origin::Created));
+    assert!(run().await.iter().all(|o| *o == Origin::Skipped));
+    assert_eq!(sim.record().created.len(), 3);
+}

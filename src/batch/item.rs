@@ -104,8 +104,12 @@ impl Shared {
     ) -> Result<Done<I::Output>> {
         let (prediction, origin) = match plan {
             Plan::Skip(id, output, time, saved) => {
-                let dir = directory(&self.settings.outputs);
-                if dir.is_some_and(|dir| saved.iter().all(|f| is_complete(dir, f))) {
+                // Done before: nothing to send if its files are whole (or no files are wanted).
+                let complete = match directory(&self.settings.outputs) {
+                    Some(dir) => saved.iter().all(|f| is_complete(dir, f)),
+                    None => matches!(self.settings.outputs, Outputs::Keep),
+                };
+                if complete {
                     return done(
                         item,
                         id,
@@ -122,9 +126,12 @@ impl Shared {
                     .await;
             }
             Plan::Fetch(id, output, time) => {
-                return self
-                    .fetch(item, id, output, time, None, Origin::Resumed)
-                    .await;
+                // With no files wanted, a finished prediction is all there was to it.
+                let origin = match self.settings.outputs {
+                    Outputs::Keep => Origin::Skipped,
+                    _ => Origin::Resumed,
+                };
+                return self.fetch(item, id, output, time, None, origin).await;
             }
             Plan::Failed(recorded) => {
                 let prediction = Prediction::from_json(recorded.to_string().as_bytes())?;
