@@ -251,6 +251,11 @@ impl Pace {
 
     fn throttled(&mut self, now: Instant, wait: Option<Duration>) {
         self.accepted.pop_back();
+        // A 429 that asks for no wait at all (`Retry-After: 0`) names no limit to keep to: it is sent again
+        // at once, and the pace stays as it was.
+        if wait.is_some_and(|w| w.is_zero()) {
+            return;
+        }
         let pause = wait.unwrap_or(DEFAULT_PAUSE).min(Duration::from_secs(3600));
         let resume = now + pause;
         if resume > self.paused_until {
@@ -281,11 +286,13 @@ impl Pace {
     /// measure, else half the current pace (or, unlimited so far, the rate accepted in the last second).
     /// The interval after a 429, and whether it was measured (else guessed).
     fn learned_interval(&self, now: Instant, since: Instant) -> (Duration, bool) {
-        let span = now.saturating_duration_since(since);
+        // Measured over the last minute at most (what is remembered), since the first 429 if that is later.
+        let from = since.max(now.checked_sub(WINDOW).unwrap_or(since));
+        let span = now.saturating_duration_since(from);
         let count = |from: Instant| self.accepted.iter().filter(|at| **at >= from).count() as u32;
-        let measured = span >= MEASURE_AFTER && count(since) >= 2;
+        let measured = span >= MEASURE_AFTER && count(from) >= 2;
         let interval = if measured {
-            span / count(since)
+            span / count(from)
         } else if let Some(interval) = self.interval {
             interval.saturating_mul(2)
         } else {
@@ -376,6 +383,30 @@ mod tests {
         let refilled = slots.iter().filter(|at| **at == resume).count();
         assert!((1..=2).contains(&refilled), "{refilled} at once");
         assert_eq!(slots[3] - slots[2], pace.interval.unwrap(), "then evenly");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_hour_later_the_pace_is_measured_over_the_last_minute() {
+        let mut pace = Pace::new(None);
+        let t0 = Instant::now();
+        pace.throttled(t0, Some(Duration::from_secs(1)));
+        // An hour at 2 a second, then a 429: the pace is the last minute's, not an hour's average.
+        let hour = t0 + Duration::from_secs(3600);
+        for i in 0..240 {
+            pace.sent(hour - Duration::from_secs(120) + Duration::from_millis(500 * i));
+        }
+        pace.throttled(hour, Some(Duration::from_secs(1)));
+        let per_second = 1.0 / pace.interval.unwrap().as_secs_f64();
+        assert!((1.5..=2.5).contains(&per_second), "{per_second}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_asking_for_no_wait_changes_nothing() {
+        let mut pace = Pace::new(None);
+        let t0 = Instant::now();
+        pace.throttled(t0, Some(Duration::ZERO));
+        assert_eq!(pace.interval, None);
+        assert_eq!(pace.reserve(t0).0, t0);
     }
 
     #[tokio::test(start_paused = true)]
