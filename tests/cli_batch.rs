@@ -12,9 +12,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use cli_support::{assert_png, ideogram, stderr};
+use cli_support::{assert_nothing_sent, assert_png, ideogram, stderr};
 use replicate_ideogram::simulator::{Simulator, SimulatorConfig};
 use tokio::process::{Child, Command};
+
+/// The batch every test runs: `inputs.txt` into `out`.
+const BATCH: &[&str] = &["batch", "inputs.txt", "--out-dir", "out"];
 
 /// A simulator whose predictions take `processing`.
 async fn simulator(processing: Duration) -> Simulator {
@@ -101,22 +104,13 @@ async fn a_bad_line_is_named_and_nothing_is_sent() {
     ] {
         text[36] = bad.to_string();
         std::fs::write(dir.path().join("inputs.txt"), text.join("\n")).unwrap();
-        let output = ideogram(
-            Some(&sim),
-            dir.path(),
-            &["batch", "inputs.txt", "--out-dir", "out"],
-        )
-        .await;
+        let output = ideogram(Some(&sim), dir.path(), BATCH).await;
         let err = stderr(&output);
         assert_eq!(output.status.code(), Some(2), "{bad}: {err}");
         assert!(err.contains("line 37: "), "{bad}: {err}");
         assert!(err.contains(expected), "{bad}: {err}");
     }
-    assert!(
-        sim.record().requests.is_empty(),
-        "{:?}",
-        sim.record().requests
-    );
+    assert_nothing_sent(&sim);
 }
 
 #[tokio::test]
@@ -127,12 +121,7 @@ async fn a_second_process_on_the_same_directory_is_refused() {
     let first = spawn_batch(&sim, dir.path(), &[]);
     until(|| sim.record().created.len() == 4).await;
     let requests = sim.record().requests.values().sum::<usize>();
-    let second = ideogram(
-        Some(&sim),
-        dir.path(),
-        &["batch", "inputs.txt", "--out-dir", "out"],
-    )
-    .await;
+    let second = ideogram(Some(&sim), dir.path(), BATCH).await;
     let err = stderr(&second);
     assert_eq!(second.status.code(), Some(2), "{err}");
     assert!(
@@ -169,12 +158,7 @@ async fn killed_then_resumed(when: &str) {
     let _ = child.wait().await;
     let created_before = sim.record().created.len();
 
-    let output = ideogram(
-        Some(&sim),
-        dir.path(),
-        &["batch", "inputs.txt", "--out-dir", "out"],
-    )
-    .await;
+    let output = ideogram(Some(&sim), dir.path(), BATCH).await;
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(0), "{when}: {err}");
     let names = images(dir.path());
@@ -236,12 +220,7 @@ async fn the_contact_sheet_lists_every_item_with_its_image_or_its_error() {
     let mut text = lines(7);
     text.push_str("\n{\"prompt\": \"a boat [fail]\"}\n");
     std::fs::write(dir.path().join("inputs.txt"), text).unwrap();
-    let output = ideogram(
-        Some(&sim),
-        dir.path(),
-        &["batch", "inputs.txt", "--out-dir", "out"],
-    )
-    .await;
+    let output = ideogram(Some(&sim), dir.path(), BATCH).await;
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let html = std::fs::read_to_string(dir.path().join("out/index.html")).unwrap();
     let cards = html.matches("<figure class=").count();

@@ -4,7 +4,9 @@
 
 mod cli_support;
 
-use cli_support::{assert_png, assert_refused, ideogram, simulator, stderr, stdout};
+use cli_support::{
+    assert_nothing_sent, assert_png, assert_refused, ideogram, simulator, stderr, stdout,
+};
 use replicate_ideogram::simulator::{Simulator, SimulatorConfig};
 use serde_json::{Value, json};
 
@@ -46,11 +48,7 @@ async fn models_are_chosen_with_model_and_options_are_checked_per_model() {
         ),
     ];
     assert_refused(&sim, dir.path(), &refused).await;
-    assert!(
-        sim.record().requests.is_empty(),
-        "{:?}",
-        sim.record().requests
-    );
+    assert_nothing_sent(&sim);
 
     let output = ideogram(
         Some(&sim),
@@ -249,11 +247,7 @@ async fn ideogram_4_takes_a_prompt_or_a_json_prompt_not_both() {
         ),
     ];
     assert_refused(&sim, dir.path(), &refused).await;
-    assert!(
-        sim.record().requests.is_empty(),
-        "{:?}",
-        sim.record().requests
-    );
+    assert_nothing_sent(&sim);
 
     let output = ideogram(
         Some(&sim),

@@ -53,3 +53,9 @@ pub fn assert_png(path: &Path) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
 }
+
+/// The simulator received no request at all (nothing was sent).
+pub fn assert_nothing_sent(sim: &Simulator) {
+    let requests = sim.record().requests;
+    assert!(requests.is_empty(), "sent: {requests:?}");
+}
