@@ -2,26 +2,30 @@
 ideogram-ai/ideogram-v2-turbo at concurrency C, each output read. Prints one JSON line: wall and CPU
 seconds, peak RSS, failures by kind.
 
-Usage: python python_client.py MODE BASE_URL TOKEN N C   (BASE_URL without /v1: the client adds it)
+Usage: python python_client.py MODE BASE_URL TOKEN N C [DIR]   (BASE_URL without /v1: the client adds it)
 MODE:  run    `async_run` as documented (Prefer: wait, then 0.5 s polls)
        poll   `async_run(..., wait=False)`: no sync wait, 0.5 s polls from the start
        retry  `async_run`, and the caller runs a failed prediction again (up to 3 more times), as users
               do because the client never retries a POST
+       files  `async_run`, and each output written to DIR/NNNNN.<ext>, as a user's script saving a batch
+              would (the benchmark's cli scenario, against `ideogram batch`; measured whole from outside)
 Run by benches/batch (bench/run makes the virtualenv with `replicate==1.0.7`).
 """
 
 import asyncio
 import json
+import os
 import resource
 import sys
 import time
+import urllib.parse
 from collections import Counter
 
 import httpx
 import replicate
 
 
-async def main(mode: str, base_url: str, token: str, n: int, concurrency: int) -> None:
+async def main(mode: str, base_url: str, token: str, n: int, concurrency: int, out_dir: str) -> None:
     client = replicate.Client(api_token=token, base_url=base_url)
     # The client wraps only https: and data: outputs in FileOutput; a plain http: URL (the simulator's) comes
     # back as a string and is fetched with one pooled httpx client, as a user would.
@@ -38,9 +42,16 @@ async def main(mode: str, base_url: str, token: str, n: int, concurrency: int) -
             wait=wait,
         )
         if hasattr(output, "aread"):
-            await output.aread()
+            data = await output.aread()
+            url = str(output.url)
         else:
-            (await http.get(output)).raise_for_status()
+            response = await http.get(output)
+            response.raise_for_status()
+            data, url = response.content, output
+        if mode == "files":
+            extension = os.path.splitext(urllib.parse.urlparse(url).path)[1] or ".png"
+            with open(os.path.join(out_dir, f"{i:05d}{extension}"), "wb") as file:
+                file.write(data)
 
     async def one(i: int) -> None:
         async with gate:
@@ -69,4 +80,5 @@ async def main(mode: str, base_url: str, token: str, n: int, concurrency: int) -
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])))
+    out = sys.argv[6] if len(sys.argv) > 6 else ""
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), out))

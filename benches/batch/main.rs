@@ -11,15 +11,21 @@
 //! Scenarios (`--scenarios`): `batch` (N predictions of ~1.5 s at each concurrency), `faults` (the same under
 //! 429 10%, 503 10%, connection reset after processing 5%), `long` (predictions of 70-120 s, longer than the
 //! 60 s sync window: the poll schedule decides requests and lag), `download` (a large output to disk, against
-//! curl). Every figure comes from the worker's /proc (CPU, peak RSS) or the simulator's record (requests,
-//! connections, notification lag, duplicates).
+//! curl), `cli` (the `ideogram batch` CLI writing N and 2N images into a directory, against the Python client
+//! writing the same files: the marginal CPU per image), `rate-limit` (a batch against a create limit of the
+//! simulator). Every figure comes from the worker's /proc (CPU, peak RSS), `getrusage` of a whole child
+//! program, or the simulator's record (requests, connections, notification lag, duplicates, 429s).
 
+mod children;
+mod cli;
+mod download;
 mod measure;
+mod rate_limit;
 mod simulator;
 mod targets;
 mod workers;
 
-use std::{path::PathBuf, process::Stdio};
+use std::process::Stdio;
 
 use clap::{Parser, ValueEnum};
 use tokio::process::Command;
@@ -30,11 +36,16 @@ use crate::{
     workers::{Job, Kind, Schedule},
 };
 
+/// The official Python client's side of the benchmark.
+const PYTHON_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/python_client.py");
+
 /// The fault mix of issue 6: 429 10%, 503 10%, connection reset after processing 5%.
 const FAULT_MIX: &str = "429=0.1,503=0.1,drop-after=0.05";
 
 #[derive(Debug, Parser)]
-#[command(about = "Batches of predictions against the simulator: this crate, bare reqwest, Python")]
+#[command(
+    about = "Batches of predictions against the simulator: this crate, bare reqwest, the ideogram CLI, Python"
+)]
 struct Args {
     /// Predictions per batch.
     #[arg(long, default_value_t = 1000)]
@@ -42,11 +53,11 @@ struct Args {
     /// Concurrencies of the batch and faults scenarios.
     #[arg(long, value_delimiter = ',', default_values_t = [1, 10, 100, 1000])]
     concurrency: Vec<usize>,
-    /// How long each prediction of the batch and faults scenarios runs, in ms.
+    /// How long each prediction of the batch, faults, cli and rate-limit scenarios runs, in ms.
     #[arg(long, default_value_t = 1500)]
     processing_ms: u64,
     /// The scenarios to run.
-    #[arg(long, value_delimiter = ',', default_values_t = [Scenario::Batch, Scenario::Faults, Scenario::Long, Scenario::Download])]
+    #[arg(long, value_delimiter = ',', default_values_t = [Scenario::Batch, Scenario::Faults, Scenario::Long, Scenario::Download, Scenario::Cli, Scenario::RateLimit])]
     scenarios: Vec<Scenario>,
     /// Predictions in the long scenario, all in flight at once.
     #[arg(long, default_value_t = 100)]
@@ -62,6 +73,26 @@ struct Args {
     /// The size of the large output of the download scenario, in MB (it is also measured at a tenth of this).
     #[arg(long, default_value_t = 100)]
     download_mb: u64,
+    /// Images in the cli scenario's smaller batch; it also runs twice as many, and the difference is the
+    /// marginal cost of N images.
+    #[arg(long, default_value_t = 100)]
+    cli_n: usize,
+    /// Images in flight in the cli scenario (`ideogram batch --concurrency`, and the Python client's).
+    #[arg(long, default_value_t = 10)]
+    cli_concurrency: usize,
+    /// The simulator's limits in the rate-limit scenario (`ideogram simulate --rate-limit`).
+    #[arg(long, value_name = "LIMITS", default_value = "120:20")]
+    rate_limit: String,
+    /// Predictions in the rate-limit scenario.
+    #[arg(long, default_value_t = 60)]
+    rate_limit_n: usize,
+    /// Predictions in flight in the rate-limit scenario.
+    #[arg(long, default_value_t = 30)]
+    rate_limit_concurrency: usize,
+    /// The `ideogram` binary of the cli and rate-limit scenarios (`bench/run` builds it with `cargo build
+    /// --release --features cli`); default: the one Cargo built for this benchmark.
+    #[arg(long, env = "IDEOGRAM_BIN")]
+    cli_bin: Option<String>,
     /// A Python with `replicate==1.0.7` (`bench/run` makes one); without it the Python rows are left out.
     #[arg(long, env = "PYTHON_REPLICATE")]
     python: Option<String>,
@@ -73,6 +104,8 @@ enum Scenario {
     Faults,
     Long,
     Download,
+    Cli,
+    RateLimit,
 }
 
 impl std::fmt::Display for Scenario {
@@ -85,6 +118,8 @@ impl std::fmt::Display for Scenario {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Who {
     Crate(Kind),
+    /// The `ideogram batch` CLI, a program of its own.
+    Cli,
     /// `bench/python_client.py` in one of its modes.
     Python(&'static str),
 }
@@ -100,11 +135,17 @@ impl Who {
                 "replicate-ideogram, 250 ms ×1.5 to 5 s after the sync wait".into()
             }
             Who::Crate(Kind::Floor) => "bare reqwest (floor)".into(),
+            Who::Crate(Kind::OursBatch) => "replicate-ideogram `Client::batch`".into(),
             Who::Crate(Kind::OursDownload) => "replicate-ideogram `to_file`".into(),
             Who::Crate(Kind::CurlDownload) => "curl".into(),
+            Who::Crate(Kind::Child) => "a program".into(),
+            Who::Cli => "`ideogram batch` (CLI)".into(),
             Who::Python("run") => "Python replicate 1.0.7 `async_run`".into(),
             Who::Python("poll") => "Python 1.0.7 `async_run(wait=False)` (0.5 s polls)".into(),
             Who::Python("retry") => "Python 1.0.7, caller retries failed runs (×3)".into(),
+            Who::Python("files") => {
+                "Python replicate 1.0.7 `async_run`, each output to a file".into()
+            }
             Who::Python(mode) => format!("Python 1.0.7 {mode}"),
         }
     }
@@ -182,7 +223,7 @@ fn print_batch_header() {
 }
 
 /// Starts this benchmark again as a worker doing `job`, and reads its cost.
-async fn in_own_process(job: &Job) -> Cost {
+pub async fn in_own_process(job: &Job) -> Cost {
     let output = Command::new(std::env::current_exe().expect("this benchmark's path"))
         .arg("worker")
         .arg(serde_json::to_string(job).expect("JSON"))
@@ -201,12 +242,11 @@ async fn in_python(
     n: usize,
     concurrency: usize,
 ) -> Cost {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/python_client.py");
     // The Python client's base URL has no /v1: it adds it to every path.
     let base = sim.base_url.trim_end_matches("/v1");
     let output = Command::new(python)
         .args([
-            script,
+            PYTHON_SCRIPT,
             mode,
             base,
             &sim.token,
@@ -228,7 +268,8 @@ async fn in_python(
 /// of 2 s has 0.3 s of CPU, where one scheduling hiccup shows.
 const SHORT_BATCH_SECONDS: f64 = 30.0;
 
-/// One batch by `who` against a fresh simulator set up as `setup` (three, if it is short).
+/// One batch by `who` against a fresh simulator set up as `setup` (three, if it is short and its CPU is the
+/// point, or of the cli scenario).
 async fn row(
     args: &Args,
     scenario: Scenario,
@@ -238,7 +279,11 @@ async fn row(
     concurrency: usize,
 ) -> Row {
     let mut runs = vec![once(args, scenario, who, setup, n, concurrency).await];
-    if runs[0].cost.wall < SHORT_BATCH_SECONDS && scenario != Scenario::Long {
+    // Rows that wait on the server far more than they work are run once; the cli scenario's always three
+    // times (its marginal cost is the difference of two CPU times).
+    let waits = matches!(scenario, Scenario::Long | Scenario::RateLimit);
+    let short = runs[0].cost.wall < SHORT_BATCH_SECONDS;
+    if scenario == Scenario::Cli || (short && !waits) {
         for _ in 0..2 {
             runs.push(once(args, scenario, who, setup, n, concurrency).await);
         }
@@ -259,18 +304,8 @@ async fn once(
 ) -> Row {
     let sim = Simulator::start(setup).await;
     let cost = match who {
-        Who::Crate(kind) => {
-            let job = Job {
-                kind,
-                base_url: sim.base_url.clone(),
-                token: sim.token.clone(),
-                n,
-                concurrency,
-                url: None,
-                out: None,
-            };
-            in_own_process(&job).await
-        }
+        Who::Crate(kind) => in_own_process(&Job::new(kind, &sim, n, concurrency)).await,
+        Who::Cli | Who::Python("files") => children::measure(who, args, &sim, n, concurrency).await,
         Who::Python(mode) => {
             let python = args.python.as_deref().expect("only with a Python");
             in_python(python, mode, &sim, n, concurrency).await
@@ -361,70 +396,6 @@ async fn long(args: &Args, rows: &mut Vec<Row>) {
     }
 }
 
-/// One download of the download scenario.
-pub struct Download {
-    who: Who,
-    megabytes: u64,
-    cost: Cost,
-}
-
-impl Download {
-    pub fn throughput_mb_s(&self) -> f64 {
-        self.cost.bytes as f64 / 1e6 / self.cost.wall
-    }
-}
-
-async fn downloads(args: &Args) -> Vec<Download> {
-    println!("| client | size | wall (median of 3) | throughput | CPU | peak RSS | failures |");
-    println!("|---|---|---|---|---|---|---|");
-    let sim = Simulator::start(&Setup::default()).await;
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-downloads");
-    std::fs::create_dir_all(&dir).expect("a directory for downloads");
-    let mut done = Vec::new();
-    for megabytes in [args.download_mb / 10, args.download_mb] {
-        for kind in [Kind::OursDownload, Kind::CurlDownload] {
-            let out = dir.join(format!("{megabytes}MB-{kind:?}.bin"));
-            let job = Job {
-                kind,
-                base_url: sim.base_url.clone(),
-                token: sim.token.clone(),
-                n: 1,
-                concurrency: 1,
-                url: Some(format!(
-                    "{}/_simulator/blob/{}",
-                    sim.delivery_url,
-                    megabytes * 1_000_000
-                )),
-                out: Some(out.clone()),
-            };
-            // The median of three by wall time: one download of 100 MB takes a tenth of a second.
-            let mut runs = Vec::new();
-            for _ in 0..3 {
-                runs.push(in_own_process(&job).await);
-            }
-            runs.sort_by(|a, b| a.wall.total_cmp(&b.wall));
-            let download = Download {
-                who: Who::Crate(kind),
-                megabytes,
-                cost: runs.swap_remove(1),
-            };
-            let _ = std::fs::remove_file(&out);
-            println!(
-                "| {} | {} MB | {:.3} s | {:.0} MB/s | {:.3} s | {:.1} MiB | {} |",
-                download.who.name(),
-                megabytes,
-                download.cost.wall,
-                download.throughput_mb_s(),
-                download.cost.cpu,
-                download.cost.peak_rss_kib / 1024.0,
-                download.cost.failures,
-            );
-            done.push(download);
-        }
-    }
-    done
-}
-
 #[tokio::main]
 async fn main() {
     let mut argv: Vec<String> = std::env::args().collect();
@@ -438,9 +409,10 @@ async fn main() {
     argv.retain(|a| a != "--bench");
     let args = Args::parse_from(argv);
     println!(
-        "Machine: {} cores, {}; {}",
+        "Machine: {} cores, {}, load average {} at the start; {}",
         std::thread::available_parallelism().map_or(0, usize::from),
         cpu_model(),
+        load_average(),
         if args.python.is_some() {
             "with the Python client"
         } else {
@@ -465,12 +437,23 @@ async fn main() {
     }
     let downloads = if args.scenarios.contains(&Scenario::Download) {
         println!();
-        downloads(&args).await
+        download::downloads(&args).await
     } else {
         Vec::new()
     };
+    if args.scenarios.contains(&Scenario::Cli) {
+        println!();
+        cli::cli(&args, &mut rows).await;
+    }
+    if args.scenarios.contains(&Scenario::RateLimit) {
+        println!();
+        rate_limit::rate_limited(&args, &mut rows).await;
+    }
     println!();
-    let clean = targets::report(&rows, &downloads);
+    let clean = targets::report(&args, &rows, &downloads);
+    // Other processes on the machine slow the clients and the simulator alike, and inflate CPU times.
+    println!("\nLoad average at the end: {}", load_average());
+    children::clean_up();
     if !clean {
         eprintln!("this crate failed a prediction or created one twice");
         std::process::exit(1);
@@ -486,4 +469,12 @@ fn cpu_model() -> String {
                 .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
         })
         .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// The 1, 5 and 15 minute load averages (`/proc/loadavg`).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".into())
 }

@@ -11,6 +11,9 @@ use tokio::{
 
 use crate::measure::percentile;
 
+/// How long every prediction stays `starting`, in ms.
+pub const STARTING_MS: u64 = 50;
+
 /// How the simulator behaves for one row.
 #[derive(Clone, Debug, Default)]
 pub struct Setup {
@@ -19,6 +22,8 @@ pub struct Setup {
     pub processing_max_ms: Option<u64>,
     /// `--fault-mix` of `ideogram simulate`.
     pub fault_mix: Option<String>,
+    /// `--rate-limit` of `ideogram simulate`.
+    pub rate_limit: Option<String>,
 }
 
 /// A running simulator; killed when dropped.
@@ -43,6 +48,10 @@ pub struct Seen {
     pub lag_p95_ms: f64,
     /// Predictions created for an input already created once.
     pub duplicates: usize,
+    /// Creates answered 429 by the rate limits.
+    pub throttled_creates: u64,
+    /// Other API requests answered 429 by the rate limits.
+    pub throttled_others: u64,
 }
 
 impl Simulator {
@@ -50,7 +59,7 @@ impl Simulator {
         let mut args = vec![
             "simulate".to_string(),
             "--starting-ms".into(),
-            "50".into(),
+            STARTING_MS.to_string(),
             "--processing-ms".into(),
             setup.processing_ms.to_string(),
         ];
@@ -59,6 +68,9 @@ impl Simulator {
         }
         if let Some(mix) = &setup.fault_mix {
             args.extend(["--fault-mix".into(), mix.clone()]);
+        }
+        if let Some(limits) = &setup.rate_limit {
+            args.extend(["--rate-limit".into(), limits.clone()]);
         }
         let mut process = Command::new(env!("CARGO_BIN_EXE_ideogram"))
             .args(&args)
@@ -124,6 +136,8 @@ impl Simulator {
             lag_mean_ms: lags.iter().sum::<f64>() / lags.len().max(1) as f64,
             lag_p95_ms: percentile(&lags, 0.95),
             duplicates: created.len() - distinct.len(),
+            throttled_creates: record["throttled_creates"].as_u64().unwrap_or(0),
+            throttled_others: record["throttled_others"].as_u64().unwrap_or(0),
         }
     }
 }

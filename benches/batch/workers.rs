@@ -4,12 +4,18 @@
 use std::{collections::BTreeMap, path::PathBuf, process::Stdio, time::Duration};
 
 use futures_util::{StreamExt, stream};
-use replicate_ideogram::{Client, Error, WaitOptions, models::IdeogramV2TurboInput};
+use replicate_ideogram::{
+    Client, Error, WaitOptions, batch::Outputs, models::IdeogramV2TurboInput,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::measure::{Cost, children_usage, cpu_seconds, peak_rss_kib};
+use crate::{
+    children,
+    measure::{Cost, children_usage, cpu_seconds, peak_rss_kib},
+    simulator::Simulator,
+};
 
 /// One measured job, passed to the worker process as JSON.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -19,9 +25,28 @@ pub struct Job {
     pub token: String,
     pub n: usize,
     pub concurrency: usize,
-    /// What to download, and where to (download jobs).
+    /// What to download, and where to (download jobs); the directory a child writes into (child jobs).
     pub url: Option<String>,
     pub out: Option<PathBuf>,
+    /// The program and its arguments (child jobs).
+    #[serde(default)]
+    pub command: Vec<String>,
+}
+
+impl Job {
+    /// A job of `n` predictions at `concurrency` against `sim`.
+    pub fn new(kind: Kind, sim: &Simulator, n: usize, concurrency: usize) -> Self {
+        Job {
+            kind,
+            base_url: sim.base_url.clone(),
+            token: sim.token.clone(),
+            n,
+            concurrency,
+            url: None,
+            out: None,
+            command: Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,10 +56,15 @@ pub enum Kind {
     /// The floor: bare reqwest sending the same create (`Prefer: wait`) and download, parsing JSON into a
     /// `serde_json::Value`; no wrapper, no generated code, no retries.
     Floor,
+    /// This crate's `Client::batch` (the library's batch: its rate governor, outputs downloaded into memory).
+    OursBatch,
     /// This crate's `download(url).to_file(out)`.
     OursDownload,
     /// `curl -sS -o out url`.
     CurlDownload,
+    /// A program in a child process (`command`) writing one file per prediction into `out`: the `ideogram`
+    /// CLI, or the Python client writing files. CPU and peak RSS are the whole child process's.
+    Child,
 }
 
 /// The poll schedule after the sync wait.
@@ -64,8 +94,10 @@ pub async fn run(job: Job) -> Cost {
     match job.kind {
         Kind::Ours(schedule) => ours(&job, schedule).await,
         Kind::Floor => floor(&job).await,
+        Kind::OursBatch => ours_batch(&job).await,
         Kind::OursDownload => ours_download(&job).await,
         Kind::CurlDownload => curl_download(&job).await,
+        Kind::Child => children::child(&job).await,
     }
 }
 
@@ -111,6 +143,41 @@ async fn ours(job: &Job, schedule: Schedule) -> Cost {
         }
     })
     .await
+}
+
+/// The library's batch: the same inputs through `Client::batch`, every output downloaded into memory.
+async fn ours_batch(job: &Job) -> Cost {
+    let client = Client::builder()
+        .token(&job.token)
+        .base_url(&job.base_url)
+        .build()
+        .expect("a client");
+    let inputs: Vec<IdeogramV2TurboInput> = (0..job.n)
+        .map(|i| IdeogramV2TurboInput::new(format!("benchmark image {i}")).seed(i as i64))
+        .collect();
+    let (cpu, started) = (cpu_seconds(), Instant::now());
+    let items = client
+        .batch(inputs)
+        .concurrency(job.concurrency)
+        .outputs(Outputs::Memory)
+        .stream()
+        .expect("no journal, nothing to open");
+    let failed: Vec<String> = items
+        .filter_map(|item| async move { item.result.err().map(|e| label(&e)) })
+        .collect()
+        .await;
+    let mut errors = BTreeMap::new();
+    for error in failed {
+        *errors.entry(error).or_insert(0) += 1;
+    }
+    Cost {
+        wall: started.elapsed().as_secs_f64(),
+        cpu: cpu_seconds() - cpu,
+        peak_rss_kib: peak_rss_kib(),
+        failures: errors.values().sum(),
+        errors,
+        bytes: 0,
+    }
 }
 
 /// A failure's kind, for the table: the error variant, and the HTTP status where there is one.
