@@ -5,7 +5,7 @@
 //! refused per prediction (the simulator's record), and the wall time against what the limit allows: the
 //! burst at once, the rest at the limit's rate, plus one prediction's time.
 
-use replicate_ideogram::simulator::RateLimits;
+use replicate_ideogram::simulator::ServerLimits;
 
 use crate::{
     Args, Row, Scenario, Who, row,
@@ -17,7 +17,7 @@ use crate::{
 pub const OURS_BATCH: Who = Who::Crate(Kind::OursBatch);
 
 /// The limits `--rate-limit` names.
-fn limits(args: &Args) -> RateLimits {
+fn limits(args: &Args) -> ServerLimits {
     args.rate_limit
         .parse()
         .unwrap_or_else(|e| panic!("--rate-limit: {e}"))
