@@ -38,9 +38,32 @@ pub fn cli_bin(args: &Args) -> String {
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_ideogram").to_string())
 }
 
-/// Deletes the files of this benchmark's runs.
+/// When the last benchmark deleted its files (seconds since the epoch, in a file beside them).
+fn deleted_at() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-files/deleted-at")
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Deletes the files of this benchmark's runs, and notes when.
 pub fn clean_up() {
     let _ = std::fs::remove_dir_all(scratch());
+    let _ = std::fs::write(deleted_at(), now().to_string());
+}
+
+/// How long ago an earlier benchmark deleted its files, if that was less than 5 minutes ago (the inodes it
+/// freed then still make file creations dearer on an ext4 without a journal).
+pub fn recent_deletion() -> Option<u64> {
+    let then: u64 = std::fs::read_to_string(deleted_at())
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(now().saturating_sub(then)).filter(|ago| *ago < 300)
 }
 
 /// One batch of `n` images by `who` (the CLI, or `python_client.py files`) into a fresh directory.

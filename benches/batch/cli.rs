@@ -17,6 +17,12 @@ fn clients(args: &Args) -> Vec<Who> {
 
 pub async fn cli(args: &Args, rows: &mut Vec<Row>) {
     println!("The CLI: {}", crate::children::cli_bin(args));
+    if let Some(ago) = crate::children::recent_deletion() {
+        println!(
+            "Warning: an earlier benchmark deleted its files {ago} s ago; on an ext4 without a journal, file \
+             creations cost more for 5 minutes after (see benches/batch/children.rs)."
+        );
+    }
     println!();
     println!(
         "| client | images | concurrency | wall | process CPU | CPU / image | peak RSS | API requests / image | TCP connections | failures | duplicates |"
