@@ -102,8 +102,9 @@ pub(crate) fn output_urls(output: &Value) -> Vec<String> {
     }
 }
 
-/// Writes `content` to `dir/name`: to `name.part` first, synced, then renamed, so a file under its name is
-/// always whole. A name with no extension gets the one the content says.
+/// Writes `content` to `dir/name`: to `name.part` first, then renamed, so a file under its name is always
+/// whole (the batch syncs its files in groups: see `durable`). A name with no extension gets the one the
+/// content says. A `.part` left by an earlier run, or a link put there, is removed rather than followed.
 pub(crate) fn write(dir: &Path, name: &str, content: &Bytes) -> Result<SavedFile> {
     let mut name = name.to_string();
     if let (Some(stem), Some(sniffed)) = (name.strip_suffix(".bin"), sniffed_extension(content)) {
@@ -115,9 +116,20 @@ pub(crate) fn write(dir: &Path, name: &str, content: &Bytes) -> Result<SavedFile
         path: part.clone(),
         source,
     };
-    let mut file = std::fs::File::create(&part).map_err(io)?;
-    file.write_all(content).map_err(io)?;
-    file.sync_data().map_err(io)?;
+    match std::fs::remove_file(&part) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(io(error)),
+        _ => {}
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&part)
+        .map_err(io)?;
+    if let Err(error) = file.write_all(content) {
+        drop(file);
+        let _ = std::fs::remove_file(&part);
+        return Err(io(error));
+    }
     drop(file);
     std::fs::rename(&part, &path).map_err(|source| Error::Io {
         path: path.clone(),
@@ -157,5 +169,20 @@ mod tests {
         assert_eq!(sniffed_extension(b"  {\"a\":1}"), Some("json"));
         assert_eq!(sniffed_extension(b"RIFF\0\0\0\0WEBPVP8 "), Some("webp"));
         assert_eq!(sniffed_extension(b"\0\0"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_in_the_part_files_place_is_replaced_not_followed() {
+        let dir = std::env::temp_dir().join(format!("batch-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let elsewhere = dir.join("elsewhere.txt");
+        std::fs::write(&elsewhere, b"keep me").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.join("00001-fox.png.part")).unwrap();
+        let saved = write(&dir, "00001-fox.png", &Bytes::from_static(b"png")).unwrap();
+        assert_eq!(std::fs::read(dir.join(&saved.path)).unwrap(), b"png");
+        assert_eq!(std::fs::read(&elsewhere).unwrap(), b"keep me");
+        assert!(!dir.join("00001-fox.png.part").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

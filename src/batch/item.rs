@@ -9,7 +9,9 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::{
-    Claimed, Done, Origin, Outputs, Settings, directory, files,
+    Claimed, Done, Origin, Outputs, Settings, directory,
+    durable::GroupSync,
+    files,
     journal::{Event, ItemState, Journal, SavedFile, is_complete, key_of},
 };
 use crate::{
@@ -24,6 +26,7 @@ pub(super) struct Shared {
     pub(super) settings: Settings,
     pub(super) journal: Option<Journal>,
     pub(super) claimed: Claimed,
+    pub(super) durable: GroupSync,
 }
 
 /// What an item needs, worked out once: where it goes, its JSON, its key in the journal, its deadline.
@@ -256,7 +259,9 @@ impl Shared {
                 let content = self.download(item, &id, url).await?;
                 if let Some(dir) = directory(&self.settings.outputs) {
                     let name = files::file_name(item.index, &item.json, part, urls.len(), url);
-                    saved.push(files::write(dir, &name, &content)?);
+                    let file = files::write(dir, &name, &content)?;
+                    self.durable.written(dir.join(&file.path));
+                    saved.push(file);
                 } else {
                     bytes.push(content);
                 }
@@ -345,7 +350,10 @@ impl Shared {
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        // The batch is over (or dropped): what the journal holds goes to the disk.
+        // The batch is over (or dropped): its files and what the journal holds go to the disk.
+        if let Err(error) = self.durable.finish() {
+            tracing::warn!(error = %error, "could not sync the batch's files");
+        }
         if let Some(Err(error)) = self.journal.as_ref().map(Journal::sync) {
             tracing::warn!(error = %error, "could not sync the batch journal");
         }

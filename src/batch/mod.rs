@@ -28,6 +28,7 @@
 //! but whose answer never came, before creating anything. Failed predictions and expired outputs are
 //! reported; [`Batch::retry_failed`] runs them again.
 
+mod durable;
 mod files;
 mod item;
 pub(crate) mod journal;
@@ -192,6 +193,7 @@ impl<I: ModelInput + 'static> Batch<I> {
             settings: self.settings,
             journal,
             claimed: Mutex::new(claimed),
+            durable: Default::default(),
         });
         let items = stream::iter(self.inputs.enumerate())
             .map(move |(index, input)| {

@@ -30,8 +30,15 @@ pub struct Entry {
 pub struct Sheet {
     path: PathBuf,
     total: usize,
-    entries: Vec<Entry>,
+    /// Each item's card, made once when it arrives (the sheet is rewritten many times), in item order.
+    cards: Vec<Card>,
     written: Option<Instant>,
+}
+
+struct Card {
+    index: usize,
+    failed: bool,
+    html: String,
 }
 
 impl Sheet {
@@ -39,20 +46,29 @@ impl Sheet {
         Self {
             path,
             total,
-            entries: Vec::new(),
+            cards: Vec::new(),
             written: None,
         }
     }
 
     pub fn add(&mut self, entry: Entry) {
-        let at = self.entries.partition_point(|e| e.index < entry.index);
-        self.entries.insert(at, entry);
+        let mut html = String::with_capacity(700);
+        card(&mut html, &entry);
+        let at = self.cards.partition_point(|c| c.index < entry.index);
+        self.cards.insert(
+            at,
+            Card {
+                index: entry.index,
+                failed: entry.error.is_some(),
+                html,
+            },
+        );
     }
 
     /// Rewrites the sheet if it is due: a second after the last time, and a second more for every 2,000
     /// items on it (a 10,000-item sheet is rewritten every 6 s, not every second).
     pub fn write_if_due(&mut self) -> Result<(), Failure> {
-        let every = Duration::from_secs(1) + Duration::from_millis(self.entries.len() as u64 / 2);
+        let every = Duration::from_secs(1) + Duration::from_millis(self.cards.len() as u64 / 2);
         match self.written {
             Some(at) if at.elapsed() < every => Ok(()),
             _ => self.write(),
@@ -73,18 +89,19 @@ impl Sheet {
     }
 
     fn html(&self) -> String {
-        let failed = self.entries.iter().filter(|e| e.error.is_some()).count();
-        let mut out = String::with_capacity(1024 + self.entries.len() * 700);
+        let failed = self.cards.iter().filter(|c| c.failed).count();
+        let bytes: usize = self.cards.iter().map(|c| c.html.len()).sum();
+        let mut out = String::with_capacity(1024 + bytes);
         out.push_str(HEAD);
         let _ = write!(
             out,
             "<h1>Batch: {} of {} done, {} failed</h1>\n<div class=\"grid\">\n",
-            self.entries.len(),
+            self.cards.len(),
             self.total,
             failed
         );
-        for entry in &self.entries {
-            card(&mut out, entry);
+        for card in &self.cards {
+            out.push_str(&card.html);
         }
         out.push_str("</div>\n</body>\n</html>\n");
         out
