@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     Client, Error, ModelInput, Prediction, Result, Target, generated::types, models::WebhookEvent,
+    resolve::Deadline, wait::sync_wait_within,
 };
 
 /// The longest a server holds a `Prefer: wait` request.
@@ -27,6 +28,9 @@ pub(crate) struct CreateOptions {
     pub(crate) cancel_after: Option<Duration>,
     pub(crate) webhook: Option<String>,
     pub(crate) webhook_events: Vec<WebhookEvent>,
+    /// The caller's deadline: the create is cut short at it (and its prediction looked for), and its
+    /// `Prefer: wait` never reaches past it.
+    pub(crate) deadline: Option<Deadline>,
 }
 
 impl CreateOptions {
@@ -189,8 +193,9 @@ impl Client {
                 webhook: options.webhook.clone(),
                 webhook_events_filter: options.webhook_events.clone(),
             },
-            prefer: options.prefer_header()?,
+            prefer_wait: options.prefer_header()?.and(options.prefer_wait),
             cancel_after: options.cancel_after_header()?,
+            deadline: options.deadline,
         };
         self.create_exactly_once(request).await
     }
@@ -198,7 +203,7 @@ impl Client {
     /// Sends a create request once; what the server answered, as our types.
     pub(crate) async fn send_create(&self, request: &CreateRequest) -> Result<Prediction> {
         let raw = &self.shared.raw;
-        let prefer = &request.prefer;
+        let prefer = &request.prefer_header();
         let cancel_after = &request.cancel_after;
         tracing::debug!(target = %request.target, prefer = prefer.as_deref(), "creating prediction");
         let result = match &request.target {
@@ -246,16 +251,32 @@ impl Client {
     }
 }
 
-/// A create request, validated and ready to send (again, if its first sending had an unknown outcome). The
-/// body is built once and sent by reference, however many times.
+/// A create request, validated and ready to send (again, if its first sending had an unknown outcome).
 pub(crate) struct CreateRequest {
     pub(crate) target: Target,
     body: types::PredictionRequest,
-    prefer: Option<String>,
+    prefer_wait: Option<Duration>,
     cancel_after: Option<String>,
+    pub(crate) deadline: Option<Deadline>,
 }
 
 impl CreateRequest {
+    /// `Prefer: wait=N`, never past the caller's deadline (a resent create has less time left); none when
+    /// too little is left for the server to hold the request.
+    fn prefer_header(&self) -> Option<String> {
+        let wait = self.prefer_wait?;
+        let wait = match self.deadline {
+            Some(deadline) => {
+                let left = deadline
+                    .at
+                    .saturating_duration_since(tokio::time::Instant::now());
+                wait.min(sync_wait_within(left)?)
+            }
+            None => wait,
+        };
+        Some(format!("wait={}", wait.as_secs_f64().ceil() as u64))
+    }
+
     /// The model's input, as sent.
     pub(crate) fn input(&self) -> &Map<String, Value> {
         &self.body.input

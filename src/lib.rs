@@ -16,6 +16,7 @@ pub mod models;
 mod prediction;
 mod resolve;
 mod retry;
+mod server_clock;
 #[cfg(feature = "simulator")]
 pub mod simulator;
 #[cfg(feature = "spec-sync")]

@@ -16,6 +16,7 @@ use crate::{
     generated,
     governor::{Class, Governor, wait_in_body},
     retry::{RetryPolicy, parse_retry_after},
+    server_clock::ServerClock,
 };
 
 /// The total time an API request may take, unless it is held by `Prefer: wait` or sets its own.
@@ -41,6 +42,8 @@ pub(crate) struct Corridor {
     limits: BodyLimits,
     /// Shared by every clone: one pace per client, whatever runs on it.
     governor: std::sync::Arc<Governor>,
+    /// What the answers' `Date` headers (and creates' stamps) say of the server's clock.
+    clock: std::sync::Arc<ServerClock>,
 }
 
 impl std::fmt::Debug for Corridor {
@@ -74,7 +77,13 @@ impl Corridor {
             retry,
             limits,
             governor: std::sync::Arc::new(governor),
+            clock: std::sync::Arc::default(),
         }
+    }
+
+    /// The server's clock, as the answers so far bound it.
+    pub(crate) fn clock(&self) -> &ServerClock {
+        &self.clock
     }
 
     /// The rate governor every API request passes.
@@ -286,9 +295,15 @@ fn prefer_wait(request: &Request) -> Option<Duration> {
 impl ClientHooks<Corridor> for generated::Client {
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
         let corridor = self.inner();
+        let sent = chrono::Utc::now();
         let response = corridor
             .execute(self.client(), request, info.operation_id)
             .await?;
+        if let Some(date) = response.headers().get(http::header::DATE)
+            && let Ok(date) = date.to_str()
+        {
+            corridor.clock.observe_date(sent, chrono::Utc::now(), date);
+        }
         Ok(limit_body(response, corridor.limits))
     }
 }

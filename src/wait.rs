@@ -17,6 +17,7 @@ use crate::{
     Client, Error, ModelInput, Prediction, PredictionStatus, Result,
     create::{CreateOptions, MAX_SYNC_WAIT},
     models::WebhookEvent,
+    resolve::Deadline,
 };
 
 /// How long a cancel after a missed deadline may take.
@@ -245,16 +246,14 @@ impl<'c, I: ModelInput + 'c> Run<'c, I> {
             create.prefer_wait =
                 sync_wait_within(deadline.saturating_duration_since(Instant::now()));
         }
+        // The create itself stops at the deadline and names the prediction it may have made.
+        create.deadline = Some(Deadline {
+            started,
+            at: deadline,
+        });
         let options = self.options.as_ref().unwrap_or(&client.shared.wait);
         let ran = async {
-            let created = within(
-                deadline,
-                started,
-                None,
-                None,
-                client.create_with(&self.input, &create),
-            )
-            .await?;
+            let created = client.create_with(&self.input, &create).await?;
             client
                 .poll_until_done(created, started, deadline, options)
                 .await

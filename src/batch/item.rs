@@ -17,7 +17,8 @@ use super::{
 use crate::{
     Client, Error, ModelInput, Prediction, PredictionStatus, Result,
     create::CreateOptions,
-    wait::{deadline_after, sync_wait_within, within},
+    resolve::Deadline,
+    wait::{deadline_after, sync_wait_within},
 };
 
 /// What every item of a batch shares.
@@ -167,16 +168,28 @@ impl Shared {
         })?;
         let options = CreateOptions {
             prefer_wait: sync_wait_within(item.deadline.saturating_duration_since(Instant::now())),
+            deadline: Some(Deadline {
+                started: item.started,
+                at: item.deadline,
+            }),
             ..CreateOptions::default()
         };
-        let created = within(
-            item.deadline,
-            item.started,
-            None,
-            None,
-            self.client.create_with(item.input, &options),
-        )
-        .await?;
+        let created = match self.client.create_with(item.input, &options).await {
+            Ok(created) => created,
+            Err(error) => {
+                // Cut short by the deadline, the create may still have named its prediction: a rerun
+                // waits for it rather than paying again.
+                if let Error::Timeout { id: Some(id), .. } = &error {
+                    self.record(&Event::Created {
+                        item: item.index,
+                        key: item.key.clone(),
+                        id: id.clone(),
+                        at: Utc::now(),
+                    })?;
+                }
+                return Err(error);
+            }
+        };
         self.claim(&created.id);
         self.record(&Event::Created {
             item: item.index,

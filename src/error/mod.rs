@@ -1,5 +1,6 @@
 //! The crate's one error type, and the one place where the generated client's errors become it.
 
+use chrono::{DateTime, Utc};
 use std::{fmt, path::PathBuf, time::Duration};
 
 use progenitor_client::ByteStream;
@@ -51,15 +52,20 @@ pub enum Error {
         status: Option<PredictionStatus>,
     },
     /// A create request's outcome is unknown (no readable answer) and looking for the prediction it may have
-    /// created failed too: a prediction may exist. List recent predictions before creating it again.
+    /// created did not settle it: the lookup failed, or the server's list did not yet cover the time the
+    /// create was sent. A prediction may exist; it was not created again. List recent predictions before
+    /// creating it again.
     #[error(
-        "create: a prediction may have been created ({cause}), and looking for it failed ({lookup}); list recent predictions before creating it again"
+        "create: a prediction may have been created ({cause}), and {}; list recent predictions before creating it again",
+        describe_lookup(lookup.as_deref(), searched.as_ref())
     )]
     CreateUncertain {
         /// Why the create's outcome is unknown.
         cause: Box<Error>,
-        /// Why the lookup failed.
-        lookup: Box<Error>,
+        /// Why the lookup failed, if it did.
+        lookup: Option<Box<Error>>,
+        /// The window of the server's time searched, when the lookup ran but could not tell.
+        searched: Option<(DateTime<Utc>, DateTime<Utc>)>,
     },
     /// The request did not get an answer: connection refused or reset, DNS, TLS, a read timeout.
     #[error("{operation}: could not reach the server{}: {source}", for_prediction(prediction_id.as_deref()))]
@@ -375,6 +381,21 @@ fn quoted(snippet: &str) -> String {
         String::new()
     } else {
         format!("; body starts: {snippet:?}")
+    }
+}
+
+fn describe_lookup(
+    lookup: Option<&Error>,
+    searched: Option<&(DateTime<Utc>, DateTime<Utc>)>,
+) -> String {
+    match (lookup, searched) {
+        (Some(error), _) => format!("looking for it failed ({error})"),
+        (None, Some((from, to))) => format!(
+            "no prediction of that input is listed between {} and {} (server time), but the list may not show it yet",
+            from.format("%H:%M:%S%.3f"),
+            to.format("%H:%M:%S%.3f")
+        ),
+        (None, None) => "looking for it did not finish in time".into(),
     }
 }
 

@@ -1,0 +1,203 @@
+//! Looking for the prediction a create made when its answer was lost: in a window of the server's time
+//! around its sending, and only as long as it takes to know.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use futures_util::TryStreamExt;
+
+use super::matching::could_be;
+use crate::{Client, Error, Prediction, Result, create::CreateRequest};
+
+/// Added to either side of the window: the server's stamps and the local clock's readings are not exact.
+const SLACK: TimeDelta = TimeDelta::seconds(1);
+/// How long after a prediction's creation the list is trusted to show it, when nothing newer is listed.
+const LIST_SETTLE: TimeDelta = TimeDelta::seconds(5);
+/// The longest wait for the list to settle before the second look.
+const MAX_SETTLE_WAIT: Duration = Duration::from_secs(10);
+/// The most predictions one lookup goes through (a server that pages forever cannot hold it).
+const MAX_LOOKUP_PREDICTIONS: usize = 2_000;
+
+/// What a lookup found.
+pub(super) enum Found {
+    /// The create's own prediction, now claimed.
+    Own(Box<Prediction>),
+    /// The list covers the create's time and holds nothing it made: nothing was created.
+    Nothing,
+    /// It cannot be told: the lookup failed (`lookup`), or the list did not yet cover the window searched.
+    Unsettled {
+        lookup: Option<Error>,
+        searched: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    },
+}
+
+/// What may show that a create made nothing, from how it failed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Absence {
+    /// A later prediction listed, or the list having had time to settle: the server answered an error or
+    /// the connection broke, and it may never have reached the server.
+    ListedOrSettled,
+    /// Only a later prediction listed: the request was held until a gateway gave up, so it reached the
+    /// server, which may still be creating.
+    Listed,
+    /// Nothing: the server answered success (its body was cut short), so the prediction exists.
+    Never,
+}
+
+impl Absence {
+    fn shown_for(error: &Error) -> Self {
+        match error {
+            Error::Decode { .. } => Self::Never,
+            Error::Api(api) if api.status == 504 => Self::Listed,
+            _ => Self::ListedOrSettled,
+        }
+    }
+
+    fn shown(self, search: &Search, server_now: DateTime<Utc>) -> bool {
+        match self {
+            Self::ListedOrSettled => {
+                search.newer_listed || server_now >= search.window.1 + LIST_SETTLE
+            }
+            Self::Listed => search.newer_listed,
+            Self::Never => false,
+        }
+    }
+}
+
+/// One pass over the list.
+struct Search {
+    candidates: Vec<Prediction>,
+    /// A prediction created after the window was listed: the list covers the window.
+    newer_listed: bool,
+    window: (DateTime<Utc>, DateTime<Utc>),
+}
+
+impl Client {
+    /// Finds the prediction of a create sent at `sent` whose answer (or failure) came at `received`.
+    pub(super) async fn find_own(
+        &self,
+        request: &CreateRequest,
+        sent: DateTime<Utc>,
+        received: DateTime<Utc>,
+        error: &Error,
+    ) -> Found {
+        // A truncated answer may still name the prediction.
+        if let Some(id) = error.prediction_id()
+            && let Ok(prediction) = self.get(id).await
+            && could_be(&prediction, &request.target, request.input())
+            && self.shared.claims.claim(&prediction.id)
+        {
+            return Found::Own(Box::new(prediction));
+        }
+        // A gateway may answer before the server has finished creating.
+        tokio::time::sleep(self.shared.corridor.retry().backoff(1)).await;
+        let clock = self.shared.corridor.clock();
+        let absence = Absence::shown_for(error);
+        let mut look = 0;
+        loop {
+            look += 1;
+            let mut search = match self.search(request, sent, received).await {
+                Ok(search) => search,
+                Err(lookup) => {
+                    return Found::Unsettled {
+                        lookup: Some(lookup),
+                        searched: None,
+                    };
+                }
+            };
+            if let Some(prediction) = self.adopt(std::mem::take(&mut search.candidates)) {
+                return Found::Own(Box::new(prediction));
+            }
+            let server_now = clock.server_now_at_least();
+            if absence.shown(&search, server_now) {
+                return Found::Nothing;
+            }
+            if look == 2 {
+                return Found::Unsettled {
+                    lookup: None,
+                    searched: Some(search.window),
+                };
+            }
+            let settled = search.window.1 + LIST_SETTLE;
+            let wait = (settled - server_now).to_std().unwrap_or_default();
+            tokio::time::sleep(wait.min(MAX_SETTLE_WAIT)).await;
+        }
+    }
+
+    /// Lists the predictions created in the window, newest first, keeping those the create could have made.
+    async fn search(
+        &self,
+        request: &CreateRequest,
+        sent: DateTime<Utc>,
+        received: DateTime<Utc>,
+    ) -> Result<Search> {
+        let clock = self.shared.corridor.clock();
+        // The list's own answers narrow the clock's bounds: the window is worked out again as they come.
+        let window = || {
+            let (from, to) = clock.window(sent, received);
+            (from - SLACK, to + SLACK)
+        };
+        let mut search = Search {
+            candidates: Vec::new(),
+            newer_listed: false,
+            window: window(),
+        };
+        let mut listed = std::pin::pin!(self.list().created_after(search.window.0).stream());
+        let mut seen = 0;
+        while let Some(prediction) = listed.try_next().await? {
+            search.window = window();
+            let (from, to) = search.window;
+            seen += 1;
+            match prediction.created_at {
+                Some(at) if at < from => break,
+                Some(at) if at > to => search.newer_listed = true,
+                Some(_)
+                    if could_be(&prediction, &request.target, request.input())
+                        && !self.shared.claims.holds(&prediction.id) =>
+                {
+                    search.candidates.push(prediction);
+                }
+                _ => {}
+            }
+            if seen >= MAX_LOOKUP_PREDICTIONS {
+                return Err(Error::decode(
+                    "list",
+                    None,
+                    None,
+                    format!(
+                        "looked through {seen} predictions without reaching the time of the create"
+                    ),
+                    b"",
+                ));
+            }
+        }
+        search.window = window();
+        Ok(search)
+    }
+
+    /// Claims the earliest candidate; the others, if any, are named in a `warn` event (they may be other
+    /// processes' predictions of the same input, or this create's own, and cannot be told apart).
+    fn adopt(&self, mut candidates: Vec<Prediction>) -> Option<Prediction> {
+        candidates.sort_by_key(|p| p.created_at);
+        let mut adopted = None;
+        let mut others = Vec::new();
+        for candidate in candidates {
+            if adopted.is_none() && self.shared.claims.claim(&candidate.id) {
+                adopted = Some(candidate);
+            } else {
+                others.push(candidate.id);
+            }
+        }
+        let prediction = adopted?;
+        if others.is_empty() {
+            tracing::debug!(prediction_id = %prediction.id, "adopted the prediction the lost answer created");
+        } else {
+            tracing::warn!(
+                prediction_id = %prediction.id,
+                others = ?others,
+                "a create's answer was lost and several predictions of the same input were created at that moment; adopted the earliest, the others may be another process's or unclaimed"
+            );
+        }
+        Some(prediction)
+    }
+}

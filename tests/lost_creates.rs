@@ -1,0 +1,239 @@
+//! A create whose answer is lost looks for its own prediction, in a window of the server's time around its
+//! sending: what a server does to the input, a client clock that is off, a list that lags, a gateway that
+//! gives up on a held request, and the caller's deadline do not turn it into a second prediction or a lost id.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use common::*;
+use replicate_ideogram::{Error, RetryPolicy, models::IdeogramV2TurboInput};
+use serde_json::{Value, json};
+use wiremock::{
+    Mock, MockServer, Request, Respond, ResponseTemplate,
+    matchers::{method, path},
+};
+
+const LIST_PATH: &str = "/replicate/v1/predictions";
+
+fn retrying_client(server: &MockServer) -> replicate_ideogram::Client {
+    replicate_ideogram::Client::builder()
+        .token(TOKEN)
+        .base_url(format!("{}{PREFIX}", server.uri()))
+        .retry(
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(10))
+                .max_backoff(Duration::from_millis(50)),
+        )
+        .build()
+        .unwrap()
+}
+
+/// The seed's prediction as the server stored `input`, created at `at`.
+fn stored(id: &str, input: Value, at: DateTime<Utc>) -> Value {
+    let mut p = prediction(id, "processing");
+    p["input"] = input;
+    p["created_at"] = at.to_rfc3339().into();
+    p
+}
+
+fn page(results: Vec<Value>) -> ResponseTemplate {
+    json(
+        200,
+        &json!({"results": results, "next": null, "previous": null}),
+    )
+}
+
+async fn mount_create(server: &MockServer, answer: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path(CREATE_PATH))
+        .respond_with(answer)
+        .mount(server)
+        .await;
+}
+
+async fn mount_list(server: &MockServer, answer: impl Respond + 'static) {
+    Mock::given(method("GET"))
+        .and(path(LIST_PATH))
+        .respond_with(answer)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn an_input_the_server_normalised_is_still_recognised() {
+    let server = server().await;
+    mount_create(&server, problem(503, json!({"title": "Unavailable"}))).await;
+    // The server added defaults and wrote the number its own way.
+    let input = IdeogramV2TurboInput::new("a normalised fox").seed(7);
+    let mut as_stored = serde_json::to_value(&input).unwrap();
+    as_stored["seed"] = json!(7.0);
+    as_stored["magic_prompt_option"] = json!("Auto");
+    as_stored["resolution"] = json!("None");
+    mount_list(&server, page(vec![stored("n1", as_stored, Utc::now())])).await;
+    let prediction = retrying_client(&server).create(input).await.unwrap();
+    assert_eq!(prediction.id, "n1");
+    assert_eq!(hits(&server, CREATE_PATH).await, 1, "not sent again");
+}
+
+#[tokio::test]
+async fn a_client_clock_ten_minutes_fast_still_finds_it() {
+    let server = server().await;
+    let server_now = Utc::now() - TimeDelta::minutes(10);
+    let date = httpdate::fmt_http_date(server_now.into());
+    mount_create(
+        &server,
+        problem(503, json!({"title": "Unavailable"})).insert_header("date", date.as_str()),
+    )
+    .await;
+    let input = IdeogramV2TurboInput::new("a fox on a fast clock");
+    let found = stored("c1", serde_json::to_value(&input).unwrap(), server_now);
+    mount_list(
+        &server,
+        page(vec![found]).insert_header("date", date.as_str()),
+    )
+    .await;
+    let prediction = retrying_client(&server).create(input).await.unwrap();
+    assert_eq!(prediction.id, "c1");
+    assert_eq!(hits(&server, CREATE_PATH).await, 1, "not sent again");
+}
+
+/// A list that shows a prediction only `lag` after the mock was made.
+struct Lagging {
+    since: Instant,
+    lag: Duration,
+    prediction: Value,
+}
+
+impl Respond for Lagging {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        if self.since.elapsed() < self.lag {
+            page(Vec::new())
+        } else {
+            page(vec![self.prediction.clone()])
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_list_that_lags_a_few_seconds_is_waited_for() {
+    let server = server().await;
+    mount_create(&server, problem(503, json!({"title": "Unavailable"}))).await;
+    let input = IdeogramV2TurboInput::new("a slow list");
+    let lagging = Lagging {
+        since: Instant::now(),
+        lag: Duration::from_secs(3),
+        prediction: stored("l1", serde_json::to_value(&input).unwrap(), Utc::now()),
+    };
+    mount_list(&server, lagging).await;
+    let prediction = retrying_client(&server).create(input).await.unwrap();
+    assert_eq!(prediction.id, "l1");
+    assert_eq!(hits(&server, CREATE_PATH).await, 1, "not sent again");
+}
+
+#[tokio::test]
+async fn a_gateway_that_gives_up_on_a_held_create_is_uncertain_not_resent() {
+    let server = server().await;
+    mount_create(&server, ResponseTemplate::new(504)).await;
+    mount_list(&server, page(Vec::new())).await;
+    let error = retrying_client(&server)
+        .create(IdeogramV2TurboInput::new("held too long"))
+        .await
+        .unwrap_err();
+    let Error::CreateUncertain {
+        cause,
+        lookup: None,
+        searched: Some(_),
+    } = &error
+    else {
+        panic!("expected CreateUncertain after searching, got {error:?}");
+    };
+    assert_eq!(cause.status(), Some(504));
+    assert!(error.to_string().contains("may not show it yet"), "{error}");
+    assert_eq!(hits(&server, CREATE_PATH).await, 1, "not sent again");
+}
+
+#[tokio::test]
+async fn a_newer_prediction_listed_shows_nothing_was_created_and_the_create_is_sent_again() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(path(CREATE_PATH))
+        .respond_with(problem(503, json!({"title": "Unavailable"})))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_create(&server, json(201, &prediction("r1", "starting"))).await;
+    let later = stored(
+        "other",
+        json!({"prompt": "someone else's"}),
+        Utc::now() + TimeDelta::seconds(30),
+    );
+    mount_list(&server, page(vec![later])).await;
+    let started = Instant::now();
+    let prediction = retrying_client(&server)
+        .create(IdeogramV2TurboInput::new("refused at first"))
+        .await
+        .unwrap();
+    assert_eq!(prediction.id, "r1");
+    assert_eq!(hits(&server, CREATE_PATH).await, 2);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "no wait for the list to settle: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_deadline_during_the_create_names_the_prediction_and_cancels_it() {
+    let server = server().await;
+    let input = IdeogramV2TurboInput::new("cut short by the deadline");
+    mount_create(
+        &server,
+        json(201, &prediction("d1", "starting")).set_delay(Duration::from_secs(3)),
+    )
+    .await;
+    let made = stored("d1", serde_json::to_value(&input).unwrap(), Utc::now());
+    mount_list(&server, page(vec![made])).await;
+    Mock::given(method("POST"))
+        .and(path(format!("{PREFIX}/predictions/d1/cancel")))
+        .respond_with(json(200, &prediction("d1", "canceled")))
+        .mount(&server)
+        .await;
+    let error = retrying_client(&server)
+        .run(input)
+        .timeout(Duration::from_secs(1))
+        .prefer_wait(Duration::from_secs(60))
+        .cancel_on_timeout(true)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Timeout { id: Some(id), .. } if id == "d1"),
+        "{error:?}"
+    );
+    assert_eq!(
+        hits(&server, &format!("{PREFIX}/predictions/d1/cancel")).await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn prefer_wait_never_reaches_past_the_deadline() {
+    let server = server().await;
+    mount_create(
+        &server,
+        json(201, &succeeded("w1", "https://delivery.example/w1.png")),
+    )
+    .await;
+    retrying_client(&server)
+        .run(IdeogramV2TurboInput::new("a short deadline"))
+        .timeout(Duration::from_secs(20))
+        .prefer_wait(Duration::from_secs(60))
+        .await
+        .unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let prefer = requests[0].headers.get("prefer").unwrap().to_str().unwrap();
+    let seconds: u64 = prefer.strip_prefix("wait=").unwrap().parse().unwrap();
+    assert!(seconds <= 15, "{prefer} with 20 s left");
+}
