@@ -17,7 +17,7 @@ use super::{
 use crate::{
     Client, Error, ModelInput, Prediction, PredictionStatus, Result,
     create::CreateOptions,
-    resolve::Deadline,
+    resolve::{Deadline, matching::could_be},
     wait::{deadline_after, sync_wait_within},
 };
 
@@ -323,21 +323,23 @@ impl Shared {
         since: chrono::DateTime<Utc>,
     ) -> Result<Option<String>> {
         use futures_util::StreamExt;
-        let from = since - chrono::Duration::minutes(5);
-        let mut pages = std::pin::pin!(self.client.list().created_after(from).stream());
+        let target = item.input.target();
+        let Some(input) = item.json.as_object() else {
+            return Ok(None);
+        };
+        // The create went out after the intent was written: from then on, in the server's time (the
+        // list's own answers narrow what is known of its clock).
+        let clock = self.client.shared.corridor.clock();
+        let from = || clock.window(since, since).0 - chrono::Duration::seconds(1);
+        let mut pages = std::pin::pin!(self.client.list().created_after(from()).stream());
         let mut seen = 0;
         while let Some(prediction) = pages.next().await {
             let prediction = prediction?;
             seen += 1;
-            if prediction.created_at.is_some_and(|at| at < from) || seen > 10_000 {
+            if prediction.created_at.is_some_and(|at| at < from()) || seen > 10_000 {
                 break;
             }
-            let same_target = match item.input.target() {
-                crate::Target::Model(model) => prediction.model.as_deref() == Some(model.as_str()),
-                _ => true,
-            };
-            let same_input = item.json.as_object() == Some(&prediction.input);
-            if same_target && same_input && self.claim(&prediction.id) {
+            if could_be(&prediction, &target, input) && self.claim(&prediction.id) {
                 tracing::info!(item = item.index, prediction_id = %prediction.id, "resumed a prediction whose create answer was lost");
                 return Ok(Some(prediction.id));
             }
