@@ -57,8 +57,15 @@ pub(crate) fn slug(text: &str) -> String {
     out
 }
 
-/// The extension an output URL's path ends in, if it has a plausible one.
-pub(crate) fn extension_of(url: &str) -> Option<String> {
+/// The extension an output URL's path ends in, if it has a plausible one (1 to 5 letters or digits),
+/// lowercased: what a file saved from it should be called.
+///
+/// ```
+/// use replicate_ideogram::batch::extension_of;
+/// assert_eq!(extension_of("https://x/abc/out-0.WEBP?sig=1").as_deref(), Some("webp"));
+/// assert_eq!(extension_of("https://x/abc/layers"), None);
+/// ```
+pub fn extension_of(url: &str) -> Option<String> {
     let path = url.split(['?', '#']).next().unwrap_or(url);
     let last = path.rsplit('/').next().unwrap_or(path);
     let (_, extension) = last.rsplit_once('.')?;

@@ -45,6 +45,7 @@ use futures_util::{Stream, StreamExt, stream};
 
 use crate::{Client, ModelInput, Prediction, Result};
 use journal::Journal;
+pub use files::extension_of;
 pub use journal::SavedFile;
 
 /// What a batch does with each output.

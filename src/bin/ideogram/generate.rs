@@ -10,6 +10,7 @@ use std::{
 use futures_util::{StreamExt, stream};
 use replicate_ideogram::{
     Client, Error, JsonInput, Prediction, Target,
+    batch::extension_of,
     models::{check_input, encode_json_strings},
 };
 use serde_json::{Value, json};
@@ -163,7 +164,7 @@ async fn save(
     };
     let mut files = Vec::with_capacity(urls.len());
     for (part, url) in urls.iter().enumerate() {
-        let extension = extension_of(url);
+        let extension = extension_of(url).unwrap_or_else(|| "png".into());
         let file = match (&args.out, &args.out_dir) {
             (Some(out), _) if total == 1 && urls.len() == 1 => out.clone(),
             (Some(out), _) if urls.len() == 1 => numbered(out, index + 1),
@@ -187,20 +188,6 @@ fn join(dir: &Option<PathBuf>, name: String) -> PathBuf {
     match dir {
         Some(dir) => dir.join(name),
         None => PathBuf::from(name),
-    }
-}
-
-/// The extension an output URL's path ends in (`png` when it has none a file should carry).
-fn extension_of(url: &str) -> String {
-    let path = url.split(['?', '#']).next().unwrap_or(url);
-    let last = path.rsplit('/').next().unwrap_or(path);
-    match last.rsplit_once('.') {
-        Some((_, ext))
-            if (1..=5).contains(&ext.len()) && ext.bytes().all(|b| b.is_ascii_alphanumeric()) =>
-        {
-            ext.to_ascii_lowercase()
-        }
-        _ => "png".to_string(),
     }
 }
 
