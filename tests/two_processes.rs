@@ -2,33 +2,17 @@
 //! create answers are lost: each lost create finds its own prediction, none is paid for and given to no one.
 #![cfg(feature = "simulator")]
 
-use std::{
-    collections::HashSet,
-    io::Write,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+mod common;
 
+use std::{collections::HashSet, time::Duration};
+
+use common::capture_logs;
 use futures_util::future::join_all;
 use replicate_ideogram::{
     Client, Error, RetryPolicy, WaitOptions,
     models::IdeogramV2TurboInput,
     simulator::{Faults, Simulator, SimulatorConfig},
 };
-
-/// Everything the clients log, to read the `warn` events naming predictions they could not tell apart.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn process(sim: &Simulator) -> Client {
     sim.client_builder()
@@ -55,14 +39,8 @@ async fn send_all(client: &Client, prompts: &[String]) -> Vec<Result<String, Err
 
 #[tokio::test]
 async fn two_processes_with_lost_answers_orphan_nothing_and_adopt_no_failure() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_ansi(false)
-        .with_writer(move || sink.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // The warn events naming predictions that could not be told apart.
+    let (captured, _guard) = capture_logs(tracing::Level::WARN);
 
     let config = SimulatorConfig::default()
         .timings(Duration::from_millis(20), Duration::from_millis(60))
@@ -93,7 +71,7 @@ async fn two_processes_with_lost_answers_orphan_nothing_and_adopt_no_failure() {
         .filter_map(|r| r.as_ref().err().map(ToString::to_string))
         .collect();
     assert!(errors.is_empty(), "creates failed: {errors:?}");
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let unaccounted: Vec<&str> = record
         .created
         .iter()

@@ -44,8 +44,8 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt, stream};
 
 use crate::{Client, ModelInput, Prediction, Result};
-use journal::Journal;
 pub use files::extension_of;
+use journal::Journal;
 pub use journal::SavedFile;
 
 /// What a batch does with each output.
