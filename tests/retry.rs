@@ -191,9 +191,13 @@ async fn a_create_lost_in_a_502_is_adopted_from_the_list_not_sent_again() {
     ours["created_at"] = json!(chrono::Utc::now().to_rfc3339());
     let mut other = prediction("other", "processing");
     other["created_at"] = ours["created_at"].clone();
+    // Someone's prediction from after every create here: the list covers their time, so a create that
+    // finds nothing of its own is sent again at once.
+    let mut later = prediction("later", "processing");
+    later["created_at"] = json!((chrono::Utc::now() + chrono::TimeDelta::hours(1)).to_rfc3339());
     Mock::given(method("GET"))
         .and(path(format!("{PREFIX}/predictions")))
-        .respond_with(page(vec![other, ours]))
+        .respond_with(page(vec![later, other, ours]))
         .mount(&server)
         .await;
 

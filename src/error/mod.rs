@@ -233,6 +233,7 @@ impl Error {
             | Self::PredictionCanceled(p)
             | Self::PredictionAborted(p) => Some(&p.id),
             Self::Timeout { id, .. } => id.as_deref(),
+            Self::CreateUncertain { cause, .. } => cause.prediction_id(),
             Self::Transport { prediction_id, .. } | Self::Decode { prediction_id, .. } => {
                 prediction_id.as_deref()
             }

@@ -74,12 +74,17 @@ struct Search {
 
 impl Client {
     /// Finds the prediction of a create sent at `sent` whose answer (or failure) came at `received`.
+    ///
+    /// With `settle`, a first look that cannot show that nothing was made is followed by a second once
+    /// the list has had time to settle (the create is to be sent again, or an id to be named). Without,
+    /// one look: after an error answer or a dropped connection, finding nothing is taken to mean nothing
+    /// was made (the caller gets that error, as with no lookup at all).
     pub(super) async fn find_own(
         &self,
         request: &CreateRequest,
-        sent: DateTime<Utc>,
-        received: DateTime<Utc>,
+        (sent, received): (DateTime<Utc>, DateTime<Utc>),
         error: &Error,
+        settle: bool,
     ) -> Found {
         // A truncated answer may still name the prediction.
         if let Some(id) = error.prediction_id()
@@ -109,10 +114,12 @@ impl Client {
                 return Found::Own(Box::new(prediction));
             }
             let server_now = clock.server_now_at_least();
-            if absence.shown(&search, server_now) {
+            if absence.shown(&search, server_now)
+                || (!settle && absence == Absence::ListedOrSettled)
+            {
                 return Found::Nothing;
             }
-            if look == 2 {
+            if look == 2 || !settle {
                 return Found::Unsettled {
                     lookup: None,
                     searched: Some(search.window),

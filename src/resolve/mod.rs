@@ -15,6 +15,9 @@
 //!   again.
 //! - None, and the list cannot be shown to cover the window, or the lookup itself fails:
 //!   [`Error::CreateUncertain`], which says a prediction may exist. The create is not sent again.
+//! - When the retry policy allows no more sending, one look: finding nothing after an error answer or a
+//!   dropped connection returns that error (nothing was made, as far as can be told without waiting);
+//!   after a success whose body was cut short or a gateway's 504, `CreateUncertain`.
 //!
 //! Identical inputs sent on purpose still give distinct predictions: every prediction a create returns is
 //! *claimed* (held) by this client, and a claimed prediction is never adopted again. If a lookup adopted the
@@ -88,7 +91,11 @@ impl Client {
                 Err(error) => error,
             };
             tracing::debug!(error = %error, "create outcome unknown; looking for the prediction");
-            let found = self.resolve(&request, sent, received, &error).await;
+            let resend_allowed =
+                attempt < policy.max_retries && started.elapsed() < policy.max_elapsed;
+            let found = self
+                .resolve(&request, (sent, received), &error, resend_allowed)
+                .await;
             if let Some(deadline) = request.deadline.filter(|d| Instant::now() >= d.at) {
                 return Err(cut_short(deadline, error, found));
             }
@@ -134,13 +141,14 @@ impl Client {
     async fn resolve(
         &self,
         request: &CreateRequest,
-        sent: chrono::DateTime<Utc>,
-        received: chrono::DateTime<Utc>,
+        times: (chrono::DateTime<Utc>, chrono::DateTime<Utc>),
         error: &Error,
+        resend_allowed: bool,
     ) -> Found {
-        let search = self.find_own(request, sent, received, error);
         match request.deadline {
             Some(deadline) if Instant::now() >= deadline.at => {
+                // Nothing will be resent; the look goes on (bounded) to name the prediction.
+                let search = self.find_own(request, times, error, true);
                 match tokio::time::timeout(DEADLINE_GRACE, search).await {
                     Ok(found) => found,
                     Err(_) => Found::Unsettled {
@@ -149,7 +157,7 @@ impl Client {
                     },
                 }
             }
-            _ => search.await,
+            _ => self.find_own(request, times, error, resend_allowed).await,
         }
     }
 }
