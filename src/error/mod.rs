@@ -7,6 +7,8 @@ use progenitor_client::ByteStream;
 use reqwest::StatusCode;
 
 mod answer;
+#[cfg(test)]
+mod fuzz;
 
 use crate::{Prediction, PredictionStatus};
 pub(crate) use answer::{api_error, read_capped, snippet};
