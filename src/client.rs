@@ -10,7 +10,7 @@ use crate::{
     governor::{Governor, RateLimits},
     resolve::Claims,
     retry::RetryPolicy,
-    transport::{BodyLimits, Corridor},
+    transport::{BodyLimits, Corridor, bounded},
     wait::{DEFAULT_RUN_TIMEOUT, WaitOptions},
 };
 
@@ -213,7 +213,7 @@ impl ClientBuilder {
     }
 
     /// How long an API answer's body may take to arrive once its headers have (default 30 s); a body that
-    /// trickles longer is [`Error::Decode`].
+    /// trickles longer is [`Error::Decode`]. `Duration::MAX` (as for every timeout here) means no limit.
     pub fn response_body_timeout(mut self, timeout: Duration) -> Self {
         self.response_body_timeout = Some(timeout);
         self
@@ -262,8 +262,10 @@ impl ClientBuilder {
             None => {
                 let mut builder = reqwest::Client::builder()
                     .user_agent(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
-                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                    .read_timeout(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT));
+                    .connect_timeout(bounded(
+                        self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+                    ))
+                    .read_timeout(bounded(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT)));
                 // A server on this machine (the simulator, a local proxy) is reached directly, whatever
                 // HTTP_PROXY says: a proxy would see the token, and offline it would not be there at all.
                 if is_loopback(&base_url) {
@@ -289,9 +291,10 @@ impl ClientBuilder {
                 max_bytes: self
                     .max_response_bytes
                     .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
-                max_time: self
-                    .response_body_timeout
-                    .unwrap_or(DEFAULT_RESPONSE_BODY_TIMEOUT),
+                max_time: bounded(
+                    self.response_body_timeout
+                        .unwrap_or(DEFAULT_RESPONSE_BODY_TIMEOUT),
+                ),
             },
             Governor::new(limits),
         );

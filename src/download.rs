@@ -139,7 +139,7 @@ impl Download<'_> {
         let request = shared
             .http
             .get(url.clone())
-            .timeout(self.timeout)
+            .timeout(crate::transport::bounded(self.timeout))
             .build()
             .map_err(transport)?;
         let response = shared

@@ -24,6 +24,15 @@ const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// How much longer than its `Prefer: wait` a held request may take before it times out.
 const SYNC_WAIT_MARGIN: Duration = Duration::from_secs(15);
 
+/// The longest time limit handed to reqwest or tokio: a century is no limit in practice, and unlike
+/// `Duration::MAX` it can be added to an instant (reqwest's read timeout panics on the overflow).
+const LONGEST_LIMIT: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// `limit`, or [`LONGEST_LIMIT`] if it is longer.
+pub(crate) fn bounded(limit: Duration) -> Duration {
+    limit.min(LONGEST_LIMIT)
+}
+
 /// The most an API answer (not a download) may weigh, and how long its body may take once headers arrived.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct BodyLimits {
@@ -261,7 +270,7 @@ async fn small_text(mut response: Response) -> Option<String> {
 fn set_timeout(request: &mut Request) {
     match prefer_wait(request) {
         Some(wait) => {
-            let needed = wait + SYNC_WAIT_MARGIN;
+            let needed = wait.saturating_add(SYNC_WAIT_MARGIN);
             let timeout = request.timeout_mut();
             if timeout.is_none_or(|t| t < needed) {
                 *timeout = Some(needed);
@@ -323,7 +332,8 @@ fn limit_body(response: Response, limits: BodyLimits) -> Response {
     use futures_util::StreamExt;
     let response = http::Response::from(response);
     let (parts, body) = response.into_parts();
-    let deadline = tokio::time::Instant::now() + limits.max_time;
+    // A limit too far away to be an instant (`Duration::MAX`) is no limit, not a panic.
+    let deadline = tokio::time::Instant::now().checked_add(limits.max_time);
     let stream = http_body_util::BodyDataStream::new(body);
     let limited = futures_util::stream::unfold(
         (Box::pin(stream), 0usize, false),
@@ -331,7 +341,7 @@ fn limit_body(response: Response, limits: BodyLimits) -> Response {
             if done {
                 return None;
             }
-            let next = match tokio::time::timeout_at(deadline, stream.next()).await {
+            let next = match within(deadline, stream.next()).await {
                 Err(_) => Err(Box::new(BodyTooSlow(limits.max_time)) as BoxError),
                 Ok(None) => return None,
                 Ok(Some(Err(e))) => Err(Box::new(e) as BoxError),
@@ -355,3 +365,14 @@ fn limit_body(response: Response, limits: BodyLimits) -> Response {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// `future`, cut at `deadline` if there is one.
+async fn within<F: std::future::Future>(
+    deadline: Option<tokio::time::Instant>,
+    future: F,
+) -> Result<F::Output, tokio::time::error::Elapsed> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, future).await,
+        None => Ok(future.await),
+    }
+}
