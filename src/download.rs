@@ -1,7 +1,8 @@
 //! Downloading outputs: to memory, or streamed to a file.
 //!
-//! Downloads use the client's connection pool. The token goes only to the API's own origin (as for every
-//! request), never to a delivery host. `data:` URLs are decoded locally.
+//! Downloads use the client's connection pool. The token goes only to file routes under the base URL
+//! (`{base}/files/…`, uploaded files), never to a delivery host nor to any other API path an output might
+//! name. `data:` URLs are decoded locally.
 
 use std::{
     path::{Path, PathBuf},
@@ -13,7 +14,7 @@ use bytes::Bytes;
 use reqwest::Url;
 use tokio::{fs, io::AsyncWriteExt};
 
-use crate::{Client, Error, Result};
+use crate::{Client, Error, Result, transport::Credentials};
 
 /// The default total time of a download.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -144,7 +145,7 @@ impl Download<'_> {
             .map_err(transport)?;
         let response = shared
             .corridor
-            .execute(&shared.http, request, "download")
+            .execute(&shared.http, request, "download", Credentials::FilesOnly)
             .await
             .map_err(transport)?;
         if !response.status().is_success() {

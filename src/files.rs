@@ -11,7 +11,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use reqwest::multipart::{Form, Part};
 
-use crate::{Client, Error, Result, generated::types};
+use crate::{Client, Error, Result, generated::types, transport::Credentials};
 
 /// Files up to this size go inline as `data:` URLs; larger ones are uploaded.
 pub const MAX_INLINE_FILE: u64 = 256 * 1024;
@@ -112,7 +112,7 @@ impl Client {
             .map_err(transport)?;
         let response = shared
             .corridor
-            .execute(&shared.http, request, "files.create")
+            .execute(&shared.http, request, "files.create", Credentials::Api)
             .await
             .map_err(transport)?;
         let status = response.status().as_u16();

@@ -40,6 +40,16 @@ pub(crate) struct BodyLimits {
     pub(crate) max_time: Duration,
 }
 
+/// Which requests on the API origin carry the token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Credentials {
+    /// Every request the client makes itself (the API's operations, uploads).
+    Api,
+    /// Only file routes under the base URL (`{base}/files/…`): the URL of a download comes from a model's
+    /// output, which may name any API path (`{base}/webhooks/default/secret`, `{base}/predictions`).
+    FilesOnly,
+}
+
 /// What every request needs to know: the token and the one origin it may be sent to.
 #[derive(Clone)]
 pub(crate) struct Corridor {
@@ -118,15 +128,31 @@ impl Corridor {
             && url.port_or_known_default() == self.api.port_or_known_default()
     }
 
-    /// Sends `request` with `http`, the token attached only when it goes to the API origin, retrying as the
-    /// policy allows.
+    /// Whether `url` is a file route under the base URL (`{base}/files/…`), the only API path a download
+    /// may take the token to.
+    fn is_file_route(&self, url: &Url) -> bool {
+        let files = format!("{}/files/", self.api.path().trim_end_matches('/'));
+        let Some(rest) = url.path().strip_prefix(&files) else {
+            return false;
+        };
+        // An encoded separator is a path a server might decode into another route.
+        let lower = rest.to_ascii_lowercase();
+        self.is_api_origin(url)
+            && !rest.is_empty()
+            && !lower.contains("%2f")
+            && !lower.contains("%5c")
+    }
+
+    /// Sends `request` with `http`, the token attached only when it goes to the API origin (and, for
+    /// [`Credentials::FilesOnly`], to a file route there), retrying as the policy allows.
     pub(crate) async fn execute(
         &self,
         http: &reqwest::Client,
         mut request: Request,
         operation: &str,
+        credentials: Credentials,
     ) -> reqwest::Result<Response> {
-        self.authorize(&mut request);
+        self.authorize(&mut request, credentials);
         set_timeout(&mut request);
         let method = request.method().clone();
         // Only for the trace: not worth an allocation when nobody listens.
@@ -232,9 +258,13 @@ impl Corridor {
         Some(Response::from(again))
     }
 
-    fn authorize(&self, request: &mut Request) {
+    fn authorize(&self, request: &mut Request, credentials: Credentials) {
         request.headers_mut().remove(AUTHORIZATION);
-        if !self.is_api_origin(request.url()) {
+        let allowed = match credentials {
+            Credentials::Api => self.is_api_origin(request.url()),
+            Credentials::FilesOnly => self.is_file_route(request.url()),
+        };
+        if !allowed {
             return;
         }
         if let Some(value) = &self.authorization {
@@ -296,7 +326,7 @@ impl ClientHooks<Corridor> for generated::Client {
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
         let corridor = self.inner();
         let response = corridor
-            .execute(self.client(), request, info.operation_id)
+            .execute(self.client(), request, info.operation_id, Credentials::Api)
             .await?;
         Ok(limit_body(response, corridor.limits))
     }
