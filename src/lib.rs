@@ -14,6 +14,7 @@ mod list;
 mod model_info;
 pub mod models;
 mod prediction;
+mod redact;
 mod resolve;
 mod retry;
 #[cfg(feature = "simulator")]

@@ -100,10 +100,18 @@ pub enum Error {
     /// Downloading an output failed with an HTTP status.
     #[error("download of {url} failed with HTTP {status}")]
     Download {
-        /// The URL, without its query string (which may hold a signature).
+        /// The URL, without its query string (which may hold a signature) or credentials.
         url: String,
         /// The HTTP status.
         status: u16,
+    },
+    /// A download took longer than its timeout (retries and body included). Nothing was written.
+    #[error("download of {url} took longer than its {:.1}s timeout", timeout.as_secs_f64())]
+    DownloadTimeout {
+        /// The URL, without its query string or credentials.
+        url: String,
+        /// The download's timeout.
+        timeout: Duration,
     },
     /// A webhook request failed verification.
     #[error("webhook rejected: {0}")]
