@@ -282,7 +282,8 @@ async fn list_stops_on_an_error_and_on_a_repeated_cursor() {
     assert_eq!(items.len(), 2, "{items:?}");
     assert!(items[0].is_ok());
     assert!(
-        matches!(&items[1], Err(Error::Decode { reason, .. }) if reason.contains("same page cursor"))
+        matches!(&items[1], Err(Error::ListStalled { reason, .. }) if reason.contains("cursor it had sent before")),
+        "{items:?}"
     );
 }
 

@@ -86,6 +86,15 @@ pub enum Error {
         /// The start of the body, as text.
         snippet: String,
     },
+    /// A listing made no progress: the server kept sending pages that lead nowhere (empty pages, a cursor
+    /// it sent before, cursors that keep growing). The predictions already yielded stand.
+    #[error("list: stopped after {pages} pages: the server sent {reason}")]
+    ListStalled {
+        /// How many pages were fetched.
+        pages: usize,
+        /// What showed that the listing made no progress.
+        reason: String,
+    },
     /// The input was rejected before anything was sent.
     #[error("invalid input: `{field}` {reason}")]
     InvalidInput {
