@@ -155,7 +155,9 @@ impl ClientBuilder {
     }
 
     /// The base URL, with any path prefix: `https://api.replicate.com/v1` (default) or a proxy's
-    /// `https://proxy.example/replicate/v1`. A trailing slash is ignored.
+    /// `https://proxy.example/replicate/v1`. A trailing slash is ignored, and a URL with no path at all
+    /// (`https://api.replicate.com`) means `…/v1`. A 404 on a create, get or list under a base URL that
+    /// does not end in `/v1` says so ([`ApiError::hint`](crate::ApiError::hint)).
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = Some(base_url.into());
         self
@@ -340,9 +342,14 @@ fn parse_base_url(text: &str, allow_http: bool) -> Result<Url> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(bad("has no host"));
     }
-    // Keep the path without a trailing slash so `{base}/predictions` never has `//`.
+    // Keep the path without a trailing slash so `{base}/predictions` never has `//`. No
+    // Replicate-compatible server serves the API at its root: an empty path is the official Python
+    // client's convention (it appends `/v1` itself), so it means `/v1` here too.
     let mut url = url;
-    let path = url.path().trim_end_matches('/').to_string();
+    let path = match url.path().trim_end_matches('/') {
+        "" => "/v1".to_string(),
+        path => path.to_string(),
+    };
     url.set_path(&path);
     Ok(url)
 }
@@ -375,7 +382,12 @@ mod tests {
                 "https://proxy.example/replicate/v1//",
                 "https://proxy.example/replicate/v1",
             ),
-            ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
+            ("http://127.0.0.1:8080/", "http://127.0.0.1:8080/v1"),
+            ("https://api.replicate.com", "https://api.replicate.com/v1"),
+            (
+                "https://proxy.example/replicate",
+                "https://proxy.example/replicate",
+            ),
         ] {
             let url = parse_base_url(given, false).unwrap();
             assert_eq!(url.as_str().trim_end_matches('/'), expected);

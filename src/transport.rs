@@ -24,6 +24,19 @@ const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// How much longer than its `Prefer: wait` a held request may take before it times out.
 const SYNC_WAIT_MARGIN: Duration = Duration::from_secs(15);
 
+/// The header through which the corridor hands the error mapping a hint about a 404. Internal: removed from
+/// every answer before the corridor adds it, so a server cannot put words in the client's mouth.
+pub(crate) const HINT_HEADER: &str = "x-replicate-ideogram-hint";
+
+/// The operations whose 404 may come from a base URL without `/v1`: every create, get and list.
+const HINTED_OPERATIONS: &[&str] = &[
+    "models_predictions_create",
+    "predictions_create",
+    "deployments_predictions_create",
+    "predictions_get",
+    "predictions_list",
+];
+
 /// The longest time limit handed to reqwest or tokio: a century is no limit in practice, and unlike
 /// `Duration::MAX` it can be added to an instant (reqwest's read timeout panics on the overflow).
 const LONGEST_LIMIT: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
@@ -128,6 +141,21 @@ impl Corridor {
             && url.port_or_known_default() == self.api.port_or_known_default()
     }
 
+    /// What a 404 on `operation` may mean when the base URL does not end in `/v1` (Replicate-compatible
+    /// servers serve the API under it; the official Python client's base URL leaves it out).
+    fn missing_v1_hint(&self, operation: &str) -> Option<String> {
+        let path = self.api.path().trim_end_matches('/');
+        if path.ends_with("/v1") || !HINTED_OPERATIONS.contains(&operation) {
+            return None;
+        }
+        let mut suggested = self.api.clone();
+        suggested.set_path(&format!("{path}/v1"));
+        Some(format!(
+            "the base URL has no /v1; did you mean {}?",
+            suggested.as_str()
+        ))
+    }
+
     /// Whether `url` is a file route under the base URL (`{base}/files/…`), the only API path a download
     /// may take the token to.
     fn is_file_route(&self, url: &Url) -> bool {
@@ -169,7 +197,10 @@ impl Corridor {
             }
             let started = Instant::now();
             tracing::debug!(operation, %method, path, attempt, "request");
-            let result = http.execute(request).await;
+            let mut result = http.execute(request).await;
+            if let Ok(response) = &mut result {
+                response.headers_mut().remove(HINT_HEADER);
+            }
             let elapsed_ms = started.elapsed().as_millis() as u64;
             match &result {
                 Ok(response) => {
@@ -325,9 +356,15 @@ fn prefer_wait(request: &Request) -> Option<Duration> {
 impl ClientHooks<Corridor> for generated::Client {
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
         let corridor = self.inner();
-        let response = corridor
+        let mut response = corridor
             .execute(self.client(), request, info.operation_id, Credentials::Api)
             .await?;
+        if response.status() == StatusCode::NOT_FOUND
+            && let Some(hint) = corridor.missing_v1_hint(info.operation_id)
+            && let Ok(value) = HeaderValue::from_str(&hint)
+        {
+            response.headers_mut().insert(HINT_HEADER, value);
+        }
         Ok(limit_body(response, corridor.limits))
     }
 }

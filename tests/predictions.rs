@@ -35,10 +35,10 @@ async fn base_url_prefix_works_with_and_without_trailing_slash() {
 }
 
 #[tokio::test]
-async fn base_url_without_prefix() {
+async fn a_base_url_without_a_path_means_v1() {
     let server = server().await;
     Mock::given(method("POST"))
-        .and(path("/predictions/abc/cancel"))
+        .and(path("/v1/predictions/abc/cancel"))
         .respond_with(json(200, &prediction("abc", "canceled")))
         .expect(1)
         .mount(&server)

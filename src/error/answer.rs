@@ -81,6 +81,10 @@ pub(crate) fn api_error(
         prediction_id: prediction_id.or_else(|| id_in_body(body)),
         retry_after,
         body_snippet: None,
+        hint: headers
+            .get(crate::transport::HINT_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
     };
     match serde_json::from_slice::<types::ProblemDetails>(body) {
         Ok(problem) if problem.title.is_some() || problem.detail.is_some() => {

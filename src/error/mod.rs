@@ -187,6 +187,9 @@ pub struct ApiError {
     pub retry_after: Option<Duration>,
     /// The start of the body when it was not problem details (an HTML error page, say).
     pub body_snippet: Option<String>,
+    /// What the client makes of the error, when it can tell more than the server did: for a 404 on a
+    /// create, get or list with a base URL that does not end in `/v1`, that `/v1` is missing.
+    pub hint: Option<String>,
 }
 
 /// One field an input validation failure names.
@@ -230,6 +233,9 @@ impl fmt::Display for ApiError {
         }
         if let Some(wait) = self.retry_after {
             write!(f, " (retry after {}s)", wait.as_secs())?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "; {hint}")?;
         }
         Ok(())
     }
