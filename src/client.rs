@@ -320,7 +320,9 @@ impl ClientBuilder {
 }
 
 fn parse_base_url(text: &str, allow_http: bool) -> Result<Url> {
-    let bad = |why: &str| Error::Config(format!("base URL {text:?} {why}"));
+    // Whatever is wrong with it, a password in it stays out of the message.
+    let shown = crate::redact::url_text(text);
+    let bad = |why: &str| Error::Config(format!("base URL {shown:?} {why}"));
     let url = Url::parse(text.trim()).map_err(|e| bad(&format!("is not a URL ({e})")))?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad("must not have a query or fragment"));

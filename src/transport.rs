@@ -208,6 +208,8 @@ impl Corridor {
                     tracing::debug!(operation, status, elapsed_ms, attempt, "response");
                 }
                 Err(error) => {
+                    // A download's URL may be signed: its query is a credential of sorts.
+                    let error = crate::redact::TransportError(error);
                     tracing::debug!(operation, error = %error, elapsed_ms, attempt, "transport error");
                 }
             }

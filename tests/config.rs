@@ -46,6 +46,17 @@ fn base_urls_are_checked() {
             "{error}"
         );
     }
+    for with_password in [
+        "https://user:hunter2@proxy.example/v1",
+        "https://user:hunter2@bad host/v1",
+    ] {
+        let error = Client::builder()
+            .token(TOKEN)
+            .base_url(with_password)
+            .build()
+            .unwrap_err();
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
     let client = Client::builder()
         .token(TOKEN)
         .base_url("https://proxy.example/replicate/v1/")
