@@ -227,6 +227,35 @@ async fn invalid_input_is_refused_before_anything_is_sent() {
 }
 
 #[tokio::test]
+async fn path_escaping_model_names_are_refused_before_any_request() {
+    let server = server().await;
+    let client = client(&server);
+    for bad in [
+        "x/..\\..\\account",
+        "x/..",
+        "../x",
+        "./x",
+        "x/a b",
+        "x/a%2Fb",
+        "x/a?b",
+        "x/y/z",
+        "/x",
+    ] {
+        for target in [Target::model(bad), Target::deployment(bad)] {
+            let input = JsonInput::new(target.clone(), json!({"prompt": "x"}));
+            let error = client.create(input).await.unwrap_err();
+            assert!(
+                matches!(&error, Error::InvalidInput { field, .. } if field == "model"),
+                "{target}: {error:?}"
+            );
+        }
+        assert!(client.model(bad).await.is_err(), "{bad}");
+    }
+    let received = server.received_requests().await.unwrap();
+    assert!(received.is_empty(), "sent {:?}", received[0].url);
+}
+
+#[tokio::test]
 async fn list_streams_every_page_through_the_configured_base() {
     let server = server().await;
     let page1 = json!({
