@@ -37,4 +37,6 @@ pub use models::{JsonInput, ModelInput, Target};
 pub use prediction::{Prediction, PredictionStatus, PredictionUrls};
 pub use retry::RetryPolicy;
 pub use wait::{Run, WaitFor, WaitOptions};
-pub use webhook::{DEFAULT_WEBHOOK_TOLERANCE, WebhookError, WebhookSecret, WebhookVerifier};
+pub use webhook::{
+    DEFAULT_WEBHOOK_TOLERANCE, VerifiedWebhook, WebhookError, WebhookSecret, WebhookVerifier,
+};
