@@ -16,6 +16,8 @@ use std::{
 
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 
+#[path = "build/field_names.rs"]
+mod field_names;
 #[path = "build/model_codegen.rs"]
 mod model_codegen;
 
@@ -25,6 +27,7 @@ fn main() {
     println!("cargo:rerun-if-changed={SPEC}");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build/model_codegen.rs");
+    println!("cargo:rerun-if-changed=build/field_names.rs");
     if let Err(problem) = run() {
         eprintln!("error: {SPEC}: {problem}");
         process::exit(1);

@@ -65,6 +65,8 @@ enum OutputKind {
 
 struct Field {
     wire: String,
+    /// The field's Rust name (`field_names::rust_name`).
+    rust: String,
     description: String,
     ty: FieldType,
     required: bool,
@@ -356,8 +358,10 @@ impl ModelStruct {
             .get("properties")
             .and_then(Value::as_object)
             .ok_or_else(|| at("has no `properties`"))?;
+        let rust_names = super::field_names::distinct_names(properties.keys().map(String::as_str))
+            .map_err(|e| at(&e))?;
         let mut fields = Vec::new();
-        for (wire, property) in properties {
+        for ((wire, property), rust) in properties.iter().zip(rust_names) {
             let ty =
                 field_type(property, schemas).map_err(|e| at(&format!("field `{wire}`: {e}")))?;
             let default = property.get("default").cloned();
@@ -377,6 +381,7 @@ impl ModelStruct {
             }
             fields.push(Field {
                 wire: wire.clone(),
+                rust,
                 description: description(property),
                 ty,
                 required: required.contains(&wire.as_str()),
@@ -450,8 +455,10 @@ impl ModelStruct {
         let mut setters = Vec::new();
         let mut checks = Vec::new();
         for field in &self.fields {
-            let ident = field_ident(&field.wire);
+            let ident = super::field_names::ident(&field.rust);
             let wire = &field.wire;
+            let rename = (field.rust.trim_start_matches("r#") != wire.as_str())
+                .then(|| quote! { #[serde(rename = #wire)] });
             let fdoc = &field.description;
             let ty = field.ty.rust();
             let format = match &field.ty {
@@ -466,6 +473,7 @@ impl ModelStruct {
                 struct_fields.push(quote! {
                     #[doc = #fdoc]
                     #format
+                    #rename
                     pub #ident: #ty,
                 });
                 let (arg_ty, conv) = field.setter_arg();
@@ -473,8 +481,8 @@ impl ModelStruct {
                 new_args.push((position, quote! { #ident: #arg_ty }));
                 new_inits.push(quote! { #ident: #conv(#ident) });
             } else if let Some(default) = &field.default {
-                let fn_name = field_ident(wire);
-                let fn_path = format!("{mod_name}::{wire}");
+                let fn_name = ident.clone();
+                let fn_path = format!("{mod_name}::{}", field.rust);
                 let value = field.ty.literal(default, enums);
                 defaults.push(quote! {
                     pub(super) fn #fn_name() -> #ty { #value }
@@ -483,6 +491,7 @@ impl ModelStruct {
                     #[doc = #fdoc]
                     #[serde(default = #fn_path)]
                     #format
+                    #rename
                     pub #ident: #ty,
                 });
                 new_inits.push(quote! { #ident: #mod_name::#fn_name() });
@@ -508,6 +517,7 @@ impl ModelStruct {
                     #[serde(default, skip_serializing_if = "Option::is_none")]
                     #[schemars(with = #schema_ty)]
                     #format
+                    #rename
                     pub #ident: Option<#ty>,
                 });
                 new_inits.push(quote! { #ident: None });
@@ -615,7 +625,12 @@ impl ModelStruct {
         if self.exactly_one_of.is_empty() {
             return TokenStream::new();
         }
-        let idents: Vec<Ident> = self.exactly_one_of.iter().map(|w| field_ident(w)).collect();
+        let idents: Vec<Ident> = self
+            .exactly_one_of
+            .iter()
+            .filter_map(|w| self.fields.iter().find(|f| f.wire == *w))
+            .map(|f| super::field_names::ident(&f.rust))
+            .collect();
         let names = self
             .exactly_one_of
             .iter()
@@ -982,18 +997,4 @@ fn snake(name: &str) -> String {
         }
     }
     out
-}
-
-fn field_ident(wire: &str) -> Ident {
-    const KEYWORDS: &[&str] = &[
-        "as", "async", "await", "box", "break", "const", "continue", "crate", "dyn", "else",
-        "enum", "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match",
-        "mod", "move", "mut", "pub", "ref", "return", "static", "struct", "trait", "true", "type",
-        "unsafe", "use", "where", "while", "yield",
-    ];
-    if KEYWORDS.contains(&wire) {
-        Ident::new_raw(wire, Span::call_site())
-    } else {
-        Ident::new(wire, Span::call_site())
-    }
 }

@@ -54,10 +54,11 @@ type Receiver = Arc<(WebhookVerifier, mpsc::UnboundedSender<String>)>;
 async fn receive(State(state): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let (verifier, events) = state.as_ref();
     match verifier.verify(&headers, &body) {
-        Ok(prediction) => {
+        // A real receiver also drops a `webhook.id` it has already handled (a replay or a redelivery).
+        Ok(webhook) => {
             let _ = events.send(format!(
-                "verified webhook: {} is {}",
-                prediction.id, prediction.status
+                "verified webhook {}: {} is {}",
+                webhook.id, webhook.prediction.id, webhook.prediction.status
             ));
             StatusCode::OK
         }

@@ -10,7 +10,7 @@ use crate::{
     governor::{Governor, RateLimits},
     resolve::Claims,
     retry::RetryPolicy,
-    transport::{BodyLimits, Corridor},
+    transport::{BodyLimits, Corridor, bounded},
     wait::{DEFAULT_RUN_TIMEOUT, WaitOptions},
 };
 
@@ -155,7 +155,9 @@ impl ClientBuilder {
     }
 
     /// The base URL, with any path prefix: `https://api.replicate.com/v1` (default) or a proxy's
-    /// `https://proxy.example/replicate/v1`. A trailing slash is ignored.
+    /// `https://proxy.example/replicate/v1`. A trailing slash is ignored, and a URL with no path at all
+    /// (`https://api.replicate.com`) means `…/v1`. A 404 on a create, get or list under a base URL that
+    /// does not end in `/v1` says so ([`ApiError::hint`](crate::ApiError::hint)).
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = Some(base_url.into());
         self
@@ -213,7 +215,7 @@ impl ClientBuilder {
     }
 
     /// How long an API answer's body may take to arrive once its headers have (default 30 s); a body that
-    /// trickles longer is [`Error::Decode`].
+    /// trickles longer is [`Error::Decode`]. `Duration::MAX` (as for every timeout here) means no limit.
     pub fn response_body_timeout(mut self, timeout: Duration) -> Self {
         self.response_body_timeout = Some(timeout);
         self
@@ -262,8 +264,10 @@ impl ClientBuilder {
             None => {
                 let mut builder = reqwest::Client::builder()
                     .user_agent(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
-                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                    .read_timeout(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT));
+                    .connect_timeout(bounded(
+                        self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+                    ))
+                    .read_timeout(bounded(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT)));
                 // A server on this machine (the simulator, a local proxy) is reached directly, whatever
                 // HTTP_PROXY says: a proxy would see the token, and offline it would not be there at all.
                 if is_loopback(&base_url) {
@@ -289,9 +293,10 @@ impl ClientBuilder {
                 max_bytes: self
                     .max_response_bytes
                     .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
-                max_time: self
-                    .response_body_timeout
-                    .unwrap_or(DEFAULT_RESPONSE_BODY_TIMEOUT),
+                max_time: bounded(
+                    self.response_body_timeout
+                        .unwrap_or(DEFAULT_RESPONSE_BODY_TIMEOUT),
+                ),
             },
             Governor::new(limits),
         );
@@ -315,7 +320,9 @@ impl ClientBuilder {
 }
 
 fn parse_base_url(text: &str, allow_http: bool) -> Result<Url> {
-    let bad = |why: &str| Error::Config(format!("base URL {text:?} {why}"));
+    // Whatever is wrong with it, a password in it stays out of the message.
+    let shown = crate::redact::url_text(text);
+    let bad = |why: &str| Error::Config(format!("base URL {shown:?} {why}"));
     let url = Url::parse(text.trim()).map_err(|e| bad(&format!("is not a URL ({e})")))?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad("must not have a query or fragment"));
@@ -337,9 +344,14 @@ fn parse_base_url(text: &str, allow_http: bool) -> Result<Url> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(bad("has no host"));
     }
-    // Keep the path without a trailing slash so `{base}/predictions` never has `//`.
+    // Keep the path without a trailing slash so `{base}/predictions` never has `//`. No
+    // Replicate-compatible server serves the API at its root: an empty path is the official Python
+    // client's convention (it appends `/v1` itself), so it means `/v1` here too.
     let mut url = url;
-    let path = url.path().trim_end_matches('/').to_string();
+    let path = match url.path().trim_end_matches('/') {
+        "" => "/v1".to_string(),
+        path => path.to_string(),
+    };
     url.set_path(&path);
     Ok(url)
 }
@@ -372,7 +384,12 @@ mod tests {
                 "https://proxy.example/replicate/v1//",
                 "https://proxy.example/replicate/v1",
             ),
-            ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
+            ("http://127.0.0.1:8080/", "http://127.0.0.1:8080/v1"),
+            ("https://api.replicate.com", "https://api.replicate.com/v1"),
+            (
+                "https://proxy.example/replicate",
+                "https://proxy.example/replicate",
+            ),
         ] {
             let url = parse_base_url(given, false).unwrap();
             assert_eq!(url.as_str().trim_end_matches('/'), expected);

@@ -11,7 +11,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use reqwest::multipart::{Form, Part};
 
-use crate::{Client, Error, Result, generated::types};
+use crate::{Client, Error, Result, generated::types, transport::Credentials};
 
 /// Files up to this size go inline as `data:` URLs; larger ones are uploaded.
 pub const MAX_INLINE_FILE: u64 = 256 * 1024;
@@ -62,32 +62,27 @@ impl Client {
     /// ```
     pub async fn file_input(&self, path: impl AsRef<Path>) -> Result<String> {
         let path = path.as_ref();
-        let size = file_size(path).await?;
-        if size <= MAX_INLINE_FILE {
-            data_url(path).await
+        let bytes = read_bounded(path).await?;
+        if bytes.len() as u64 <= MAX_INLINE_FILE {
+            Ok(encode_data_url(path, &bytes))
         } else {
-            Ok(self.upload(path).await?.url)
+            Ok(self.upload_bytes(path, bytes).await?.url)
         }
     }
 
     /// Uploads a local file (`POST /files`, multipart) and returns what the server made of it.
     ///
     /// Not retried: a multipart body is sent once (an upload that fails costs nothing but the upload).
+    /// The file is read once, at most [`MAX_UPLOAD`] bytes of it: a FIFO, `/dev/stdin` or a file that
+    /// grows while it is read is refused past the limit, whatever size it claimed.
     pub async fn upload(&self, path: impl AsRef<Path>) -> Result<UploadedFile> {
         let path = path.as_ref();
-        let size = file_size(path).await?;
-        if size > MAX_UPLOAD {
-            return Err(Error::invalid_input(
-                "file",
-                format!(
-                    "{}: {size} bytes is over the {MAX_UPLOAD} bytes Replicate accepts",
-                    path.display()
-                ),
-            ));
-        }
-        let bytes = tokio::fs::read(path)
-            .await
-            .map_err(|source| io(path, source))?;
+        let bytes = read_bounded(path).await?;
+        self.upload_bytes(path, bytes).await
+    }
+
+    /// Uploads `bytes`, read from `path` (which names the upload and gives its media type).
+    async fn upload_bytes(&self, path: &Path, bytes: Vec<u8>) -> Result<UploadedFile> {
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -112,7 +107,7 @@ impl Client {
             .map_err(transport)?;
         let response = shared
             .corridor
-            .execute(&shared.http, request, "files.create")
+            .execute(&shared.http, request, "files.create", Credentials::Api)
             .await
             .map_err(transport)?;
         let status = response.status().as_u16();
@@ -133,20 +128,48 @@ impl Client {
     }
 }
 
-/// `data:<media type>;base64,<content>` of a local file.
-async fn data_url(path: &Path) -> Result<String> {
-    let bytes = tokio::fs::read(path)
-        .await
+/// `data:<media type>;base64,<content>` of a local file, read without async (for code that checks inputs
+/// before it has a runtime or a client). The media type comes from the extension. Like
+/// [`Client::upload`], it reads at most [`MAX_UPLOAD`] bytes and refuses a file that holds more.
+pub fn data_url_of(path: impl AsRef<Path>) -> Result<String> {
+    use std::io::Read;
+    let path = path.as_ref();
+    let file = std::fs::File::open(path).map_err(|source| io(path, source))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_UPLOAD + 1)
+        .read_to_end(&mut bytes)
         .map_err(|source| io(path, source))?;
+    check_size(path, &bytes)?;
     Ok(encode_data_url(path, &bytes))
 }
 
-/// `data:<media type>;base64,<content>` of a local file, read without async (for code that checks inputs
-/// before it has a runtime or a client). The media type comes from the extension.
-pub fn data_url_of(path: impl AsRef<Path>) -> Result<String> {
-    let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| io(path, source))?;
-    Ok(encode_data_url(path, &bytes))
+/// The content of `path`, read once and at most [`MAX_UPLOAD`] bytes of it. What `metadata` says is not trusted:
+/// a FIFO or `/dev/stdin` has no size and a file may grow, so the read itself is what is bounded.
+async fn read_bounded(path: &Path) -> Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|source| io(path, source))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_UPLOAD + 1)
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|source| io(path, source))?;
+    check_size(path, &bytes)?;
+    Ok(bytes)
+}
+
+fn check_size(path: &Path, bytes: &[u8]) -> Result<()> {
+    if bytes.len() as u64 > MAX_UPLOAD {
+        return Err(Error::invalid_input(
+            "file",
+            format!(
+                "{}: more than the {MAX_UPLOAD} bytes Replicate accepts",
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn encode_data_url(path: &Path, bytes: &[u8]) -> String {
@@ -168,13 +191,6 @@ fn media_type(path: &Path) -> &'static str {
         "gif" => "image/gif",
         _ => "application/octet-stream",
     }
-}
-
-async fn file_size(path: &Path) -> Result<u64> {
-    let metadata = tokio::fs::metadata(path)
-        .await
-        .map_err(|source| io(path, source))?;
-    Ok(metadata.len())
 }
 
 fn io(path: &Path, source: std::io::Error) -> Error {

@@ -14,6 +14,7 @@ mod list;
 mod model_info;
 pub mod models;
 mod prediction;
+mod redact;
 mod resolve;
 mod retry;
 mod server_clock;
@@ -37,4 +38,6 @@ pub use models::{JsonInput, ModelInput, Target};
 pub use prediction::{Prediction, PredictionStatus, PredictionUrls};
 pub use retry::RetryPolicy;
 pub use wait::{Run, WaitFor, WaitOptions};
-pub use webhook::{DEFAULT_WEBHOOK_TOLERANCE, WebhookError, WebhookSecret, WebhookVerifier};
+pub use webhook::{
+    DEFAULT_WEBHOOK_TOLERANCE, VerifiedWebhook, WebhookError, WebhookSecret, WebhookVerifier,
+};

@@ -1,6 +1,9 @@
 //! Listing predictions, every page, as a `Stream`.
 
-use std::collections::{HashSet, VecDeque};
+use std::{
+    collections::{HashSet, VecDeque},
+    hash::{DefaultHasher, Hash, Hasher},
+};
 
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, stream};
@@ -38,7 +41,9 @@ impl<'c> ListPredictions<'c> {
             list: self,
             buffered: VecDeque::new(),
             cursor: None,
-            followed: HashSet::new(),
+            followed: Followed::default(),
+            empty_in_a_row: 0,
+            pages: 0,
             done: false,
         };
         stream::unfold(state, |mut pages| async move {
@@ -59,33 +64,96 @@ struct Pages<'c> {
     list: ListPredictions<'c>,
     buffered: VecDeque<Prediction>,
     cursor: Option<String>,
-    /// Every cursor followed so far: a server that cycles through pages is stopped, not followed forever.
-    followed: HashSet<String>,
+    /// The cursors followed so far (hashes of the last few thousand): a server that cycles through pages is
+    /// stopped, not followed forever.
+    followed: Followed,
+    /// Pages in a row that held no prediction.
+    empty_in_a_row: usize,
+    /// Pages fetched so far.
+    pages: usize,
     done: bool,
+}
+
+/// How many pages in a row may hold no prediction before the listing is taken for one that makes no
+/// progress. Replicate never sends an empty page but the last.
+const MAX_EMPTY_PAGES: usize = 10;
+/// The longest page cursor followed. Replicate's are a few dozen bytes; one that keeps growing is a server
+/// leading the client on.
+const MAX_CURSOR_BYTES: usize = 1024;
+/// How many followed cursors are remembered (as 8-byte hashes), to recognise a cycle.
+const REMEMBERED_CURSORS: usize = 4096;
+
+/// Hashes of the cursors followed last, at most [`REMEMBERED_CURSORS`] of them.
+#[derive(Default)]
+struct Followed {
+    set: HashSet<u64>,
+    order: VecDeque<u64>,
+}
+
+impl Followed {
+    /// Records `cursor`; false if it was followed before.
+    fn insert(&mut self, cursor: &str) -> bool {
+        let mut hasher = DefaultHasher::new();
+        cursor.hash(&mut hasher);
+        let hash = hasher.finish();
+        if !self.set.insert(hash) {
+            return false;
+        }
+        self.order.push_back(hash);
+        if self.order.len() > REMEMBERED_CURSORS
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.set.remove(&oldest);
+        }
+        true
+    }
 }
 
 impl Pages<'_> {
     async fn next(&mut self) -> Result<Option<Prediction>> {
         while self.buffered.is_empty() && !self.done {
             let page = self.fetch().await?;
+            self.pages += 1;
+            self.empty_in_a_row = if page.results.is_empty() {
+                self.empty_in_a_row + 1
+            } else {
+                0
+            };
             self.buffered
                 .extend(page.results.into_iter().map(Prediction::from));
             let next = page.next.as_deref().map(cursor_of).transpose()?.flatten();
-            match next {
-                Some(cursor) if !self.followed.insert(cursor.clone()) => {
-                    return Err(Error::decode(
-                        "list",
-                        None,
-                        None,
-                        "the server returned the same page cursor twice",
-                        cursor.as_bytes(),
-                    ));
-                }
-                Some(cursor) => self.cursor = Some(cursor),
-                None => self.done = true,
-            }
+            let Some(cursor) = next else {
+                self.done = true;
+                break;
+            };
+            self.check_progress(&cursor)?;
+            self.cursor = Some(cursor);
         }
         Ok(self.buffered.pop_front())
+    }
+
+    /// Stops a listing that would go on without progress: a cursor seen before, one that has grown past
+    /// reason, or page after page with nothing on it.
+    fn check_progress(&mut self, cursor: &str) -> Result<()> {
+        let reason = if cursor.len() > MAX_CURSOR_BYTES {
+            format!(
+                "a page cursor of {} bytes, over the {MAX_CURSOR_BYTES} followed",
+                cursor.len()
+            )
+        } else if !self.followed.insert(cursor) {
+            "a page cursor it had sent before".to_string()
+        } else if self.empty_in_a_row >= MAX_EMPTY_PAGES {
+            format!(
+                "{} empty pages in a row, each with a next page",
+                self.empty_in_a_row
+            )
+        } else {
+            return Ok(());
+        };
+        Err(Error::ListStalled {
+            pages: self.pages,
+            reason,
+        })
     }
 
     async fn fetch(&self) -> Result<types::PredictionPage> {

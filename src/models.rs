@@ -157,17 +157,25 @@ impl Target {
         Self::Deployment(owner_and_name.into())
     }
 
-    /// Splits `owner/name`, for the model and deployment targets.
+    /// Splits `owner/name`, for the model and deployment targets. Each part goes into a URL path, so only
+    /// letters, digits, `-`, `_` and `.` are accepted, and neither part may be `.` or `..`: a name such as
+    /// `x/..\..\account` would otherwise lead a request (and the token) to another route.
     pub(crate) fn owner_and_name(value: &str) -> Result<(&str, &str)> {
+        let segment = |part: &str| {
+            !part.is_empty()
+                && part != "."
+                && part != ".."
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
         match value.split_once('/') {
-            Some((owner, name))
-                if !owner.trim().is_empty() && !name.trim().is_empty() && !name.contains('/') =>
-            {
-                Ok((owner, name))
-            }
+            Some((owner, name)) if segment(owner) && segment(name) => Ok((owner, name)),
             _ => Err(Error::invalid_input(
                 "model",
-                format!("{value:?} is not of the form `owner/name`"),
+                format!(
+                    "{value:?} is not of the form `owner/name` (letters, digits, `-`, `_` and `.`)"
+                ),
             )),
         }
     }

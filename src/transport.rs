@@ -25,11 +25,43 @@ const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// How much longer than its `Prefer: wait` a held request may take before it times out.
 const SYNC_WAIT_MARGIN: Duration = Duration::from_secs(15);
 
+/// The header through which the corridor hands the error mapping a hint about a 404. Internal: removed from
+/// every answer before the corridor adds it, so a server cannot put words in the client's mouth.
+pub(crate) const HINT_HEADER: &str = "x-replicate-ideogram-hint";
+
+/// The operations whose 404 may come from a base URL without `/v1`: every create, get and list.
+const HINTED_OPERATIONS: &[&str] = &[
+    "models_predictions_create",
+    "predictions_create",
+    "deployments_predictions_create",
+    "predictions_get",
+    "predictions_list",
+];
+
+/// The longest time limit handed to reqwest or tokio: a century is no limit in practice, and unlike
+/// `Duration::MAX` it can be added to an instant (reqwest's read timeout panics on the overflow).
+const LONGEST_LIMIT: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// `limit`, or [`LONGEST_LIMIT`] if it is longer.
+pub(crate) fn bounded(limit: Duration) -> Duration {
+    limit.min(LONGEST_LIMIT)
+}
+
 /// The most an API answer (not a download) may weigh, and how long its body may take once headers arrived.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct BodyLimits {
     pub(crate) max_bytes: usize,
     pub(crate) max_time: Duration,
+}
+
+/// Which requests on the API origin carry the token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Credentials {
+    /// Every request the client makes itself (the API's operations, uploads).
+    Api,
+    /// Only file routes under the base URL (`{base}/files/…`): the URL of a download comes from a model's
+    /// output, which may name any API path (`{base}/webhooks/default/secret`, `{base}/predictions`).
+    FilesOnly,
 }
 
 /// What every request needs to know: the token and the one origin it may be sent to.
@@ -118,15 +150,46 @@ impl Corridor {
             && url.port_or_known_default() == self.api.port_or_known_default()
     }
 
-    /// Sends `request` with `http`, the token attached only when it goes to the API origin, retrying as the
-    /// policy allows.
+    /// What a 404 on `operation` may mean when the base URL does not end in `/v1` (Replicate-compatible
+    /// servers serve the API under it; the official Python client's base URL leaves it out).
+    fn missing_v1_hint(&self, operation: &str) -> Option<String> {
+        let path = self.api.path().trim_end_matches('/');
+        if path.ends_with("/v1") || !HINTED_OPERATIONS.contains(&operation) {
+            return None;
+        }
+        let mut suggested = self.api.clone();
+        suggested.set_path(&format!("{path}/v1"));
+        Some(format!(
+            "the base URL has no /v1; did you mean {}?",
+            suggested.as_str()
+        ))
+    }
+
+    /// Whether `url` is a file route under the base URL (`{base}/files/…`), the only API path a download
+    /// may take the token to.
+    fn is_file_route(&self, url: &Url) -> bool {
+        let files = format!("{}/files/", self.api.path().trim_end_matches('/'));
+        let Some(rest) = url.path().strip_prefix(&files) else {
+            return false;
+        };
+        // An encoded separator is a path a server might decode into another route.
+        let lower = rest.to_ascii_lowercase();
+        self.is_api_origin(url)
+            && !rest.is_empty()
+            && !lower.contains("%2f")
+            && !lower.contains("%5c")
+    }
+
+    /// Sends `request` with `http`, the token attached only when it goes to the API origin (and, for
+    /// [`Credentials::FilesOnly`], to a file route there), retrying as the policy allows.
     pub(crate) async fn execute(
         &self,
         http: &reqwest::Client,
         mut request: Request,
         operation: &str,
+        credentials: Credentials,
     ) -> reqwest::Result<Response> {
-        self.authorize(&mut request);
+        self.authorize(&mut request, credentials);
         set_timeout(&mut request);
         let method = request.method().clone();
         // Only for the trace: not worth an allocation when nobody listens.
@@ -143,7 +206,10 @@ impl Corridor {
             }
             let started = Instant::now();
             tracing::debug!(operation, %method, path, attempt, "request");
-            let result = http.execute(request).await;
+            let mut result = http.execute(request).await;
+            if let Ok(response) = &mut result {
+                response.headers_mut().remove(HINT_HEADER);
+            }
             let elapsed_ms = started.elapsed().as_millis() as u64;
             match &result {
                 Ok(response) => {
@@ -151,6 +217,8 @@ impl Corridor {
                     tracing::debug!(operation, status, elapsed_ms, attempt, "response");
                 }
                 Err(error) => {
+                    // A download's URL may be signed: its query is a credential of sorts.
+                    let error = crate::redact::TransportError(error);
                     tracing::debug!(operation, error = %error, elapsed_ms, attempt, "transport error");
                 }
             }
@@ -232,9 +300,13 @@ impl Corridor {
         Some(Response::from(again))
     }
 
-    fn authorize(&self, request: &mut Request) {
+    fn authorize(&self, request: &mut Request, credentials: Credentials) {
         request.headers_mut().remove(AUTHORIZATION);
-        if !self.is_api_origin(request.url()) {
+        let allowed = match credentials {
+            Credentials::Api => self.is_api_origin(request.url()),
+            Credentials::FilesOnly => self.is_file_route(request.url()),
+        };
+        if !allowed {
             return;
         }
         if let Some(value) = &self.authorization {
@@ -270,7 +342,7 @@ async fn small_text(mut response: Response) -> Option<String> {
 fn set_timeout(request: &mut Request) {
     match prefer_wait(request) {
         Some(wait) => {
-            let needed = wait + SYNC_WAIT_MARGIN;
+            let needed = wait.saturating_add(SYNC_WAIT_MARGIN);
             let timeout = request.timeout_mut();
             if timeout.is_none_or(|t| t < needed) {
                 *timeout = Some(needed);
@@ -296,13 +368,19 @@ impl ClientHooks<Corridor> for generated::Client {
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
         let corridor = self.inner();
         let sent = chrono::Utc::now();
-        let response = corridor
-            .execute(self.client(), request, info.operation_id)
+        let mut response = corridor
+            .execute(self.client(), request, info.operation_id, Credentials::Api)
             .await?;
         if let Some(date) = response.headers().get(http::header::DATE)
             && let Ok(date) = date.to_str()
         {
             corridor.clock.observe_date(sent, chrono::Utc::now(), date);
+        }
+        if response.status() == StatusCode::NOT_FOUND
+            && let Some(hint) = corridor.missing_v1_hint(info.operation_id)
+            && let Ok(value) = HeaderValue::from_str(&hint)
+        {
+            response.headers_mut().insert(HINT_HEADER, value);
         }
         Ok(limit_body(response, corridor.limits))
     }
@@ -338,7 +416,8 @@ fn limit_body(response: Response, limits: BodyLimits) -> Response {
     use futures_util::StreamExt;
     let response = http::Response::from(response);
     let (parts, body) = response.into_parts();
-    let deadline = tokio::time::Instant::now() + limits.max_time;
+    // A limit too far away to be an instant (`Duration::MAX`) is no limit, not a panic.
+    let deadline = tokio::time::Instant::now().checked_add(limits.max_time);
     let stream = http_body_util::BodyDataStream::new(body);
     let limited = futures_util::stream::unfold(
         (Box::pin(stream), 0usize, false),
@@ -346,7 +425,7 @@ fn limit_body(response: Response, limits: BodyLimits) -> Response {
             if done {
                 return None;
             }
-            let next = match tokio::time::timeout_at(deadline, stream.next()).await {
+            let next = match within(deadline, stream.next()).await {
                 Err(_) => Err(Box::new(BodyTooSlow(limits.max_time)) as BoxError),
                 Ok(None) => return None,
                 Ok(Some(Err(e))) => Err(Box::new(e) as BoxError),
@@ -370,3 +449,14 @@ fn limit_body(response: Response, limits: BodyLimits) -> Response {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// `future`, cut at `deadline` if there is one.
+async fn within<F: std::future::Future>(
+    deadline: Option<tokio::time::Instant>,
+    future: F,
+) -> Result<F::Output, tokio::time::error::Elapsed> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, future).await,
+        None => Ok(future.await),
+    }
+}

@@ -71,14 +71,29 @@ impl WebhookSecret {
     }
 }
 
+/// A webhook request that passed verification: its id and its payload.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct VerifiedWebhook {
+    /// The `webhook-id` header: the same for every delivery of one message. A signed request can be
+    /// replayed within the timestamp tolerance, so a receiver that must act once drops an id it has seen.
+    pub id: String,
+    /// The prediction the webhook is about, as it was when the webhook was sent.
+    pub prediction: Prediction,
+}
+
 /// Verifies webhook requests signed with one secret, and parses their payload.
 ///
-/// ```
+/// ```no_run
+/// use std::collections::HashSet;
 /// use replicate_ideogram::WebhookVerifier;
 /// # use reqwest::header::HeaderMap;
-/// # fn demo(headers: &HeaderMap, body: &[u8]) -> replicate_ideogram::Result<()> {
+/// # fn demo(headers: &HeaderMap, body: &[u8], seen: &mut HashSet<String>) -> replicate_ideogram::Result<()> {
 /// let verifier = WebhookVerifier::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
-/// let prediction = verifier.verify(headers, body)?; // the payload, once the signature checks out
+/// let webhook = verifier.verify(headers, body)?; // once the signature and timestamp check out
+/// if seen.insert(webhook.id.clone()) {
+///     println!("{} is {}", webhook.prediction.id, webhook.prediction.status);
+/// } // else: a replay or a redelivery of a message already handled
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -123,8 +138,9 @@ impl WebhookVerifier {
     }
 
     /// Checks a request's signature and timestamp against the clock, then parses its payload (the
-    /// prediction). Pass the headers and the raw body exactly as received.
-    pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<Prediction> {
+    /// prediction). Pass the headers and the raw body exactly as received. The `webhook-id` comes back with
+    /// the prediction: keep the ids seen within the tolerance to drop replays.
+    pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<VerifiedWebhook> {
         self.verify_at(headers, body, SystemTime::now())
     }
 
@@ -134,7 +150,7 @@ impl WebhookVerifier {
         headers: &HeaderMap,
         body: &[u8],
         now: SystemTime,
-    ) -> Result<Prediction> {
+    ) -> Result<VerifiedWebhook> {
         let header = |name: &'static str| {
             headers
                 .get(name)
@@ -146,7 +162,10 @@ impl WebhookVerifier {
         let signatures = header("webhook-signature")?;
         self.check(id, timestamp, signatures, body, now)
             .map_err(Error::Webhook)?;
-        Prediction::decode(body, "webhook")
+        Ok(VerifiedWebhook {
+            id: id.to_string(),
+            prediction: Prediction::decode(body, "webhook")?,
+        })
     }
 
     /// The signature and timestamp check alone.

@@ -117,3 +117,40 @@ fn a_generator_panic_becomes_a_message() {
     ));
     assert!(message.starts_with("progenitor"), "{message}");
 }
+
+#[test]
+fn field_names_that_are_not_rust_identifiers_get_one() {
+    let spec = replaced(
+        "        seed:\n          type: \"integer\"",
+        "        crate:\n          type: \"string\"\n        self:\n          type: \"string\"\n        \"a-b\":\n          type: \"string\"\n        imageUrl:\n          type: \"string\"\n        \"1x\":\n          type: \"string\"\n        seed:\n          type: \"integer\"",
+    );
+    let generated = build_script::generate(&spec).unwrap();
+    let file: syn::File = syn::parse2(generated.models).expect("the models parse as Rust");
+    let text = prettyplease::unparse(&file);
+    for (rust, wire) in [
+        ("crate_", "crate"),
+        ("self_", "self"),
+        ("a_b", "a-b"),
+        ("image_url", "imageUrl"),
+        ("field_1x", "1x"),
+    ] {
+        assert!(
+            text.contains(&format!("pub {rust}: Option<String>")),
+            "{rust}"
+        );
+        assert!(text.contains(&format!("rename = \"{wire}\"")), "{wire}");
+        assert!(text.contains(&format!("pub fn {rust}(")), "setter {rust}");
+    }
+}
+
+#[test]
+fn field_names_that_would_collide_in_rust_are_named() {
+    let message = problem_with(&replaced(
+        "        seed:\n          type: \"integer\"",
+        "        \"a-b\":\n          type: \"string\"\n        a_b:\n          type: \"string\"\n        seed:\n          type: \"integer\"",
+    ));
+    assert!(
+        message.contains("`a-b`") && message.contains("`a_b`") && !message.contains('\n'),
+        "{message}"
+    );
+}

@@ -137,6 +137,54 @@ async fn a_failed_prediction_exits_1_with_its_error() {
     );
 }
 
+/// Text that would set the window title, clear the screen and reverse what follows, were it printed raw.
+const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{202e}";
+
+#[tokio::test]
+async fn server_text_reaches_the_terminal_without_escape_sequences() {
+    use wiremock::{Mock, MockServer, ResponseTemplate, matchers::path};
+    let server = MockServer::start().await;
+    let failed = serde_json::json!({
+        "id": "p1",
+        "status": "failed",
+        "model": format!("ideogram-ai/{HOSTILE}model"),
+        "error": format!("the model says {HOSTILE}hello"),
+        "logs": format!("step 1\nstep 2 {HOSTILE}"),
+        "input": {},
+        "urls": {"get": "https://api.replicate.com/v1/predictions/p1", "cancel": "https://api.replicate.com/v1/predictions/p1/cancel"},
+        "created_at": "2025-07-01T00:00:00Z"
+    });
+    Mock::given(path("/v1/predictions/p1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&failed))
+        .mount(&server)
+        .await;
+    let problem = serde_json::json!({"title": "Not found", "detail": format!("no such {HOSTILE}thing"), "status": 404});
+    Mock::given(path("/v1/predictions/p2"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_raw(problem.to_string(), "application/problem+json"),
+        )
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    for (id, expected) in [("p1", "the model says"), ("p2", "no such")] {
+        let output = Command::new(env!("CARGO_BIN_EXE_ideogram"))
+            .args(["get", id])
+            .current_dir(dir.path())
+            .env("REPLICATE_API_TOKEN", "r8_cli_test")
+            .env("REPLICATE_BASE_URL", format!("{}/v1", server.uri()))
+            .output()
+            .await
+            .unwrap();
+        let shown = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(shown.contains(expected), "{shown}");
+        assert!(
+            !shown.contains(['\u{1b}', '\u{7}', '\u{202e}']),
+            "{id}: {shown:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn bad_input_exits_2_and_sends_nothing() {
     let sim = simulator().await;

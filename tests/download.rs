@@ -57,6 +57,51 @@ async fn files_on_the_api_origin_get_the_token() {
 }
 
 #[tokio::test]
+async fn outputs_naming_other_api_paths_are_fetched_without_the_token() {
+    let api = server().await;
+    let secret = "/replicate/v1/webhooks/default/secret";
+    let others = [
+        secret.to_string(),
+        "/replicate/v1/predictions".to_string(),
+        "/replicate/v1/files".to_string(),
+        "/replicate/v1/files/..%2Fpredictions".to_string(),
+        "/replicate/v1/filesystem/x".to_string(),
+        "/replicate/v1/files/../webhooks/default/secret".to_string(),
+    ];
+    Mock::given(method("GET"))
+        .respond_with(json(200, &serde_json::json!({"key": "whsec_not_for_you"})))
+        .mount(&api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/replicate/v1/predictions/p1"))
+        .respond_with(json(
+            200,
+            &succeeded("p1", &format!("{}{secret}", api.uri())),
+        ))
+        .with_priority(1)
+        .mount(&api)
+        .await;
+    let client = client(&api);
+    // A model's output is whatever the model wrote: here, a URL on the API's origin.
+    let prediction = client.get("p1").await.unwrap();
+    let output: String = prediction.output_as().unwrap();
+    client.download(&output).bytes().await.unwrap();
+    for other in &others[1..] {
+        let url = format!("{}{other}", api.uri());
+        client.download(&url).bytes().await.unwrap();
+    }
+    let requests = api.received_requests().await.unwrap();
+    assert_eq!(requests.len(), others.len() + 1);
+    for request in &requests[1..] {
+        assert!(
+            request.headers.get("authorization").is_none(),
+            "{} was sent the token",
+            request.url
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_redirect_to_another_host_drops_the_token() {
     let api = server().await;
     let delivery = delivery_host().await;

@@ -113,3 +113,66 @@ async fn upload_failures_are_typed() {
         other => panic!("expected an I/O error, got {other:?}"),
     }
 }
+
+/// A FIFO at `dir/name` that a thread fills with `size` bytes once it is opened. Its metadata says 0 bytes.
+#[cfg(unix)]
+fn fifo_of(dir: &tempfile::TempDir, name: &str, size: usize) -> std::path::PathBuf {
+    use std::io::Write;
+    let path = dir.path().join(name);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let writer = path.clone();
+    std::thread::spawn(move || {
+        let mut fifo = std::fs::OpenOptions::new()
+            .write(true)
+            .open(writer)
+            .unwrap();
+        let chunk = vec![7u8; 1 << 20];
+        let mut left = size;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            // The reader stops at its limit and closes: the rest is refused, which is fine.
+            if fifo.write_all(&chunk[..n]).is_err() {
+                return;
+            }
+            left -= n;
+        }
+    });
+    path
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_fifo_is_read_once_and_its_real_size_decides() {
+    let sim = simulator().await;
+    let client = sim.client().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Its metadata says 0 bytes; it holds more than may go inline, so it is uploaded.
+    let fifo = fifo_of(&dir, "photo.png", MAX_INLINE_FILE as usize + 10);
+    let url = client.file_input(&fifo).await.unwrap();
+    let record = sim.record();
+    assert_eq!(record.uploads.len(), 1, "{}", &url[..url.len().min(60)]);
+    assert_eq!(record.uploads[0].size, MAX_INLINE_FILE as usize + 10);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_fifo_cannot_read_past_the_upload_limit() {
+    let sim = simulator().await;
+    let client = sim.client().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let over = replicate_ideogram::MAX_UPLOAD as usize + (1 << 20);
+    let fifo = fifo_of(&dir, "huge.png", over);
+    let error = client.upload(&fifo).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidInput { reason, .. } if reason.contains("more than")),
+        "{error}"
+    );
+    assert!(sim.record().uploads.is_empty());
+    let fifo = fifo_of(&dir, "huge2.png", over);
+    let error = replicate_ideogram::data_url_of(&fifo).unwrap_err();
+    assert!(matches!(error, Error::InvalidInput { .. }), "{error}");
+}

@@ -35,10 +35,10 @@ async fn base_url_prefix_works_with_and_without_trailing_slash() {
 }
 
 #[tokio::test]
-async fn base_url_without_prefix() {
+async fn a_base_url_without_a_path_means_v1() {
     let server = server().await;
     Mock::given(method("POST"))
-        .and(path("/predictions/abc/cancel"))
+        .and(path("/v1/predictions/abc/cancel"))
         .respond_with(json(200, &prediction("abc", "canceled")))
         .expect(1)
         .mount(&server)
@@ -227,6 +227,35 @@ async fn invalid_input_is_refused_before_anything_is_sent() {
 }
 
 #[tokio::test]
+async fn path_escaping_model_names_are_refused_before_any_request() {
+    let server = server().await;
+    let client = client(&server);
+    for bad in [
+        "x/..\\..\\account",
+        "x/..",
+        "../x",
+        "./x",
+        "x/a b",
+        "x/a%2Fb",
+        "x/a?b",
+        "x/y/z",
+        "/x",
+    ] {
+        for target in [Target::model(bad), Target::deployment(bad)] {
+            let input = JsonInput::new(target.clone(), json!({"prompt": "x"}));
+            let error = client.create(input).await.unwrap_err();
+            assert!(
+                matches!(&error, Error::InvalidInput { field, .. } if field == "model"),
+                "{target}: {error:?}"
+            );
+        }
+        assert!(client.model(bad).await.is_err(), "{bad}");
+    }
+    let received = server.received_requests().await.unwrap();
+    assert!(received.is_empty(), "sent {:?}", received[0].url);
+}
+
+#[tokio::test]
 async fn list_streams_every_page_through_the_configured_base() {
     let server = server().await;
     let page1 = json!({
@@ -282,7 +311,8 @@ async fn list_stops_on_an_error_and_on_a_repeated_cursor() {
     assert_eq!(items.len(), 2, "{items:?}");
     assert!(items[0].is_ok());
     assert!(
-        matches!(&items[1], Err(Error::Decode { reason, .. }) if reason.contains("same page cursor"))
+        matches!(&items[1], Err(Error::ListStalled { reason, .. }) if reason.contains("cursor it had sent before")),
+        "{items:?}"
     );
 }
 

@@ -119,3 +119,37 @@ async fn a_model_the_spec_lacks_gets_new_components() {
     let generated = build_script::generate(&synced.spec).expect("the synced spec generates");
     assert!(generated.models.to_string().contains("PainterInput"));
 }
+
+#[tokio::test]
+async fn field_names_from_the_server_are_quoted_and_named_in_rust() {
+    let mut schema = changed_schema().await;
+    let properties = &mut schema["components"]["schemas"]["Input"]["properties"];
+    for (n, name) in ["crate", "a-b", "odd: name #1", "on"].iter().enumerate() {
+        properties[*name] = json!({"type": "string", "title": "Odd", "x-order": 20 + n});
+    }
+    let sim = Simulator::start(SimulatorConfig::default().published_schema(MODEL, schema))
+        .await
+        .unwrap();
+    let version = sim
+        .client()
+        .unwrap()
+        .model(MODEL)
+        .await
+        .unwrap()
+        .latest_version
+        .unwrap();
+    let synced = sync(SPEC, MODEL, &version).unwrap();
+    let document: Value = yaml_serde::from_str(&synced.spec).expect("the synced spec is YAML");
+    let written = &document["components"]["schemas"]["IdeogramV3TurboInput"]["properties"];
+    for name in ["crate", "a-b", "odd: name #1", "on"] {
+        assert_eq!(written[name]["type"], "string", "{name}");
+    }
+    let generated = build_script::generate(&synced.spec).expect("the synced spec generates");
+    let models = generated.models.to_string();
+    for rust in ["crate_", "a_b", "odd__name__1", "on"] {
+        assert!(
+            models.contains(&format!("pub {rust} : Option < String >")),
+            "{rust}"
+        );
+    }
+}

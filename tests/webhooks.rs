@@ -146,8 +146,10 @@ fn a_verified_payload_is_parsed_into_a_prediction() {
     headers.insert("webhook-id", HeaderValue::from_static("msg_1"));
     headers.insert("webhook-timestamp", timestamp.parse().unwrap());
     headers.insert("webhook-signature", signature.parse().unwrap());
-    let prediction = verifier().verify(&headers, body).unwrap();
-    assert_eq!(prediction.id, "2jycc2v9nnrmc0crap5tv5zaxr");
+    let webhook = verifier().verify(&headers, body).unwrap();
+    assert_eq!(webhook.prediction.id, "2jycc2v9nnrmc0crap5tv5zaxr");
+    // The id comes back, so that a receiver can drop a replay of the same message.
+    assert_eq!(webhook.id, "msg_1");
 
     // Signed, but not a prediction: a decode error, after the signature passed.
     let signature = sign(SECRET, "msg_2", &timestamp, BODY);

@@ -6,6 +6,9 @@ use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::header::HeaderMap;
 
 use super::{ApiError, ERROR_BODY_LIMIT, Error, InvalidField, SNIPPET_CHARS};
+
+/// How much of a body a snippet looks at: room for `SNIPPET_CHARS` characters of 4 bytes and many blanks.
+const SNIPPET_SCAN_BYTES: usize = 4 * 1024;
 use crate::{
     generated::types,
     transport::{BodyTooLarge, BodyTooSlow},
@@ -78,6 +81,10 @@ pub(crate) fn api_error(
         prediction_id: prediction_id.or_else(|| id_in_body(body)),
         retry_after,
         body_snippet: None,
+        hint: headers
+            .get(crate::transport::HINT_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
     };
     match serde_json::from_slice::<types::ProblemDetails>(body) {
         Ok(problem) if problem.title.is_some() || problem.detail.is_some() => {
@@ -118,17 +125,32 @@ pub(super) fn html_title(body: &[u8]) -> Option<String> {
     (!title.is_empty()).then_some(title)
 }
 
-/// The start of a body as one line of text, for messages.
+/// The start of a body as one line of text, for messages. Only the first `SNIPPET_SCAN_BYTES` are looked at:
+/// a snippet of a 16 MiB body costs what one of a small body does.
 pub(crate) fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut out: String = text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(SNIPPET_CHARS)
-        .collect();
-    if text.chars().count() > SNIPPET_CHARS {
+    let mut prefix = &body[..body.len().min(SNIPPET_SCAN_BYTES)];
+    // A character cut in two at the end of the prefix is left out, not shown as a replacement character.
+    if let Err(e) = std::str::from_utf8(prefix)
+        && e.error_len().is_none()
+    {
+        prefix = &prefix[..e.valid_up_to()];
+    }
+    let text = String::from_utf8_lossy(prefix);
+    let mut out = String::new();
+    let mut chars = 0;
+    let mut cut = body.len() > SNIPPET_SCAN_BYTES;
+    'words: for word in text.split_whitespace() {
+        let separator = (!out.is_empty()).then_some(' ');
+        for c in separator.into_iter().chain(word.chars()) {
+            if chars == SNIPPET_CHARS {
+                cut = true;
+                break 'words;
+            }
+            out.push(c);
+            chars += 1;
+        }
+    }
+    if cut {
         out.push('…');
     }
     out
@@ -150,4 +172,36 @@ pub(super) fn id_in_body(body: &[u8]) -> Option<String> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     plausible.then(|| id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snippet_looks_only_at_the_start_of_a_body() {
+        let mut body = vec![b' '; 16 * 1024 * 1024];
+        body.extend_from_slice(b"late words");
+        assert_eq!(snippet(&body), "…");
+        let words = "word ".repeat(200_000);
+        let shown = snippet(words.as_bytes());
+        assert_eq!(shown.chars().count(), SNIPPET_CHARS + 1);
+        assert!(
+            shown.starts_with("word word") && shown.ends_with('…'),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_short_body_is_shown_whole_on_one_line() {
+        assert_eq!(
+            snippet(b"  <html>\n  <b>Bad</b>\tgateway \n"),
+            "<html> <b>Bad</b> gateway"
+        );
+        assert_eq!(snippet(b""), "");
+        // A character cut by the scan limit is dropped, not replaced.
+        let mut body = vec![b' '; SNIPPET_SCAN_BYTES - 1];
+        body.extend_from_slice("é".as_bytes());
+        assert_eq!(snippet(&body), "…");
+    }
 }

@@ -94,6 +94,15 @@ pub enum Error {
         /// The start of the body, as text.
         snippet: String,
     },
+    /// A listing made no progress: the server kept sending pages that lead nowhere (empty pages, a cursor
+    /// it sent before, cursors that keep growing). The predictions already yielded stand.
+    #[error("list: stopped after {pages} pages: the server sent {reason}")]
+    ListStalled {
+        /// How many pages were fetched.
+        pages: usize,
+        /// What showed that the listing made no progress.
+        reason: String,
+    },
     /// The input was rejected before anything was sent.
     #[error("invalid input: `{field}` {reason}")]
     InvalidInput {
@@ -108,10 +117,18 @@ pub enum Error {
     /// Downloading an output failed with an HTTP status.
     #[error("download of {url} failed with HTTP {status}")]
     Download {
-        /// The URL, without its query string (which may hold a signature).
+        /// The URL, without its query string (which may hold a signature) or credentials.
         url: String,
         /// The HTTP status.
         status: u16,
+    },
+    /// A download took longer than its timeout (retries and body included). Nothing was written.
+    #[error("download of {url} took longer than its {:.1}s timeout", timeout.as_secs_f64())]
+    DownloadTimeout {
+        /// The URL, without its query string or credentials.
+        url: String,
+        /// The download's timeout.
+        timeout: Duration,
     },
     /// A webhook request failed verification.
     #[error("webhook rejected: {0}")]
@@ -178,6 +195,9 @@ pub struct ApiError {
     pub retry_after: Option<Duration>,
     /// The start of the body when it was not problem details (an HTML error page, say).
     pub body_snippet: Option<String>,
+    /// What the client makes of the error, when it can tell more than the server did: for a 404 on a
+    /// create, get or list with a base URL that does not end in `/v1`, that `/v1` is missing.
+    pub hint: Option<String>,
 }
 
 /// One field an input validation failure names.
@@ -221,6 +241,9 @@ impl fmt::Display for ApiError {
         }
         if let Some(wait) = self.retry_after {
             write!(f, " (retry after {}s)", wait.as_secs())?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "; {hint}")?;
         }
         Ok(())
     }

@@ -11,6 +11,21 @@ fn quoted(text: &str) -> String {
     Value::String(text.to_string()).to_string()
 }
 
+/// A mapping key from a server (a field's name): bare if it is a plain name, as the spec writes its own,
+/// quoted otherwise, so that it cannot become YAML syntax (`a: b`, `#`, `{`, a newline) or another type
+/// (`true`, `null`, `on`).
+fn key(name: &str) -> String {
+    const SPECIAL: &[&str] = &["null", "true", "false", "yes", "no", "on", "off", "y", "n"];
+    let plain = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !SPECIAL.contains(&name.to_ascii_lowercase().as_str());
+    if plain {
+        name.to_string()
+    } else {
+        quoted(name)
+    }
+}
+
 /// A scalar as the spec writes it: strings quoted, numbers and booleans bare.
 fn scalar(value: &Value) -> Result<String, String> {
     match value {
@@ -90,7 +105,9 @@ pub(super) fn input_block(
     });
     for (field, property) in properties {
         let json_string = kept
-            .and_then(|k| k.pointer(&format!("/properties/{field}/x-json-string")))
+            .and_then(|k| k.get("properties"))
+            .and_then(|p| p.get(field.as_str()))
+            .and_then(|p| p.get("x-json-string"))
             .cloned();
         property_block(&mut out, field, property, enum_refs, json_string)?;
     }
@@ -105,7 +122,7 @@ fn property_block(
     enum_refs: &Map<String, Value>,
     json_string: Option<Value>,
 ) -> Result<(), String> {
-    let _ = writeln!(out, "        {field}:");
+    let _ = writeln!(out, "        {}:", key(field));
     let component = enum_refs.get(field).and_then(Value::as_str);
     if let Some(component) = component {
         let _ = writeln!(

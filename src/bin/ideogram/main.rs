@@ -11,6 +11,7 @@ mod progress;
 mod runner;
 mod sheet;
 mod spec;
+mod terminal;
 
 use std::process::ExitCode;
 
@@ -125,7 +126,7 @@ async fn main() -> ExitCode {
     match run(&cli).await {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("error: {}", failure.message);
+            eprintln!("error: {}", terminal::plain(&failure.message));
             ExitCode::from(failure.code)
         }
     }
@@ -158,10 +159,11 @@ async fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                         .map(|t| t.to_rfc3339())
                         .unwrap_or_default();
                     let model = prediction.model.as_deref().unwrap_or("-");
-                    println!(
+                    let line = format!(
                         "{}  {:<10}  {created}  {model}",
                         prediction.id, prediction.status
                     );
+                    println!("{}", terminal::plain(&line));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -244,25 +246,28 @@ fn show(prediction: &Prediction, json: bool) {
         println!("{}", serde_json::to_string(prediction).unwrap_or_default());
         return;
     }
-    println!("id:      {}", prediction.id);
-    println!("status:  {}", prediction.status);
+    let mut lines = vec![
+        format!("id:      {}", prediction.id),
+        format!("status:  {}", prediction.status),
+    ];
     if let Some(model) = &prediction.model {
-        println!("model:   {model}");
+        lines.push(format!("model:   {model}"));
     }
     if let Some(created) = prediction.created_at {
-        println!("created: {}", created.to_rfc3339());
+        lines.push(format!("created: {}", created.to_rfc3339()));
     }
     if let Some(output) = &prediction.output {
-        println!(
-            "output:  {}",
-            output
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| output.to_string())
-        );
+        let output = output
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| output.to_string());
+        lines.push(format!("output:  {output}"));
     }
     if let Some(error) = prediction.error_message() {
-        println!("error:   {error}");
+        lines.push(format!("error:   {error}"));
+    }
+    for line in lines {
+        println!("{}", terminal::plain(&line));
     }
     if let Some(time) = prediction.predict_time() {
         println!("time:    {:.2}s", time.as_secs_f64());

@@ -25,15 +25,16 @@ impl Progress {
     /// The current status: the spinner's message on a terminal, nothing otherwise (too chatty for logs).
     pub fn status(&self, message: impl Into<String>) {
         if let Some(spinner) = &self.spinner {
-            spinner.set_message(message.into());
+            spinner.set_message(crate::terminal::plain(&message.into()));
         }
     }
 
     /// A line that stays: above the spinner on a terminal, plain on stderr otherwise.
     pub fn line(&self, message: impl AsRef<str>) {
+        let message = crate::terminal::plain(message.as_ref());
         match &self.spinner {
-            Some(spinner) => spinner.println(message.as_ref()),
-            None => eprintln!("{}", message.as_ref()),
+            Some(spinner) => spinner.println(message),
+            None => eprintln!("{message}"),
         }
     }
 

@@ -172,7 +172,7 @@ fn report(run: &Run, bar: &Option<ProgressBar>, item: &BatchItem<JsonInput>, ent
         println!("{line}");
     }
     let text = match (&entry.error, entry.files.first()) {
-        (Some(error), _) => format!("#{}: error: {}", item.index, crate::sheet::plain(error)),
+        (Some(error), _) => format!("#{}: error: {}", item.index, crate::terminal::plain(error)),
         (None, Some(file)) => format!("#{}: {}", item.index, run.dir.join(file).display()),
         (None, None) => format!("#{}: done", item.index),
     };

@@ -170,7 +170,11 @@ fn card(out: &mut String, entry: &Entry) {
     }
     out.push_str("</dl>\n");
     if let Some(error) = &entry.error {
-        let _ = writeln!(out, "<p class=\"error\">{}</p>", escape(&plain(error)));
+        let _ = writeln!(
+            out,
+            "<p class=\"error\">{}</p>",
+            escape(&crate::terminal::plain(error))
+        );
     }
     out.push_str("</figcaption>\n</figure>\n");
 }
@@ -212,13 +216,6 @@ fn shorten(text: &str) -> String {
         Some((at, _)) => format!("{}…", &text[..at]),
         None => text.to_string(),
     }
-}
-
-/// Text for a terminal or a page: control characters (escape sequences among them) dropped.
-pub fn plain(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control() || *c == '\n')
-        .collect()
 }
 
 fn escape(text: &str) -> String {

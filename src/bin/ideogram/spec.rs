@@ -37,12 +37,13 @@ pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
             println!(
                 "{}: {model} is up to date (version {})",
                 path.display(),
-                version.id
+                crate::terminal::plain(&version.id)
             );
             continue;
         }
+        // Field names and versions come from the server.
         for line in &synced.changes {
-            println!("{line}");
+            println!("{}", crate::terminal::plain(line));
         }
         changed = true;
         text = synced.spec;
@@ -69,10 +70,10 @@ fn report(model: &str, drift: &spec_sync::Drift) {
         (Some(_), true) => {
             println!(
                 "{model}: BEHIND: the published schema (version {}) differs",
-                drift.latest
+                crate::terminal::plain(&drift.latest)
             );
             for line in &drift.changes {
-                println!("  {line}");
+                println!("  {}", crate::terminal::plain(line));
             }
         }
         (Some(_), false) if drift.ours.as_deref() == Some(drift.latest.as_str()) => {
@@ -80,7 +81,7 @@ fn report(model: &str, drift: &spec_sync::Drift) {
         }
         (Some(_), false) => println!(
             "{model}: up to date (version {} publishes the same schema as {ours})",
-            drift.latest
+            crate::terminal::plain(&drift.latest)
         ),
     }
 }

@@ -1,24 +1,32 @@
 //! Downloading outputs: to memory, or streamed to a file.
 //!
-//! Downloads use the client's connection pool. The token goes only to the API's own origin (as for every
-//! request), never to a delivery host. `data:` URLs are decoded locally.
+//! Downloads use the client's connection pool. The token goes only to file routes under the base URL
+//! (`{base}/files/…`, uploaded files), never to a delivery host nor to any other API path an output might
+//! name. `data:` URLs are decoded locally.
 
-use std::{
-    path::{Path, PathBuf},
-    time::Duration,
-};
+use std::{future::Future, path::Path, time::Duration};
 
 use base64::Engine;
 use bytes::Bytes;
 use reqwest::Url;
-use tokio::{fs, io::AsyncWriteExt};
+use tokio::{fs, time::Instant};
 
-use crate::{Client, Error, Result};
+use crate::{
+    Client, Error, Result,
+    transport::{Credentials, bounded},
+};
+
+mod part;
+
+use part::Part;
 
 /// The default total time of a download.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// The default most [`Download::bytes`] holds in memory.
 const DEFAULT_MAX_BYTES: u64 = 256 * 1024 * 1024;
+/// How much longer than the download's deadline one attempt's own limit is: long enough that the deadline,
+/// which names the download, always ends it first.
+const ATTEMPT_MARGIN: Duration = Duration::from_secs(1);
 
 /// A download being configured. Made by [`Client::download`].
 #[must_use = "a download does nothing until `bytes` or `to_file` is awaited"]
@@ -31,6 +39,9 @@ pub struct Download<'c> {
 
 impl Client {
     /// Downloads an output URL (`https:`, `http:` or `data:`).
+    ///
+    /// The token goes only to file routes under the base URL (`{base_url}/files/…`, uploaded files): an
+    /// output naming any other URL, another API path included, is fetched without it.
     ///
     /// ```no_run
     /// # async fn demo(client: replicate_ideogram::Client, url: String) -> replicate_ideogram::Result<()> {
@@ -49,8 +60,8 @@ impl Client {
 }
 
 impl Download<'_> {
-    /// The total time the download may take, body included (default 10 minutes): a host that trickles
-    /// cannot hold it forever.
+    /// The total time the download may take, retries and body included (default 10 minutes): a host that
+    /// trickles or keeps failing cannot hold it longer. Past it, [`Error::DownloadTimeout`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -65,59 +76,68 @@ impl Download<'_> {
 
     /// The whole output in memory.
     pub async fn bytes(self) -> Result<Bytes> {
-        match self.source()? {
-            Source::Data(bytes) => Ok(bytes),
-            Source::Http(url) => {
-                let mut response = self.get(url).await?;
-                let mut body = Vec::new();
-                while let Some(chunk) = response.chunk().await.map_err(transport)? {
-                    if (body.len() + chunk.len()) as u64 > self.max_bytes {
-                        let reason = format!(
-                            "the output is larger than the {} bytes allowed in memory",
-                            self.max_bytes
-                        );
-                        return Err(Error::decode("download", None, None, reason, b""));
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(Bytes::from(body))
+        let url = match self.source()? {
+            Source::Data(bytes) => return Ok(bytes),
+            Source::Http(url) => url,
+        };
+        let deadline = self.deadline();
+        let mut response = self.before(deadline, &url, self.get(url.clone())).await?;
+        let mut body = Vec::new();
+        while let Some(chunk) = self
+            .before(deadline, &url, next_chunk(&mut response))
+            .await?
+        {
+            if (body.len() + chunk.len()) as u64 > self.max_bytes {
+                let reason = format!(
+                    "the output is larger than the {} bytes allowed in memory",
+                    self.max_bytes
+                );
+                return Err(Error::decode("download", None, None, reason, b""));
             }
+            body.extend_from_slice(&chunk);
         }
+        Ok(Bytes::from(body))
     }
 
     /// Streams the output to `path` and returns the number of bytes written.
     ///
     /// The body is written to `<path>.part` a chunk at a time (memory use does not grow with the file) and
-    /// renamed to `path` only when complete, so a failed download never leaves a truncated file behind.
-    /// Missing parent directories are created.
+    /// renamed to `path` only when complete, so a failed download never leaves a truncated file (nor a
+    /// `.part` file) behind. A file already at `path` is replaced; a symlink at `path` or at `<path>.part` is
+    /// replaced too, never followed. Missing parent directories are created.
     pub async fn to_file(self, path: impl AsRef<Path>) -> Result<u64> {
         let path = path.as_ref();
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| Error::Io { path, source }
+        let deadline = self.deadline();
+        let body = match self.source()? {
+            Source::Data(bytes) => Body::Data(bytes),
+            Source::Http(url) => {
+                let response = self.before(deadline, &url, self.get(url.clone())).await?;
+                Body::Http(url, response)
+            }
         };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(parent).await.map_err(io(parent))?;
+            fs::create_dir_all(parent)
+                .await
+                .map_err(|source| Error::Io {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
         }
-        let part = part_path(path);
-        let written = match self.source()? {
-            Source::Data(bytes) => {
-                fs::write(&part, &bytes).await.map_err(io(&part))?;
-                bytes.len() as u64
-            }
-            Source::Http(url) => {
-                let response = self.get(url).await?;
-                match stream_to(response, &part).await {
-                    Ok(written) => written,
-                    Err(error) => {
-                        let _ = fs::remove_file(&part).await;
-                        return Err(error);
-                    }
-                }
+        let mut part = Part::create(path).await?;
+        let filled = match body {
+            Body::Data(bytes) => part.write(&bytes).await,
+            Body::Http(url, mut response) => {
+                let copy = copy_body(&mut response, &mut part);
+                self.before(deadline, &url, copy).await
             }
         };
-        fs::rename(&part, path).await.map_err(io(path))?;
-        Ok(written)
+        match filled {
+            Ok(()) => part.finish().await,
+            Err(error) => {
+                part.abandon().await;
+                Err(error)
+            }
+        }
     }
 
     fn source(&self) -> Result<Source> {
@@ -134,24 +154,47 @@ impl Download<'_> {
         }
     }
 
+    /// When the whole download must be over; `None` for a timeout too long to be an instant.
+    fn deadline(&self) -> Option<Instant> {
+        Instant::now().checked_add(self.timeout)
+    }
+
+    /// `step`, or [`Error::DownloadTimeout`] if the download's deadline passes first.
+    async fn before<T>(
+        &self,
+        deadline: Option<Instant>,
+        url: &Url,
+        step: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let Some(deadline) = deadline else {
+            return step.await;
+        };
+        tokio::time::timeout_at(deadline, step)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::DownloadTimeout {
+                    url: crate::redact::url(url),
+                    timeout: self.timeout,
+                })
+            })
+    }
+
     async fn get(&self, url: Url) -> Result<reqwest::Response> {
         let shared = &self.client.shared;
         let request = shared
             .http
             .get(url.clone())
-            .timeout(self.timeout)
+            .timeout(bounded(self.timeout).saturating_add(ATTEMPT_MARGIN))
             .build()
             .map_err(transport)?;
         let response = shared
             .corridor
-            .execute(&shared.http, request, "download")
+            .execute(&shared.http, request, "download", Credentials::FilesOnly)
             .await
             .map_err(transport)?;
         if !response.status().is_success() {
-            let mut shown = url;
-            shown.set_query(None);
             return Err(Error::Download {
-                url: shown.to_string(),
+                url: crate::redact::url(&url),
                 status: response.status().as_u16(),
             });
         }
@@ -164,40 +207,26 @@ enum Source {
     Data(Bytes),
 }
 
-/// The size of the writes `to_file` makes.
-const WRITE_BUFFER: usize = 1 << 20;
+/// What `to_file` writes: decoded data, or an answer whose body is still to be read.
+enum Body {
+    Http(Url, reqwest::Response),
+    Data(Bytes),
+}
 
-async fn stream_to(mut response: reqwest::Response, part: &Path) -> Result<u64> {
-    let io = |source| Error::Io {
-        path: part.to_path_buf(),
-        source,
-    };
-    let file = fs::File::create(part).await.map_err(io)?;
-    // Network chunks are a few KiB; each write to a tokio file is a trip to the blocking pool. Gathering
-    // them into 1 MiB writes cuts those trips a hundredfold; the memory stays fixed whatever the size.
-    let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
-    let mut written = 0u64;
-    loop {
-        let Some(chunk) = response.chunk().await.map_err(transport)? else {
-            break;
-        };
-        file.write_all(&chunk).await.map_err(io)?;
-        written += chunk.len() as u64;
+async fn next_chunk(response: &mut reqwest::Response) -> Result<Option<Bytes>> {
+    response.chunk().await.map_err(transport)
+}
+
+async fn copy_body(response: &mut reqwest::Response, part: &mut Part) -> Result<()> {
+    while let Some(chunk) = next_chunk(response).await? {
+        part.write(&chunk).await?;
     }
-    file.flush().await.map_err(io)?;
-    file.get_ref().sync_all().await.map_err(io)?;
-    Ok(written)
+    Ok(())
 }
 
 /// A download's transport error, without its URL.
 fn transport(source: reqwest::Error) -> Error {
     Error::transport("download", source)
-}
-
-fn part_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".part");
-    path.with_file_name(name)
 }
 
 /// Decodes `data:[<media type>][;base64],<data>`.
@@ -247,13 +276,5 @@ mod tests {
         );
         assert!(decode_data_url("data:image/png;base64,!!!").is_err());
         assert!(decode_data_url("data:image/png;base64").is_err());
-    }
-
-    #[test]
-    fn part_files_sit_beside_the_target() {
-        assert_eq!(
-            part_path(Path::new("out/a.png")),
-            Path::new("out/a.png.part")
-        );
     }
 }
