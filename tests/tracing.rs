@@ -55,19 +55,12 @@ async fn requests_and_state_changes_are_traced_without_the_token() {
 
 #[tokio::test]
 async fn a_failed_download_is_traced_without_its_signature_or_password() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || sink.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture_logs(tracing::Level::TRACE);
     let server = server().await;
     // Nothing listens on port 9 of loopback: the connection is refused, and the error names the URL.
     let url = "http://user:hunter2@127.0.0.1:9/out.png?sig=SECRET";
     let error = client(&server).download(url).bytes().await.unwrap_err();
-    let traced = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let traced = captured.text();
     assert!(traced.contains("transport error"), "{traced}");
     for shown in [traced, error.to_string()] {
         assert!(
