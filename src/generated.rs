@@ -7,6 +7,7 @@
     missing_docs,
     clippy::all,
     clippy::pedantic,
+    clippy::restriction,
     rustdoc::all
 )]
 

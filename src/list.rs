@@ -184,9 +184,10 @@ fn cursor_of(next: &str) -> Result<Option<String>> {
     if next.trim().is_empty() {
         return Ok(None);
     }
-    let placeholder = Url::parse("http://placeholder.invalid/").expect("a valid URL");
+    // A relative `next` is read against any base: only its query matters.
+    let placeholder = Url::parse("http://placeholder.invalid/").ok();
     let url = Url::options()
-        .base_url(Some(&placeholder))
+        .base_url(placeholder.as_ref())
         .parse(next)
         .map_err(|e| {
             Error::decode(

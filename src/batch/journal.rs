@@ -313,7 +313,8 @@ pub(crate) fn key_of(target: &str, input: &Value) -> String {
     hash.update(target.as_bytes());
     hash.update([0]);
     hash.update(input.to_string().as_bytes());
-    hex(&hash.finalize()[..8])
+    let digest = hash.finalize();
+    hex(digest.get(..8).unwrap_or(&digest))
 }
 
 /// Whether `file` (under `dir`) is the complete file the journal recorded: same size, same SHA-256.
@@ -336,7 +337,7 @@ pub(crate) fn sha256_of(path: &Path) -> Option<String> {
         if read == 0 {
             break;
         }
-        hash.update(&buffer[..read]);
+        hash.update(buffer.get(..read).unwrap_or_default());
     }
     Some(hex(&hash.finalize()))
 }

@@ -50,7 +50,8 @@ pub(crate) async fn read_capped(
     let mut stream = std::pin::pin!(stream);
     let mut body = Vec::new();
     while let Ok(Some(chunk)) = stream.try_next().await {
-        body.extend_from_slice(&chunk[..chunk.len().min(ERROR_BODY_LIMIT - body.len())]);
+        let room = ERROR_BODY_LIMIT.saturating_sub(body.len());
+        body.extend_from_slice(chunk.get(..room).unwrap_or(&chunk));
         if body.len() >= ERROR_BODY_LIMIT {
             break;
         }
@@ -128,12 +129,12 @@ pub(super) fn html_title(body: &[u8]) -> Option<String> {
 /// The start of a body as one line of text, for messages. Only the first `SNIPPET_SCAN_BYTES` are looked at:
 /// a snippet of a 16 MiB body costs what one of a small body does.
 pub(crate) fn snippet(body: &[u8]) -> String {
-    let mut prefix = &body[..body.len().min(SNIPPET_SCAN_BYTES)];
+    let mut prefix = body.get(..SNIPPET_SCAN_BYTES).unwrap_or(body);
     // A character cut in two at the end of the prefix is left out, not shown as a replacement character.
     if let Err(e) = std::str::from_utf8(prefix)
         && e.error_len().is_none()
     {
-        prefix = &prefix[..e.valid_up_to()];
+        prefix = prefix.get(..e.valid_up_to()).unwrap_or_default();
     }
     let text = String::from_utf8_lossy(prefix);
     let mut out = String::new();

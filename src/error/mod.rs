@@ -387,7 +387,9 @@ fn logs_tail(prediction: &Prediction) -> String {
     match prediction.logs.as_deref().map(str::trim) {
         Some(logs) if !logs.is_empty() => {
             let lines: Vec<&str> = logs.lines().collect();
-            let tail = &lines[lines.len().saturating_sub(5)..];
+            let tail = lines
+                .get(lines.len().saturating_sub(5)..)
+                .unwrap_or_default();
             format!("\nlast log lines:\n  {}", tail.join("\n  "))
         }
         _ => String::new(),

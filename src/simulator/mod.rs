@@ -465,7 +465,14 @@ impl Shared {
         let high = splitmix(self.config.seed ^ splitmix(n));
         let bits = (u128::from(high) << 64) | u128::from(splitmix(high ^ n));
         (0..26)
-            .map(|i| ALPHABET[((bits >> (i * 5)) & 31) as usize] as char)
+            .map(|i| {
+                char::from(
+                    ALPHABET
+                        .get(((bits >> (i * 5)) & 31) as usize)
+                        .copied()
+                        .unwrap_or(b'0'),
+                )
+            })
             .collect()
     }
 }

@@ -131,7 +131,7 @@ impl Stored {
                 / self.processing.as_secs_f64().max(1e-9);
             1 + ((fraction * (lines.len() - 1) as f64) as usize).min(lines.len() - 2)
         };
-        lines[..shown].join("\n")
+        lines.get(..shown).unwrap_or(&lines).join("\n")
     }
 }
 
@@ -192,8 +192,10 @@ impl Stored {
                 "predict_time": completed.saturating_duration_since(started).as_secs_f64(),
                 "total_time": completed.saturating_duration_since(self.created).as_secs_f64(),
             });
-            if phase.status == "succeeded" {
-                metrics["image_count"] = json!(1);
+            if phase.status == "succeeded"
+                && let Some(metrics) = metrics.as_object_mut()
+            {
+                metrics.insert("image_count".into(), json!(1));
             }
             metrics
         });
@@ -215,7 +217,9 @@ impl Stored {
                 "web": format!("https://replicate.com/p/{}", self.id),
             },
         });
-        let object = body.as_object_mut().expect("a JSON object");
+        let Some(object) = body.as_object_mut() else {
+            return body;
+        };
         if let Some(started) = phase.started {
             object.insert("started_at".into(), clock.stamp(started).into());
         }
@@ -257,7 +261,8 @@ impl Store {
 
     pub(crate) fn get(&self, id: &str) -> Option<Stored> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner.by_id.get(id).map(|&i| inner.order[i].clone())
+        let index = *inner.by_id.get(id)?;
+        inner.order.get(index).cloned()
     }
 
     /// Marks that an answer told the client the prediction finished; true the first time.
@@ -266,14 +271,17 @@ impl Store {
         let Some(&index) = inner.by_id.get(id) else {
             return false;
         };
-        !std::mem::replace(&mut inner.order[index].notified, true)
+        inner
+            .order
+            .get_mut(index)
+            .is_some_and(|stored| !std::mem::replace(&mut stored.notified, true))
     }
 
     /// Marks a prediction canceled (if it is not finished) and returns it.
     pub(crate) fn cancel(&self, id: &str, now: Instant) -> Option<Stored> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let index = *inner.by_id.get(id)?;
-        let stored = &mut inner.order[index];
+        let stored = inner.order.get_mut(index)?;
         if !stored.phase(now).is_terminal() && stored.canceled.is_none() {
             stored.canceled = Some(now);
         }

@@ -79,7 +79,7 @@ impl Documents {
     }
 
     fn input(&self) -> &Value {
-        &self.published["Input"]
+        self.published.get("Input").unwrap_or(&Value::Null)
     }
 
     /// The spec's component for `model`, by `x-replicate-model`.

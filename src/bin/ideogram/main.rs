@@ -3,6 +3,12 @@
 //! Exit codes: 0 all succeeded; 1 a prediction failed, was canceled or aborted; 2 bad usage or invalid input
 //! (nothing was sent); 3 an API or network error.
 
+// Nothing a server, a file or a user sends may panic the CLI.
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+
 mod args;
 mod batch;
 mod generate;
