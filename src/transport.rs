@@ -227,17 +227,15 @@ impl Corridor {
                     if response.status() == StatusCode::TOO_MANY_REQUESTS =>
                 {
                     let left = self.retry.max_throttled.saturating_sub(first.elapsed());
-                    let budget = again.is_some().then_some(left);
-                    match (self.throttled(class, response, budget).await, again) {
+                    match self.throttled(class, response, again, left).await {
                         // The governor holds the whole class back; this request queues again behind it.
-                        (None, Some(again)) => {
+                        Throttled::Queue(again) => {
                             tracing::debug!(operation, attempt, "throttled; waiting for the pace");
                             request = again;
                             attempt += 1;
                             continue;
                         }
-                        (Some(response), _) => return Ok(response),
-                        (None, None) => return unreachable_throttle(),
+                        Throttled::Answer(response) => return Ok(response),
                     }
                 }
                 (_, other) => other,
@@ -264,24 +262,28 @@ impl Corridor {
     }
 
     /// Tells the governor of a 429 and the wait it asks for (`Retry-After`, or the body's words). If that
-    /// wait fits in `budget` (the time left to wait for a turn; `None`: the request cannot be sent again),
-    /// the answer is dropped and `None` returned: the request queues again. Else the answer is handed back.
+    /// wait fits in `left` (the time left to wait for a turn) and there is a copy of the request to send
+    /// (`again`), the answer is dropped and the copy queues again. Else the answer is handed back.
     async fn throttled(
         &self,
         class: Class,
         response: Response,
-        budget: Option<Duration>,
-    ) -> Option<Response> {
+        again: Option<Request>,
+        left: Duration,
+    ) -> Throttled {
         let header = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let fits = |wait: Option<Duration>| budget.is_some_and(|b| wait.unwrap_or_default() < b);
-        if !fits(header) {
-            self.governor.throttled(class, header);
-            return Some(response);
-        }
+        let fits = |wait: Option<Duration>| wait.unwrap_or_default() < left;
+        let again = match again {
+            Some(again) if fits(header) => again,
+            _ => {
+                self.governor.throttled(class, header);
+                return Throttled::Answer(response);
+            }
+        };
         let (status, headers) = (response.status(), response.headers().clone());
         let body = tokio::time::timeout(Duration::from_secs(2), small_text(response))
             .await
@@ -291,13 +293,13 @@ impl Corridor {
         let wait = header.max(wait_in_body(&body));
         self.governor.throttled(class, wait);
         if fits(wait) {
-            return None;
+            return Throttled::Queue(again);
         }
         // Its words ask for more than is left: the caller gets the answer as it came.
-        let mut again = http::Response::new(body);
-        *again.status_mut() = status;
-        *again.headers_mut() = headers;
-        Some(Response::from(again))
+        let mut answer = http::Response::new(body);
+        *answer.status_mut() = status;
+        *answer.headers_mut() = headers;
+        Throttled::Answer(Response::from(answer))
     }
 
     fn authorize(&self, request: &mut Request, credentials: Credentials) {
@@ -315,13 +317,12 @@ impl Corridor {
     }
 }
 
-/// `throttled` hands the answer back whenever there is no copy to send again; this arm cannot be reached,
-/// and if it were, the request would only be reported as not sent.
-#[cold]
-fn unreachable_throttle() -> reqwest::Result<Response> {
-    let mut answer = http::Response::new(String::new());
-    *answer.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-    Ok(Response::from(answer))
+/// What becomes of a throttled request.
+enum Throttled {
+    /// It waits for its class's pace and is sent again.
+    Queue(Request),
+    /// The caller gets the 429.
+    Answer(Response),
 }
 
 /// The start of a small answer's body as text (a 429's words), at most 8 KiB of it.
