@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-/// The probability (0 to 1) of each fault on each API request; at most one fault per request.
+/// The probability (0 to 1) of each fault on each request ([`faults`](super::SimulatorConfig::faults) on the API host,
+/// [`delivery_faults`](super::SimulatorConfig::delivery_faults) on the delivery host); at most one fault per request.
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Faults {

@@ -14,7 +14,8 @@
 //!   on the API host redirects there (to test that the token does not follow a redirect).
 //! - Webhooks, signed as Replicate signs them.
 //! - Seeded fault injection: 429 with `Retry-After`, 500/503, HTML 502 pages, slow answers, connections dropped
-//!   before or after the request was processed, truncated JSON.
+//!   before or after the request was processed, truncated JSON; the same on the delivery host (downloads),
+//!   where a truncated answer is a body cut short. The record counts each kind, and the routes it reached.
 //! - Replicate's rate limits, if asked ([`ServerLimits`]): a token bucket for creates and one for the other
 //!   requests, answering 429 with `Retry-After` as Replicate does.
 //! - Predictions as slow as you like ([`SimulatorConfig::timings`]; `ideogram simulate --processing-ms 20000`),
@@ -99,6 +100,10 @@ pub struct SimulatorConfig {
     pub webhook_secret: String,
     /// Faults to inject into API requests.
     pub faults: Faults,
+    /// Faults to inject into the delivery host's answers (downloads of outputs). The same kinds, named
+    /// `delivery …` in the record; a truncated answer announces its whole length and ends early, as a cut-off
+    /// download does. Default: none.
+    pub delivery_faults: Faults,
     /// Seeds ids, model seeds and faults, so a run can be repeated.
     pub seed: u64,
     /// The API's port on 127.0.0.1 (0, the default: any free port). The delivery host always takes a free one.
@@ -126,6 +131,7 @@ impl Default for SimulatorConfig {
             page_size: 100,
             webhook_secret: "whsec_c2ltdWxhdG9yLXdlYmhvb2stc2lnbmluZy1rZXk=".into(),
             faults: Faults::default(),
+            delivery_faults: Faults::default(),
             seed: 1,
             port: 0,
             published_schemas: BTreeMap::new(),
@@ -181,6 +187,13 @@ impl SimulatorConfig {
     #[must_use]
     pub fn faults(mut self, faults: Faults) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// Sets the faults to inject into downloads from the delivery host.
+    #[must_use]
+    pub fn delivery_faults(mut self, faults: Faults) -> Self {
+        self.delivery_faults = faults;
         self
     }
 

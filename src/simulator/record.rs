@@ -30,8 +30,12 @@ pub struct Record {
     pub created: Vec<CreatedPrediction>,
     /// Every `Authorization` header the delivery host saw (there should be none).
     pub delivery_authorization: Vec<String>,
-    /// Faults injected, by kind.
+    /// Faults injected, by kind: `503`, `truncated json`, … on the API host, `delivery 503`,
+    /// `delivery cut short`, … on the delivery host.
     pub faults: BTreeMap<String, usize>,
+    /// Requests that met a fault, by route (`GET /predictions/{id}`; `delivery GET /files/{name}` on the
+    /// delivery host): which paths of the client the faults reached.
+    pub faulted_requests: BTreeMap<String, usize>,
     /// API requests refused for a missing or wrong token.
     pub unauthorized: usize,
     /// Webhook requests sent.
@@ -46,9 +50,9 @@ pub struct Record {
     /// held create): the notification lag. In JSON: seconds.
     #[serde(serialize_with = "in_seconds")]
     pub notification_lags: Vec<Duration>,
-    /// Prediction creates answered 429 by the [rate limits](ServerLimits) (also counted in `requests`).
+    /// Prediction creates answered 429 by the [rate limits](super::ServerLimits) (also counted in `requests`).
     pub throttled_creates: usize,
-    /// Other API requests answered 429 by the [rate limits](ServerLimits) (also counted in `requests`).
+    /// Other API requests answered 429 by the [rate limits](super::ServerLimits) (also counted in `requests`).
     pub throttled_others: usize,
 }
 
