@@ -251,9 +251,12 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn webhook_secret(&self) -> Result<WebhookSecret> {
-        match self.shared.raw.webhooks_default_secret_get().await {
-            Ok(secret) => Ok(WebhookSecret(secret.into_inner().key)),
-            Err(error) => Err(Error::from_generated(error, "webhook secret", None).await),
-        }
+        self.read_again_if_broken(|| async {
+            match self.shared.raw.webhooks_default_secret_get().await {
+                Ok(secret) => Ok(WebhookSecret(secret.into_inner().key)),
+                Err(error) => Err(Error::from_generated(error, "webhook secret", None).await),
+            }
+        })
+        .await
     }
 }

@@ -185,6 +185,29 @@ async fn server_text_reaches_the_terminal_without_escape_sequences() {
     }
 }
 
+/// Runs `generate prompt --json` and checks that it exits 1 with the prediction's `status` in its line.
+async fn assert_ends_badly(prompt: &str, status: &str) {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let output = ideogram(Some(&sim), dir.path(), &["generate", prompt, "--json"]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let line: Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert_eq!(line["status"], status, "{line}");
+    assert!(line["file"].is_null(), "{line}");
+    assert!(stderr(&output).contains(status), "{}", stderr(&output));
+    assert_eq!(sim.record().created.len(), 1);
+}
+
+#[tokio::test]
+async fn a_canceled_prediction_exits_1() {
+    assert_ends_badly("a fox [cancel]", "canceled").await;
+}
+
+#[tokio::test]
+async fn an_aborted_prediction_exits_1() {
+    assert_ends_badly("a fox [abort]", "aborted").await;
+}
+
 #[tokio::test]
 async fn bad_input_exits_2_and_sends_nothing() {
     let sim = simulator().await;

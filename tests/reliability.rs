@@ -12,6 +12,21 @@ use replicate_ideogram::{
     simulator::{Faults, Simulator, SimulatorConfig},
 };
 
+/// A client that retries long enough that a run of the matrix fails only if a retry path is broken: with
+/// two requests in five faulted, sixteen failed attempts in a row are a one-in-two-million event.
+fn sturdy_client(sim: &Simulator) -> Client {
+    sim.client_builder()
+        .retry(
+            RetryPolicy::default()
+                .max_retries(15)
+                .initial_backoff(Duration::from_millis(5))
+                .max_backoff(Duration::from_millis(100)),
+        )
+        .wait_options(WaitOptions::fixed(Duration::from_millis(10)))
+        .build()
+        .unwrap()
+}
+
 fn quick_client(sim: &Simulator) -> Client {
     sim.client_builder()
         .retry(
@@ -63,34 +78,99 @@ fn kind(error: &Error) -> String {
     }
 }
 
+/// The faults the matrix injects on the API host, by the name the record gives each: every one must be met
+/// (and survived) in the run, so that a kind the simulator stops injecting fails the test.
+const API_KINDS: [&str; 8] = [
+    "429",
+    "500",
+    "502 html",
+    "503",
+    "dropped before processing",
+    "dropped after processing",
+    "truncated json",
+    "slow",
+];
+
+/// The same for the delivery host (downloads).
+const DELIVERY_KINDS: [&str; 7] = [
+    "delivery 429",
+    "delivery 500",
+    "delivery 502 html",
+    "delivery 503",
+    "delivery dropped before",
+    "delivery dropped after",
+    "delivery slow",
+];
+
+/// The routes the faults must reach: the create, the polls after it, and the downloads.
+const FAULTED_ROUTES: [&str; 3] = [
+    "POST /models/{owner}/{name}/predictions",
+    "GET /predictions/{id}",
+    "delivery GET /files/{name}",
+];
+
+/// The standard mix with the kinds it leaves out (500, slow) added.
+fn api_faults() -> Faults {
+    Faults::standard_mix()
+        .server_error(0.02)
+        .slow(0.02)
+        .slow_delay(Duration::from_millis(20))
+}
+
+/// Every kind of fault a download can meet, except a body cut short, which no retry re-reads (see
+/// tests/retry_paths.rs).
+fn delivery_faults() -> Faults {
+    Faults::default()
+        .throttle(0.04)
+        .server_error(0.04)
+        .bad_gateway_html(0.03)
+        .unavailable(0.04)
+        .drop_before(0.04)
+        .drop_after(0.03)
+        .slow(0.02)
+        .slow_delay(Duration::from_millis(20))
+}
+
+/// One run of the matrix: a held create (`run`) for even runs, a create without waiting and polls for odd
+/// ones (so that polls meet faults), then the download.
+async fn one_run(client: &Client, i: usize) -> Result<String, Error> {
+    let input = IdeogramV2TurboInput::new(format!("run {i}")).seed(i as i64);
+    let prediction = if i.is_multiple_of(2) {
+        client
+            .run(input)
+            .timeout(Duration::from_secs(60))
+            .prediction()
+            .await?
+    } else {
+        let created = client.create(input).await?;
+        client
+            .wait(created.id)
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await?
+    };
+    let url: String = prediction.output_as()?;
+    client.download(&url).bytes().await?;
+    Ok(prediction.id)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fault_matrix_creates_no_duplicates_and_leaks_no_token() {
     let runs: usize = std::env::var("RELIABILITY_RUNS")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(500);
+    // Predictions outlast the creates that do not wait, so polls are sent and meet faults.
     let config = SimulatorConfig::default()
-        .timings(Duration::from_millis(5), Duration::from_millis(30))
-        .faults(Faults::standard_mix())
+        .timings(Duration::from_millis(5), Duration::from_millis(60))
+        .faults(api_faults())
+        .delivery_faults(delivery_faults())
         .seed(2024);
     let sim = Simulator::start(config).await.unwrap();
-    let client = quick_client(&sim);
+    let client = sturdy_client(&sim);
 
     let outcomes: Vec<Result<String, Error>> = stream::iter(0..runs)
-        .map(|i| {
-            let client = &client;
-            async move {
-                let input = IdeogramV2TurboInput::new(format!("run {i}")).seed(i as i64);
-                let prediction = client
-                    .run(input)
-                    .timeout(Duration::from_secs(60))
-                    .prediction()
-                    .await?;
-                let url: String = prediction.output_as()?;
-                client.download(&url).bytes().await?;
-                Ok(prediction.id)
-            }
-        })
+        .map(|i| one_run(&client, i))
         .buffer_unordered(25)
         .collect()
         .await;
@@ -105,10 +185,11 @@ async fn the_fault_matrix_creates_no_duplicates_and_leaks_no_token() {
     let leaks = record.delivery_authorization.len();
     println!(
         "runs={runs} successes={} typed_failures={failures:?} duplicates={duplicates} leaks={leaks} \
-         created={} faults={:?}",
+         created={} faults={:?} faulted_requests={:?}",
         successes.len(),
         record.created.len(),
         record.faults,
+        record.faulted_requests,
     );
     assert_eq!(duplicates, 0, "a prediction was created twice");
     assert_eq!(leaks, 0, "the token reached the delivery host");
@@ -117,15 +198,24 @@ async fn the_fault_matrix_creates_no_duplicates_and_leaks_no_token() {
         successes.len(),
         "two runs returned the same prediction"
     );
-    assert!(
-        successes.len() * 100 >= runs * 95,
-        "{} of {runs} succeeded",
-        successes.len()
-    );
-    assert!(
-        record.faults.values().sum::<usize>() > runs / 4,
-        "the faults were injected"
-    );
+    // Every run survived every fault it met; so each kind below was survived, not only injected.
+    assert_eq!(successes.len(), runs, "failures: {failures:?}");
+    for kind in API_KINDS.iter().chain(&DELIVERY_KINDS) {
+        let injected = record.faults.get(*kind).copied().unwrap_or(0);
+        assert!(
+            injected > 0,
+            "no {kind:?} was injected: {:?}",
+            record.faults
+        );
+    }
+    for route in FAULTED_ROUTES {
+        let met = record.faulted_requests.get(route).copied().unwrap_or(0);
+        assert!(
+            met > 0,
+            "no fault reached {route}: {:?}",
+            record.faulted_requests
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -122,9 +122,11 @@ async fn retry_after_is_honoured_and_bounded_by_the_budget() {
         .await
         .unwrap_err();
     assert_eq!(error.status(), Some(429));
+    // Well under the 5 s budget a wait would take, with room for a loaded machine.
     assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "no retry that outlives the budget"
+        started.elapsed() < Duration::from_secs(4),
+        "no retry that outlives the budget: {:?}",
+        started.elapsed()
     );
     assert_eq!(hits(&server, GET_PATH).await, 1);
 }

@@ -2,8 +2,9 @@
 //! does, for the crate's own tests, for the CLI without a token, and for your tests of code that calls
 //! Replicate. Enable the `simulator` feature.
 //!
-//! - `Bearer` or `Token` auth (401 problem details otherwise); inputs of known models validated (422 with
-//!   `invalid_fields`); prompts containing `[fail]` fail.
+//! - `Bearer` or `Token` auth (401 problem details otherwise); inputs of known models validated against the
+//!   JSON Schema their version publishes, by a JSON Schema validator (422 with `invalid_fields`); prompts
+//!   containing `[fail]` fail, `[cancel]` are canceled while processing, `[abort]` are aborted before starting.
 //! - The lifecycle `starting → processing → succeeded`, with configurable timings, growing `logs` and
 //!   `metrics.predict_time`; `Prefer: wait[=N]` holds the create request; cancel; `Cancel-After` ends in
 //!   `canceled` (or `aborted` if it had not started).
@@ -13,7 +14,8 @@
 //!   on the API host redirects there (to test that the token does not follow a redirect).
 //! - Webhooks, signed as Replicate signs them.
 //! - Seeded fault injection: 429 with `Retry-After`, 500/503, HTML 502 pages, slow answers, connections dropped
-//!   before or after the request was processed, truncated JSON.
+//!   before or after the request was processed, truncated JSON; the same on the delivery host (downloads),
+//!   where a truncated answer is a body cut short. The record counts each kind, and the routes it reached.
 //! - Replicate's rate limits, if asked ([`ServerLimits`]): a token bucket for creates and one for the other
 //!   requests, answering 429 with `Retry-After` as Replicate does.
 //! - Predictions as slow as you like ([`SimulatorConfig::timings`]; `ideogram simulate --processing-ms 20000`),
@@ -34,10 +36,15 @@
 //! ```
 
 mod api;
+mod create;
+mod faults;
+mod files;
 mod image;
 mod rate_limit;
+mod record;
 mod server;
 mod state;
+mod validate;
 mod webhooks;
 
 use std::{
@@ -51,11 +58,12 @@ use std::{
 };
 
 use rand::{SeedableRng, rngs::StdRng};
-use serde_json::{Map, Value};
 use tokio::task::JoinHandle;
 
 use crate::{Client, ClientBuilder};
+pub use faults::Faults;
 pub use rate_limit::{Bucket, ServerLimits};
+pub use record::{CreatedPrediction, Record, UploadRecord};
 use state::{Clock, Store, Urls};
 
 /// The API base a proxy's responses name in `urls.*` and `next`.
@@ -78,6 +86,12 @@ pub struct SimulatorConfig {
     pub processing_max: Option<Duration>,
     /// Predictions whose prompt contains this fail. Default `[fail]`.
     pub fail_marker: Option<String>,
+    /// Predictions whose prompt contains this are canceled halfway through processing, as if by someone else
+    /// (`canceled`). Default `[cancel]`.
+    pub cancel_marker: Option<String>,
+    /// Predictions whose prompt contains this are aborted before they start, as when a `Cancel-After`
+    /// deadline passes while they wait (`aborted`; needs a `starting` time above zero). Default `[abort]`.
+    pub abort_marker: Option<String>,
     /// Make `urls.*` and list pages name `https://api.replicate.com/v1`, as a proxy's responses do.
     pub foreign_urls: bool,
     /// Predictions per list page. Default 100.
@@ -86,12 +100,17 @@ pub struct SimulatorConfig {
     pub webhook_secret: String,
     /// Faults to inject into API requests.
     pub faults: Faults,
+    /// Faults to inject into the delivery host's answers (downloads of outputs). The same kinds, named
+    /// `delivery …` in the record; a truncated answer announces its whole length and ends early, as a cut-off
+    /// download does. Default: none.
+    pub delivery_faults: Faults,
     /// Seeds ids, model seeds and faults, so a run can be repeated.
     pub seed: u64,
     /// The API's port on 127.0.0.1 (0, the default: any free port). The delivery host always takes a free one.
     pub port: u16,
     /// Schemas served at `GET /models/{owner}/{name}` in place of those of this crate's spec, by
-    /// `owner/name` (Cog's OpenAPI document, as `latest_version.openapi_schema`).
+    /// `owner/name` (Cog's OpenAPI document, as `latest_version.openapi_schema`). A create for the model is
+    /// checked against its `Input`, as the API checks inputs against the latest version's schema.
     pub published_schemas: BTreeMap<String, serde_json::Value>,
     /// Rate limits per class of request, as Replicate's. Default: none.
     pub rate_limits: ServerLimits,
@@ -106,10 +125,13 @@ impl Default for SimulatorConfig {
             processing: Duration::from_millis(400),
             processing_max: None,
             fail_marker: Some("[fail]".into()),
+            cancel_marker: Some("[cancel]".into()),
+            abort_marker: Some("[abort]".into()),
             foreign_urls: false,
             page_size: 100,
             webhook_secret: "whsec_c2ltdWxhdG9yLXdlYmhvb2stc2lnbmluZy1rZXk=".into(),
             faults: Faults::default(),
+            delivery_faults: Faults::default(),
             seed: 1,
             port: 0,
             published_schemas: BTreeMap::new(),
@@ -168,6 +190,13 @@ impl SimulatorConfig {
         self
     }
 
+    /// Sets the faults to inject into downloads from the delivery host.
+    #[must_use]
+    pub fn delivery_faults(mut self, faults: Faults) -> Self {
+        self.delivery_faults = faults;
+        self
+    }
+
     /// Sets the number of predictions per list page.
     #[must_use]
     pub fn page_size(mut self, size: usize) -> Self {
@@ -187,204 +216,6 @@ impl SimulatorConfig {
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
         self
-    }
-}
-
-/// The probability (0 to 1) of each fault on each API request; at most one fault per request.
-#[derive(Clone, Debug, Default, PartialEq)]
-#[non_exhaustive]
-pub struct Faults {
-    /// 429 problem details with `Retry-After` ([`retry_after`](Self::retry_after)); nothing is processed.
-    pub throttle: f64,
-    /// 500 problem details; nothing is processed.
-    pub server_error: f64,
-    /// 502 with an HTML page, as a load balancer sends; nothing is processed.
-    pub bad_gateway_html: f64,
-    /// 503 problem details; nothing is processed.
-    pub unavailable: f64,
-    /// The connection is closed before the request is processed.
-    pub drop_before: f64,
-    /// The request is processed (a create creates), then the connection is closed without an answer.
-    pub drop_after: f64,
-    /// The request is processed and the JSON answer is cut in half.
-    pub truncated_json: f64,
-    /// The answer comes after [`slow_delay`](Self::slow_delay).
-    pub slow: f64,
-    /// How long a slow answer takes. Default 0.
-    pub slow_delay: Duration,
-    /// The `Retry-After` of a throttled answer, in whole seconds. Default 0.
-    pub retry_after: Duration,
-}
-
-impl Faults {
-    /// Sets the probability of 429 with `Retry-After`.
-    #[must_use]
-    pub fn throttle(mut self, probability: f64) -> Self {
-        self.throttle = probability;
-        self
-    }
-
-    /// Sets the probability of 500.
-    #[must_use]
-    pub fn server_error(mut self, probability: f64) -> Self {
-        self.server_error = probability;
-        self
-    }
-
-    /// Sets the probability of HTML 502.
-    #[must_use]
-    pub fn bad_gateway_html(mut self, probability: f64) -> Self {
-        self.bad_gateway_html = probability;
-        self
-    }
-
-    /// Sets the probability of 503.
-    #[must_use]
-    pub fn unavailable(mut self, probability: f64) -> Self {
-        self.unavailable = probability;
-        self
-    }
-
-    /// Sets the probability of dropped before processing.
-    #[must_use]
-    pub fn drop_before(mut self, probability: f64) -> Self {
-        self.drop_before = probability;
-        self
-    }
-
-    /// Sets the probability of dropped after processing.
-    #[must_use]
-    pub fn drop_after(mut self, probability: f64) -> Self {
-        self.drop_after = probability;
-        self
-    }
-
-    /// Sets the probability of truncated JSON.
-    #[must_use]
-    pub fn truncated_json(mut self, probability: f64) -> Self {
-        self.truncated_json = probability;
-        self
-    }
-
-    /// Sets the probability of slow answers.
-    #[must_use]
-    pub fn slow(mut self, probability: f64) -> Self {
-        self.slow = probability;
-        self
-    }
-
-    /// Sets how long a slow answer takes.
-    #[must_use]
-    pub fn slow_delay(mut self, delay: Duration) -> Self {
-        self.slow_delay = delay;
-        self
-    }
-
-    /// Sets the `Retry-After` of throttled answers.
-    #[must_use]
-    pub fn retry_after(mut self, wait: Duration) -> Self {
-        self.retry_after = wait;
-        self
-    }
-
-    /// The mix the reliability tests use: 429 10%, 503 10%, dropped after processing 5%, dropped before 5%,
-    /// HTML 502 3%, truncated JSON 3%.
-    pub fn standard_mix() -> Self {
-        Self {
-            throttle: 0.10,
-            unavailable: 0.10,
-            drop_after: 0.05,
-            drop_before: 0.05,
-            bad_gateway_html: 0.03,
-            truncated_json: 0.03,
-            ..Self::default()
-        }
-    }
-}
-
-/// A file uploaded to the simulator.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-#[non_exhaustive]
-pub struct UploadRecord {
-    /// Its id.
-    pub id: String,
-    /// The file name sent with it.
-    pub filename: String,
-    /// The media type sent with it.
-    pub content_type: String,
-    /// Its size in bytes.
-    pub size: usize,
-    /// The SHA-256 of its content, in hex.
-    pub sha256: String,
-}
-
-/// What the simulator received and did, for assertions.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-#[non_exhaustive]
-pub struct Record {
-    /// Requests per route, e.g. `"POST /models/{owner}/{name}/predictions"`, faulted ones included.
-    pub requests: BTreeMap<String, usize>,
-    /// Every prediction created, in order.
-    pub created: Vec<CreatedPrediction>,
-    /// Every `Authorization` header the delivery host saw (there should be none).
-    pub delivery_authorization: Vec<String>,
-    /// Faults injected, by kind.
-    pub faults: BTreeMap<String, usize>,
-    /// API requests refused for a missing or wrong token.
-    pub unauthorized: usize,
-    /// Webhook requests sent.
-    pub webhooks_sent: usize,
-    /// TCP connections the API host accepted (a client that reuses connections opens few).
-    pub connections: usize,
-    /// TCP connections the delivery host (output files) accepted.
-    pub delivery_connections: usize,
-    /// Files uploaded with `POST /files`, in order.
-    pub uploads: Vec<UploadRecord>,
-    /// For each prediction, how long after it finished the first answer told the client so (from a get or a
-    /// held create): the notification lag. In JSON: seconds.
-    #[serde(serialize_with = "in_seconds")]
-    pub notification_lags: Vec<Duration>,
-    /// Prediction creates answered 429 by the [rate limits](ServerLimits) (also counted in `requests`).
-    pub throttled_creates: usize,
-    /// Other API requests answered 429 by the [rate limits](ServerLimits) (also counted in `requests`).
-    pub throttled_others: usize,
-}
-
-/// A prediction the simulator created.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-#[non_exhaustive]
-pub struct CreatedPrediction {
-    /// Its id.
-    pub id: String,
-    /// Its model, `owner/name`.
-    pub model: String,
-    /// The input it was created with.
-    pub input: Map<String, Value>,
-}
-
-fn in_seconds<S: serde::Serializer>(lags: &[Duration], serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_seq(lags.iter().map(Duration::as_secs_f64))
-}
-
-impl Record {
-    /// Requests received on `route` (see [`requests`](Self::requests)).
-    pub fn requests_to(&self, route: &str) -> usize {
-        self.requests.get(route).copied().unwrap_or(0)
-    }
-
-    /// How many predictions were created beyond the first for an identical model and input.
-    pub fn duplicates(&self) -> usize {
-        let mut seen: Vec<(&str, &Map<String, Value>)> = Vec::new();
-        let mut duplicates = 0;
-        for created in &self.created {
-            let key = (created.model.as_str(), &created.input);
-            if seen.contains(&key) {
-                duplicates += 1;
-            } else {
-                seen.push(key);
-            }
-        }
-        duplicates
     }
 }
 
@@ -412,6 +243,7 @@ pub(crate) struct Shared {
     pub(crate) api_base: String,
     pub(crate) delivery_base: String,
     pub(crate) limiter: rate_limit::Limiter,
+    pub(crate) validators: validate::Validators,
     record: Mutex<Record>,
     rng: Mutex<StdRng>,
     next_id: AtomicU64,
@@ -491,6 +323,7 @@ impl Simulator {
             limiter: rate_limit::Limiter::new(&config.rate_limits, tokio::time::Instant::now()),
             rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
             config,
+            validators: validate::Validators::default(),
             store: Store::default(),
             clock: Clock::new(),
             api_base: format!("http://{api_addr}{prefix}"),

@@ -11,7 +11,7 @@ use rand::RngExt;
 use tokio::{net::TcpListener, task::JoinSet};
 use tower::ServiceExt;
 
-use super::{Shared, api, api::RECORD_PATH, rate_limit};
+use super::{Faults, Shared, api, api::RECORD_PATH, rate_limit};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -44,16 +44,25 @@ enum Fault {
 }
 
 impl Fault {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Throttle => "429",
-            Self::ServerError => "500",
-            Self::BadGatewayHtml => "502 html",
-            Self::Unavailable => "503",
-            Self::DropBefore => "dropped before processing",
-            Self::DropAfter => "dropped after processing",
-            Self::TruncatedJson => "truncated json",
-            Self::Slow => "slow",
+    /// Its name in the record: the API host's faults by kind, the delivery host's with `delivery ` before.
+    fn name(self, role: Role) -> &'static str {
+        match (role, self) {
+            (Role::Api, Self::Throttle) => "429",
+            (Role::Api, Self::ServerError) => "500",
+            (Role::Api, Self::BadGatewayHtml) => "502 html",
+            (Role::Api, Self::Unavailable) => "503",
+            (Role::Api, Self::DropBefore) => "dropped before processing",
+            (Role::Api, Self::DropAfter) => "dropped after processing",
+            (Role::Api, Self::TruncatedJson) => "truncated json",
+            (Role::Api, Self::Slow) => "slow",
+            (Role::Delivery, Self::Throttle) => "delivery 429",
+            (Role::Delivery, Self::ServerError) => "delivery 500",
+            (Role::Delivery, Self::BadGatewayHtml) => "delivery 502 html",
+            (Role::Delivery, Self::Unavailable) => "delivery 503",
+            (Role::Delivery, Self::DropBefore) => "delivery dropped before",
+            (Role::Delivery, Self::DropAfter) => "delivery dropped after",
+            (Role::Delivery, Self::TruncatedJson) => "delivery cut short",
+            (Role::Delivery, Self::Slow) => "delivery slow",
         }
     }
 }
@@ -91,31 +100,54 @@ async fn handle(
     shared: Arc<Shared>,
     role: Role,
 ) -> Result<Response<Body>, Dropped> {
+    let prefix = match role {
+        Role::Api => shared.config.path_prefix.as_str(),
+        Role::Delivery => "",
+    };
     if role == Role::Delivery {
         if let Some(authorization) = request.headers().get(header::AUTHORIZATION) {
             let seen = String::from_utf8_lossy(authorization.as_bytes()).into_owned();
             shared.record(|r| r.delivery_authorization.push(seen));
         }
-        return Ok(route(router, request).await);
+    } else {
+        // The record itself, for a harness in another process: neither counted nor faulted.
+        if request.uri().path() == format!("{prefix}{RECORD_PATH}") {
+            return Ok(route(router, request).await);
+        }
     }
-    // The record itself, for a harness in another process: neither counted nor faulted.
-    if request.uri().path() == format!("{}{RECORD_PATH}", shared.config.path_prefix) {
-        return Ok(route(router, request).await);
+    let name = route_name(request.method(), request.uri().path(), prefix);
+    if role == Role::Api {
+        shared.record(|r| *r.requests.entry(name.clone()).or_default() += 1);
+        if let Some(throttled) = rate_limit::admit(&shared, request.method(), &name) {
+            return Ok(throttled);
+        }
     }
-    let name = route_name(
-        request.method(),
-        request.uri().path(),
-        &shared.config.path_prefix,
-    );
-    shared.record(|r| *r.requests.entry(name.clone()).or_default() += 1);
-    if let Some(throttled) = rate_limit::admit(&shared, request.method(), &name) {
-        return Ok(throttled);
-    }
-    let Some(fault) = pick(&shared) else {
+    let faults = match role {
+        Role::Api => &shared.config.faults,
+        Role::Delivery => &shared.config.delivery_faults,
+    };
+    let Some(fault) = pick(&shared, faults) else {
         return Ok(route(router, request).await);
     };
-    shared.record(|r| *r.faults.entry(fault.name().into()).or_default() += 1);
-    let faults = &shared.config.faults;
+    let route_key = match role {
+        Role::Api => name,
+        Role::Delivery => format!("delivery {name}"),
+    };
+    shared.record(|r| {
+        *r.faults.entry(fault.name(role).into()).or_default() += 1;
+        *r.faulted_requests.entry(route_key).or_default() += 1;
+    });
+    inject(fault, role, faults, router, request).await
+}
+
+/// Answers `request` with `fault`: an error answer, a dropped connection, a cut or late answer.
+async fn inject(
+    fault: Fault,
+    role: Role,
+    faults: &Faults,
+    router: Router,
+    request: Request<Body>,
+) -> Result<Response<Body>, Dropped> {
     match fault {
         Fault::Throttle => {
             let seconds = faults.retry_after.as_secs();
@@ -150,19 +182,33 @@ async fn handle(
             let _ = route(router, request).await;
             Err(Dropped)
         }
-        Fault::TruncatedJson => {
-            let response = route(router, request).await;
-            let (mut parts, body) = response.into_parts();
-            let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-            let cut = bytes.slice(..bytes.len() / 2);
-            parts.headers.insert(header::CONTENT_LENGTH, cut.len().into());
-            Ok(Response::from_parts(parts, Body::from(cut)))
-        }
+        Fault::TruncatedJson => Ok(cut(route(router, request).await, role).await),
         Fault::Slow => {
             tokio::time::sleep(faults.slow_delay).await;
             Ok(route(router, request).await)
         }
     }
+}
+
+/// The first half of an answer's body. The API host announces the half's length (a complete answer of
+/// malformed JSON, as a proxy's buffer cut may give); the delivery host announces the whole length and ends
+/// early, as a download cut off does.
+async fn cut(response: Response<Body>, role: Role) -> Response<Body> {
+    let (mut parts, body) = response.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let cut = bytes.slice(..bytes.len() / 2);
+    let announced = match role {
+        Role::Api => cut.len(),
+        Role::Delivery => bytes.len(),
+    };
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, announced.into());
+    Response::from_parts(parts, Body::from(cut))
 }
 
 async fn route(router: Router, request: Request<Body>) -> Response<Body> {
@@ -172,8 +218,7 @@ async fn route(router: Router, request: Request<Body>) -> Response<Body> {
     }
 }
 
-fn pick(shared: &Shared) -> Option<Fault> {
-    let f = &shared.config.faults;
+fn pick(shared: &Shared, f: &Faults) -> Option<Fault> {
     let table = [
         (Fault::Throttle, f.throttle),
         (Fault::ServerError, f.server_error),
