@@ -123,15 +123,20 @@ pub(crate) fn write(dir: &Path, name: &str, content: &Bytes) -> Result<SavedFile
         path: part.clone(),
         source,
     };
-    match std::fs::remove_file(&part) {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(io(error)),
-        _ => {}
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&part)
-        .map_err(io)?;
+    let create = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&part)
+    };
+    // Nearly always the name is free; only then is an old `.part` (or a link put there) removed.
+    let mut file = match create() {
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(&part).map_err(io)?;
+            create().map_err(io)?
+        }
+        other => other.map_err(io)?,
+    };
     if let Err(error) = file.write_all(content) {
         drop(file);
         let _ = std::fs::remove_file(&part);
