@@ -10,7 +10,7 @@ use super::matching::could_be;
 use crate::{Client, Error, Prediction, Result, create::CreateRequest};
 
 /// Added to either side of the window: the server's stamps and the local clock's readings are not exact.
-const SLACK: TimeDelta = TimeDelta::seconds(1);
+const SLACK: TimeDelta = TimeDelta::milliseconds(250);
 /// How long after a prediction's creation the list is trusted to show it, when nothing newer is listed.
 const LIST_SETTLE: TimeDelta = TimeDelta::seconds(5);
 /// The longest wait for the list to settle before the second look.
