@@ -8,6 +8,7 @@
 mod build_script;
 
 use replicate_ideogram::{
+    ModelVersion,
     simulator::{Simulator, SimulatorConfig},
     spec_sync::sync,
 };
@@ -36,9 +37,9 @@ async fn changed_schema() -> Value {
     schema
 }
 
-#[tokio::test]
-async fn a_new_version_rewrites_only_the_models_components_and_says_what_changed() {
-    let schema = changed_schema().await;
+/// The latest version of `MODEL` as a simulator publishing `schema` serves it (the simulator, to keep it
+/// running, and the version).
+async fn published(schema: Value) -> (Simulator, ModelVersion) {
     let sim = Simulator::start(SimulatorConfig::default().published_schema(MODEL, schema))
         .await
         .unwrap();
@@ -50,6 +51,12 @@ async fn a_new_version_rewrites_only_the_models_components_and_says_what_changed
         .unwrap()
         .latest_version
         .unwrap();
+    (sim, version)
+}
+#[tokio::test]
+async fn a_new_version_rewrites_only_the_models_components_and_says_what_changed() {
+    let schema = changed_schema().await;
+    let (_sim, version) = published(schema).await;
     let synced = sync(SPEC, MODEL, &version).unwrap();
     let changes = synced.changes.join("\n");
     assert!(changes.contains("+ color_palette (string)"), "{changes}");
@@ -127,17 +134,7 @@ async fn field_names_from_the_server_are_quoted_and_named_in_rust() {
     for (n, name) in ["crate", "a-b", "odd: name #1", "on"].iter().enumerate() {
         properties[*name] = json!({"type": "string", "title": "Odd", "x-order": 20 + n});
     }
-    let sim = Simulator::start(SimulatorConfig::default().published_schema(MODEL, schema))
-        .await
-        .unwrap();
-    let version = sim
-        .client()
-        .unwrap()
-        .model(MODEL)
-        .await
-        .unwrap()
-        .latest_version
-        .unwrap();
+    let (_sim, version) = published(schema).await;
     let synced = sync(SPEC, MODEL, &version).unwrap();
     let document: Value = yaml_serde::from_str(&synced.spec).expect("the synced spec is YAML");
     let written = &document["components"]["schemas"]["IdeogramV3TurboInput"]["properties"];
