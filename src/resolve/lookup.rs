@@ -33,7 +33,7 @@ pub(super) enum Found {
 
 /// What may show that a create made nothing, from how it failed.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Absence {
+pub(super) enum Absence {
     /// A later prediction listed, or the list having had time to settle: the server answered an error or
     /// the connection broke, and it may never have reached the server.
     ListedOrSettled,
@@ -45,7 +45,8 @@ enum Absence {
 }
 
 impl Absence {
-    fn shown_for(error: &Error) -> Self {
+    /// What can show that a create that failed with `error` made nothing.
+    pub(super) fn shown_for(error: &Error) -> Self {
         match error {
             Error::Decode { .. } => Self::Never,
             Error::Api(api) if api.status == 504 => Self::Listed,
@@ -83,11 +84,13 @@ impl Client {
         &self,
         request: &CreateRequest,
         (sent, received): (DateTime<Utc>, DateTime<Utc>),
-        error: &Error,
+        (error, absence): (&Error, Absence),
         settle: bool,
     ) -> Found {
         // A truncated answer may still name the prediction.
-        if let Some(id) = error.prediction_id()
+        if let Some(id) = error
+            .prediction_id()
+            .filter(|id| !self.shared.claims.holds(id))
             && let Ok(prediction) = self.get(id).await
             && could_be(&prediction, &request.target, request.input())
             && self.shared.claims.claim(&prediction.id)
@@ -97,7 +100,6 @@ impl Client {
         // A gateway may answer before the server has finished creating.
         tokio::time::sleep(self.shared.corridor.retry().backoff(1)).await;
         let clock = self.shared.corridor.clock();
-        let absence = Absence::shown_for(error);
         let mut look = 0;
         loop {
             look += 1;

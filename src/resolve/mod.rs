@@ -31,7 +31,7 @@ pub(crate) mod matching;
 
 use chrono::Utc;
 pub(crate) use claims::Claims;
-use lookup::Found;
+use lookup::{Absence, Found};
 use tokio::time::Instant;
 
 use crate::{Client, Error, Prediction, Result, create::CreateRequest};
@@ -67,7 +67,7 @@ impl Client {
             let sent = Utc::now();
             let answer = self.send_create_within(&request).await;
             let received = Utc::now();
-            let error = match answer {
+            let (error, absence) = match answer {
                 Ok(prediction) => {
                     if let Some(created) = prediction.created_at {
                         self.shared
@@ -79,22 +79,32 @@ impl Client {
                         return Ok(prediction);
                     }
                     tracing::debug!(prediction_id = %prediction.id, "adopted by another create of the same input; looking for that one's prediction");
-                    Error::decode(
+                    let error = Error::decode(
                         "create",
                         None,
                         Some(prediction.id),
                         "the prediction this create made was adopted by another create of the same input",
                         b"",
-                    )
+                    );
+                    // How the other create failed is not known here: it may have made nothing.
+                    (error, Absence::ListedOrSettled)
                 }
                 Err(error) if !outcome_unknown(&error) => return Err(error),
-                Err(error) => error,
+                Err(error) => {
+                    let absence = Absence::shown_for(&error);
+                    (error, absence)
+                }
             };
             tracing::debug!(error = %error, "create outcome unknown; looking for the prediction");
             let resend_allowed =
                 attempt < policy.max_retries && started.elapsed() < policy.max_elapsed;
             let found = self
-                .resolve(&request, (sent, received), &error, resend_allowed)
+                .resolve(
+                    &request,
+                    (sent, received),
+                    (&error, absence),
+                    resend_allowed,
+                )
                 .await;
             if let Some(deadline) = request.deadline.filter(|d| Instant::now() >= d.at) {
                 return Err(cut_short(deadline, error, found));
@@ -142,13 +152,13 @@ impl Client {
         &self,
         request: &CreateRequest,
         times: (chrono::DateTime<Utc>, chrono::DateTime<Utc>),
-        error: &Error,
+        failure: (&Error, Absence),
         resend_allowed: bool,
     ) -> Found {
         match request.deadline {
             Some(deadline) if Instant::now() >= deadline.at => {
                 // Nothing will be resent; the look goes on (bounded) to name the prediction.
-                let search = self.find_own(request, times, error, true);
+                let search = self.find_own(request, times, failure, true);
                 match tokio::time::timeout(DEADLINE_GRACE, search).await {
                     Ok(found) => found,
                     Err(_) => Found::Unsettled {
@@ -157,7 +167,7 @@ impl Client {
                     },
                 }
             }
-            _ => self.find_own(request, times, error, resend_allowed).await,
+            _ => self.find_own(request, times, failure, resend_allowed).await,
         }
     }
 }
