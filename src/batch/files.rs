@@ -11,7 +11,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::journal::SavedFile;
-use crate::{Error, Result};
+use crate::{
+    Error, Result,
+    download::part::{open_fresh, part_path},
+};
 
 /// The longest slug of a prompt in a file name.
 const SLUG_CHARS: usize = 40;
@@ -118,25 +121,12 @@ pub(crate) fn write(dir: &Path, name: &str, content: &Bytes) -> Result<SavedFile
         name = format!("{stem}.{sniffed}");
     }
     let path = dir.join(&name);
-    let part = dir.join(format!("{name}.part"));
+    let part = part_path(&path);
     let io = |source| Error::Io {
         path: part.clone(),
         source,
     };
-    let create = || {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&part)
-    };
-    // Nearly always the name is free; only then is an old `.part` (or a link put there) removed.
-    let mut file = match create() {
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-            std::fs::remove_file(&part).map_err(io)?;
-            create().map_err(io)?
-        }
-        other => other.map_err(io)?,
-    };
+    let mut file = open_fresh(&part).map_err(io)?;
     if let Err(error) = file.write_all(content) {
         drop(file);
         let _ = std::fs::remove_file(&part);

@@ -16,7 +16,7 @@ use crate::{
     transport::{Credentials, bounded},
 };
 
-mod part;
+pub(crate) mod part;
 
 use part::Part;
 

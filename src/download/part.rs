@@ -1,7 +1,8 @@
 //! Writing a download to its file: into `<path>.part`, renamed into place only when complete.
 //!
-//! The `.part` file is always made anew: whatever has that name (a stale `.part`, or a symlink planted there)
-//! is removed, and the file is created exclusively, so no write ever follows a link into another file. It is
+//! The `.part` file is always made anew ([`open_fresh`], which a batch's files use too): it is created
+//! exclusively, and whatever had that name (a stale `.part`, or a symlink planted there) is removed first, so
+//! no write ever follows a link into another file. It is
 //! removed whenever the download fails. The rename replaces what `path` names, a file or a symlink itself,
 //! never the file a symlink points to.
 
@@ -34,17 +35,11 @@ impl Part {
     /// A fresh, empty `<target>.part`.
     pub(super) async fn create(target: &Path) -> Result<Self> {
         let part = part_path(target);
-        match fs::remove_file(&part).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => return Err(io(&part, e)),
-        }
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&part)
-            .await
-            .map_err(|e| io(&part, e))?;
+        let opening = part.clone();
+        let file = match tokio::task::spawn_blocking(move || open_fresh(&opening)).await {
+            Ok(opened) => fs::File::from_std(opened.map_err(|e| io(&part, e))?),
+            Err(panicked) => return Err(io(&part, std::io::Error::other(panicked))),
+        };
         Ok(Self {
             part,
             target: target.to_path_buf(),
@@ -101,7 +96,26 @@ fn io(path: &Path, source: std::io::Error) -> Error {
     }
 }
 
-fn part_path(path: &Path) -> PathBuf {
+/// Creates `part` empty and for writing, exclusively; if the name is taken (an earlier run's `.part`, or a
+/// link), that is removed, not followed, and the file created anew.
+pub(crate) fn open_fresh(part: &Path) -> std::io::Result<std::fs::File> {
+    let create = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(part)
+    };
+    match create() {
+        Err(error) if error.kind() == ErrorKind::AlreadyExists => {
+            std::fs::remove_file(part)?;
+            create()
+        }
+        other => other,
+    }
+}
+
+/// `out/a.png` → `out/a.png.part`.
+pub(crate) fn part_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".part");
     path.with_file_name(name)
