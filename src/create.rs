@@ -34,18 +34,15 @@ pub(crate) struct CreateOptions {
 }
 
 impl CreateOptions {
-    fn prefer_header(&self) -> Result<Option<String>> {
-        let Some(wait) = self.prefer_wait else {
-            return Ok(None);
-        };
-        if wait.is_zero() || wait > MAX_SYNC_WAIT {
-            return Err(Error::invalid_input(
+    /// The wait asked for, checked to be one the API accepts (the header is made at each sending).
+    fn checked_prefer_wait(&self) -> Result<Option<Duration>> {
+        match self.prefer_wait {
+            Some(wait) if wait.is_zero() || wait > MAX_SYNC_WAIT => Err(Error::invalid_input(
                 "prefer_wait",
                 format!("must be between 1 and 60 seconds, not {wait:?}"),
-            ));
+            )),
+            wait => Ok(wait),
         }
-        let seconds = wait.as_secs_f64().ceil() as u64;
-        Ok(Some(format!("wait={seconds}")))
     }
 
     fn cancel_after_header(&self) -> Result<Option<String>> {
@@ -193,7 +190,7 @@ impl Client {
                 webhook: options.webhook.clone(),
                 webhook_events_filter: options.webhook_events.clone(),
             },
-            prefer_wait: options.prefer_header()?.and(options.prefer_wait),
+            prefer_wait: options.checked_prefer_wait()?,
             cancel_after: options.cancel_after_header()?,
             deadline: options.deadline,
         };
