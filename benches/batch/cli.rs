@@ -67,17 +67,7 @@ pub async fn cli(args: &Args, rows: &mut Vec<Row>) {
 }
 
 fn print_row(row: &Row) {
-    let errors: Vec<String> = row
-        .cost
-        .errors
-        .iter()
-        .map(|(kind, count)| format!("{count} {kind}"))
-        .collect();
-    let errors = if errors.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", errors.join(", "))
-    };
+    let errors = row.cost.errors_text();
     let median = if row.runs > 1 {
         format!(" (median of {})", row.runs)
     } else {

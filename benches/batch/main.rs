@@ -173,17 +173,7 @@ impl Row {
     }
 
     fn print(&self) {
-        let errors = if self.cost.errors.is_empty() {
-            String::new()
-        } else {
-            let kinds: Vec<String> = self
-                .cost
-                .errors
-                .iter()
-                .map(|(kind, count)| format!("{count} {kind}"))
-                .collect();
-            format!(" ({})", kinds.join(", "))
-        };
+        let errors = self.cost.errors_text();
         let (lag_mean, lag_p95) = if self.seen.lags == 0 {
             ("–".to_string(), "–".to_string())
         } else {

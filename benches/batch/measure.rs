@@ -23,6 +23,21 @@ pub struct Cost {
     pub bytes: u64,
 }
 
+impl Cost {
+    /// The failures by kind, as a table cell's suffix: ` (3 ReplicateError 429, 1 Timeout)`, or nothing.
+    pub fn errors_text(&self) -> String {
+        if self.errors.is_empty() {
+            return String::new();
+        }
+        let kinds: Vec<String> = self
+            .errors
+            .iter()
+            .map(|(kind, count)| format!("{count} {kind}"))
+            .collect();
+        format!(" ({})", kinds.join(", "))
+    }
+}
+
 /// User + system CPU time of this process so far, in seconds (`getrusage(RUSAGE_SELF)`: microseconds, where
 /// /proc/self/stat counts 10 ms ticks).
 pub fn cpu_seconds() -> f64 {

@@ -59,17 +59,7 @@ pub async fn rate_limited(args: &Args, rows: &mut Vec<Row>) {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in done {
-        let errors: Vec<String> = row
-            .cost
-            .errors
-            .iter()
-            .map(|(kind, count)| format!("{count} {kind}"))
-            .collect();
-        let errors = if errors.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", errors.join(", "))
-        };
+        let errors = row.cost.errors_text();
         println!(
             "| {} | {} | {} | `{}` | {:.2} s | {allowed:.2} s | {:.2} | {:.2} | {} | {:.3} | {:.3} ms | {}{errors} | {} |",
             row.who.name(),

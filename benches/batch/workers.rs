@@ -112,8 +112,13 @@ where
         .buffer_unordered(job.concurrency)
         .collect()
         .await;
+    finished(started, cpu, outcomes.into_iter().filter_map(Result::err))
+}
+
+/// What a job that began at `started` with `cpu` seconds spent cost, given its failures' labels.
+fn finished(started: Instant, cpu: f64, failures: impl IntoIterator<Item = String>) -> Cost {
     let mut errors = BTreeMap::new();
-    for error in outcomes.into_iter().filter_map(Result::err) {
+    for error in failures {
         *errors.entry(error).or_insert(0) += 1;
     }
     Cost {
@@ -166,18 +171,7 @@ async fn ours_batch(job: &Job) -> Cost {
         .filter_map(|item| async move { item.result.err().map(|e| label(&e)) })
         .collect()
         .await;
-    let mut errors = BTreeMap::new();
-    for error in failed {
-        *errors.entry(error).or_insert(0) += 1;
-    }
-    Cost {
-        wall: started.elapsed().as_secs_f64(),
-        cpu: cpu_seconds() - cpu,
-        peak_rss_kib: peak_rss_kib(),
-        failures: errors.values().sum(),
-        errors,
-        bytes: 0,
-    }
+    finished(started, cpu, failed)
 }
 
 /// A failure's kind, for the table: the error variant, and the HTTP status where there is one.
