@@ -167,8 +167,8 @@ impl Models {
         quote! {
             /// The schemas of `model` as Replicate publishes them (Cog's OpenAPI document, JSON text), made
             /// from this crate's spec; what the simulator serves at `GET /models/{owner}/{name}`.
-            #[cfg(feature = "simulator")]
-            pub(crate) fn published_schema(model: &str) -> Option<&'static str> {
+            #[doc(hidden)]
+            pub fn published_schema(model: &str) -> Option<&'static str> {
                 match model {
                     #(#published_models => Some(#published_json),)*
                     _ => None,
@@ -176,8 +176,8 @@ impl Models {
             }
 
             /// The published version whose schema the spec holds for `model` (`x-replicate-version`).
-            #[cfg(feature = "simulator")]
-            pub(crate) fn published_version(model: &str) -> Option<&'static str> {
+            #[doc(hidden)]
+            pub fn published_version(model: &str) -> Option<&'static str> {
                 match model {
                     #(#versions)*
                     _ => None,
@@ -194,8 +194,8 @@ impl Models {
 
             /// The models whose output is a list of file URLs (the simulator answers with a picture and a JSON
             /// file for them).
-            #[cfg(feature = "simulator")]
-            pub(crate) const LIST_OUTPUT_MODELS: &[&str] = &[#(#list_outputs),*];
+            #[doc(hidden)]
+            pub const LIST_OUTPUT_MODELS: &[&str] = &[#(#list_outputs),*];
 
             /// The models this crate has typed inputs for, as `owner/name`.
             pub const KNOWN_MODELS: &[&str] = &[#(#names),*];

@@ -1,7 +1,7 @@
 //! Receive webhooks and verify their signatures, here from the built-in simulator.
 //!
 //! ```sh
-//! cargo run --example webhook_receiver --features simulator
+//! cargo run --example webhook_receiver
 //! ```
 //!
 //! A small axum server takes `POST /hooks/replicate`, checks each request with [`WebhookVerifier`] (signature,
@@ -14,8 +14,9 @@ use axum::{Router, body::Bytes, extract::State, http::HeaderMap, http::StatusCod
 use replicate_ideogram::{
     WebhookVerifier,
     models::{IdeogramV2TurboInput, WebhookEvent},
-    simulator::{Simulator, SimulatorConfig},
 };
+use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
+
 use tokio::sync::mpsc;
 
 #[tokio::main]

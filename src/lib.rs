@@ -24,10 +24,6 @@ mod redact;
 mod resolve;
 mod retry;
 mod server_clock;
-#[cfg(feature = "simulator")]
-pub mod simulator;
-#[cfg(feature = "spec-sync")]
-pub mod spec_sync;
 mod transport;
 mod wait;
 mod webhook;

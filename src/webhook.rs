@@ -168,6 +168,29 @@ impl WebhookVerifier {
         })
     }
 
+    /// The `webhook-signature` value Replicate would send for a message (`v1,<base64>`): for testing a
+    /// receiver with requests signed as Replicate signs them.
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use replicate_ideogram::WebhookVerifier;
+    ///
+    /// let verifier = WebhookVerifier::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
+    /// let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH)?.as_secs() as i64;
+    /// let signature = verifier.sign("msg_1", now, b"{}");
+    /// assert!(verifier.check("msg_1", &now.to_string(), &signature, b"{}", SystemTime::now()).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
+        let digest = signed_content(&self.key, id, &timestamp.to_string(), body)
+            .finalize()
+            .into_bytes();
+        format!(
+            "v1,{}",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        )
+    }
+
     /// The signature and timestamp check alone.
     pub fn check(
         &self,
@@ -227,19 +250,6 @@ fn signed_content(key: &[u8], id: &str, timestamp: &str, body: &[u8]) -> Hmac<Sh
     mac.update(b".");
     mac.update(body);
     mac
-}
-
-/// The `webhook-signature` value for a message, as Replicate would send it (`v1,<base64>`).
-#[cfg_attr(not(feature = "simulator"), allow(dead_code))]
-pub(crate) fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String> {
-    let verifier = WebhookVerifier::new(secret)?;
-    let digest = signed_content(&verifier.key, id, &timestamp.to_string(), body)
-        .finalize()
-        .into_bytes();
-    Ok(format!(
-        "v1,{}",
-        base64::engine::general_purpose::STANDARD.encode(digest)
-    ))
 }
 
 impl Client {

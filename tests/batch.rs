@@ -1,6 +1,5 @@
 //! Batches in the library: results as they finish, files named by item, and a journal that lets the same
 //! batch run again without paying twice (skipped, resumed, looked up, reported), against the simulator.
-#![cfg(feature = "simulator")]
 
 use std::{path::Path, time::Duration};
 
@@ -9,8 +8,8 @@ use replicate_ideogram::{
     Error, JsonInput, Target,
     batch::{Origin, Outputs},
     models::IdeogramV2TurboInput,
-    simulator::{Simulator, SimulatorConfig},
 };
+use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
 
 async fn simulator() -> Simulator {
     let config =

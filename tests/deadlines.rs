@@ -1,16 +1,13 @@
 //! Deadlines and cancellation: the overall deadline wins over waits and retries, a missed deadline can cancel
 //! the prediction on the server, and dropping a run leaves nothing running.
-#![cfg(feature = "simulator")]
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use replicate_ideogram::{
-    Error, PredictionStatus, WaitOptions,
-    models::IdeogramV2TurboInput,
-    simulator::{Simulator, SimulatorConfig},
-};
+use replicate_ideogram::{Error, PredictionStatus, WaitOptions, models::IdeogramV2TurboInput};
+use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
+
 use wiremock::{
     Mock, ResponseTemplate,
     matchers::{method, path},

@@ -1,12 +1,10 @@
 //! Every example runs, against the simulator (`cargo test` builds the examples before the tests run).
-#![cfg(feature = "simulator")]
 
 use std::{path::PathBuf, process::Output, time::Duration};
 
-use replicate_ideogram::{
-    models::IdeogramV2TurboInput,
-    simulator::{Simulator, SimulatorConfig},
-};
+use replicate_ideogram::models::IdeogramV2TurboInput;
+use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
+
 use tokio::process::Command;
 
 fn example(name: &str) -> PathBuf {

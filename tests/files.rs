@@ -1,14 +1,11 @@
 //! Local files as model inputs: inline as data URLs up to 256 kB, uploaded with `POST /files` (multipart,
 //! the one hand-written call) above that, and the upload's URL passed as the input.
-#![cfg(feature = "simulator")]
 
 use std::time::Duration;
 
-use replicate_ideogram::{
-    Error, MAX_INLINE_FILE,
-    models::IdeogramV2TurboInput,
-    simulator::{Simulator, SimulatorConfig},
-};
+use replicate_ideogram::{Error, MAX_INLINE_FILE, models::IdeogramV2TurboInput};
+use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
+
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
     matchers::{header, method, path},

@@ -1,7 +1,6 @@
 //! The models as their latest versions publish them: the values the 2024 versions alone had are refused,
 //! Ideogram 4's prompt rule and JSON prompt are checked before anything is sent, and a typed input can run on
 //! a pinned version.
-#![cfg(feature = "simulator")]
 
 use std::time::Duration;
 
@@ -11,8 +10,9 @@ use replicate_ideogram::{
         IdeogramV2TurboInput, IdeogramV2aInput, IdeogramV4BalancedInput, IdeogramV4TurboInput,
         Resolution, check_input, encode_json_strings,
     },
-    simulator::{Simulator, SimulatorConfig},
 };
+use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
+
 use serde_json::json;
 
 /// The resolutions of the 2024 versions of ideogram-v2(-turbo) that the latest versions reject.

@@ -1,62 +1,15 @@
 //! Listings that lead nowhere: endless empty pages, growing cursors. Each ends in `Error::ListStalled` after
-//! a bounded number of pages, in the library and in `ideogram list`.
+//! a bounded number of pages, in the library (`ideogram list`: the CLI crate's tests).
 
 mod common;
 
-use std::{
-    sync::atomic::{AtomicUsize, Ordering},
-    time::Duration,
-};
+use std::time::Duration;
 
-use common::*;
+use common::{endless::*, *};
 use futures_util::StreamExt;
 use replicate_ideogram::Error;
 use serde_json::json;
-use wiremock::{
-    Mock, MockServer, Request, Respond, ResponseTemplate,
-    matchers::{method, path},
-};
-
-/// Pages without end: each names a new cursor. `results` says what each page holds.
-struct Endless {
-    served: AtomicUsize,
-    results: fn(usize) -> serde_json::Value,
-    cursor: fn(usize) -> String,
-}
-
-impl Respond for Endless {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        let n = self.served.fetch_add(1, Ordering::SeqCst);
-        let next = format!("/v1/predictions?cursor={}", (self.cursor)(n));
-        ResponseTemplate::new(200)
-            .set_body_json(json!({"next": next, "previous": null, "results": (self.results)(n)}))
-    }
-}
-
-async fn endless_server(
-    results: fn(usize) -> serde_json::Value,
-    cursor: fn(usize) -> String,
-) -> MockServer {
-    let server = server().await;
-    Mock::given(method("GET"))
-        .and(path(format!("{PREFIX}/predictions")))
-        .respond_with(Endless {
-            served: AtomicUsize::new(0),
-            results,
-            cursor,
-        })
-        .mount(&server)
-        .await;
-    server
-}
-
-fn no_results(_: usize) -> serde_json::Value {
-    json!([])
-}
-
-fn numbered(n: usize) -> String {
-    format!("page{n}")
-}
+use wiremock::MockServer;
 
 async fn collect_list(server: &MockServer) -> Vec<replicate_ideogram::Result<String>> {
     let client = client(server);
@@ -97,28 +50,4 @@ async fn growing_cursors_end_in_a_typed_error() {
         matches!(last, Err(Error::ListStalled { reason, .. }) if reason.contains("bytes")),
         "{last:?}"
     );
-}
-
-#[cfg(feature = "cli")]
-#[tokio::test]
-async fn ideogram_list_against_endless_empty_pages_ends_with_a_clear_error() {
-    let server = endless_server(no_results, numbered).await;
-    let dir = tempfile::tempdir().unwrap();
-    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_ideogram"))
-        .args(["list", "--limit", "10"])
-        .current_dir(dir.path())
-        .env("REPLICATE_API_TOKEN", TOKEN)
-        .env("REPLICATE_BASE_URL", format!("{}{PREFIX}", server.uri()))
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(60), run)
-        .await
-        .expect("ideogram list ends")
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_ne!(output.status.code(), Some(0), "{stderr}");
-    assert!(
-        stderr.contains("list: stopped after") && stderr.contains("empty pages"),
-        "{stderr}"
-    );
-    assert!(output.stdout.is_empty());
 }

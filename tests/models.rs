@@ -1,6 +1,5 @@
 //! The ideogram family: one typed input per model, generated from `openapi.yaml`, each run end to end
 //! against the simulator, and the differences between the models kept (fields, values, limits).
-#![cfg(feature = "simulator")]
 
 use std::time::Duration;
 
@@ -13,8 +12,9 @@ use replicate_ideogram::{
         LayerizeInput, RenderingSpeed, StylePreset, V3AspectRatio, V3StyleType, V4Resolution,
         check_input, input_schema_for,
     },
-    simulator::{Simulator, SimulatorConfig},
 };
+use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
+
 use serde_json::{Value, json};
 
 async fn simulator() -> Simulator {

@@ -1,15 +1,12 @@
 //! The rate governor against a server that enforces Replicate's kind of limit (a token bucket per class of
 //! request): a batch asking for far more than the limit loses no run, is refused rarely, and finishes about
 //! as fast as the limit allows; an account with the low-credit limit gets there too.
-#![cfg(feature = "simulator")]
 
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use replicate_ideogram::{
-    models::IdeogramV2TurboInput,
-    simulator::{Bucket, ServerLimits, Simulator, SimulatorConfig},
-};
+use replicate_ideogram::models::IdeogramV2TurboInput;
+use replicate_ideogram_simulator::{Bucket, ServerLimits, Simulator, SimulatorConfig};
 
 async fn limited(limits: ServerLimits) -> Simulator {
     let config = SimulatorConfig::default()

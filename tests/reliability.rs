@@ -1,16 +1,12 @@
 //! Money and secrets under faults: the simulator's fault mix against many runs.
 //!
 //! `RELIABILITY_RUNS` sets the size of the big run (default 500).
-#![cfg(feature = "simulator")]
 
 use std::{collections::BTreeMap, collections::HashSet, time::Duration};
 
 use futures_util::{StreamExt, stream};
-use replicate_ideogram::{
-    Client, Error, RetryPolicy, WaitOptions,
-    models::IdeogramV2TurboInput,
-    simulator::{Faults, Simulator, SimulatorConfig},
-};
+use replicate_ideogram::{Client, Error, RetryPolicy, WaitOptions, models::IdeogramV2TurboInput};
+use replicate_ideogram_simulator::{Faults, Simulator, SimulatorConfig};
 
 /// A client that retries long enough that a run of the matrix fails only if a retry path is broken: with
 /// two requests in five faulted, sixteen failed attempts in a row are a one-in-two-million event.

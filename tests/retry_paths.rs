@@ -1,7 +1,6 @@
 //! One test per retry path that README's "What happens when…" table names, each against the simulator with
 //! only the faults that path answers: downloads through each delivery fault, the webhook secret read again,
 //! a create and a cancel sent again after a connection was refused, a truncated answer read again.
-#![cfg(feature = "simulator")]
 
 use std::{
     io::Write,
@@ -10,11 +9,9 @@ use std::{
     time::Duration,
 };
 
-use replicate_ideogram::{
-    Client, Error, RetryPolicy,
-    models::IdeogramV2TurboInput,
-    simulator::{Faults, Simulator, SimulatorConfig},
-};
+use replicate_ideogram::{Client, Error, RetryPolicy, models::IdeogramV2TurboInput};
+use replicate_ideogram_simulator::{Faults, Simulator, SimulatorConfig};
+
 use tokio::net::{TcpListener, TcpStream};
 
 /// Far more retries than the faults below can use up (each at most one request in two).

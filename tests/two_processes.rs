@@ -1,6 +1,5 @@
 //! Two processes (two `Client`s, sharing nothing) sending the same inputs at once while a quarter of the
 //! create answers are lost: each lost create finds its own prediction, none is paid for and given to no one.
-#![cfg(feature = "simulator")]
 
 mod common;
 
@@ -8,11 +7,8 @@ use std::{collections::HashSet, time::Duration};
 
 use common::capture_logs;
 use futures_util::future::join_all;
-use replicate_ideogram::{
-    Client, Error, RetryPolicy, WaitOptions,
-    models::IdeogramV2TurboInput,
-    simulator::{Faults, Simulator, SimulatorConfig},
-};
+use replicate_ideogram::{Client, Error, RetryPolicy, WaitOptions, models::IdeogramV2TurboInput};
+use replicate_ideogram_simulator::{Faults, Simulator, SimulatorConfig};
 
 fn process(sim: &Simulator) -> Client {
     sim.client_builder()

@@ -1,6 +1,8 @@
 //! Shared helpers: a loopback mock server, a client pointed at it, and the seed's JSON as fixtures.
 #![allow(dead_code)]
 
+pub mod endless;
+
 use std::time::Duration;
 
 use replicate_ideogram::{Client, RetryPolicy, WaitOptions};

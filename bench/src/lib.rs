@@ -1,0 +1,1 @@
+//! Benchmarks of replicate-ideogram live in `benches/`: `batch` (the harness) and `micro` (criterion).

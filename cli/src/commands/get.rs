@@ -1,0 +1,47 @@
+//! `ideogram get ID`: one prediction, as lines or JSON.
+
+use std::process::ExitCode;
+
+use replicate_ideogram::Prediction;
+
+use crate::{Failure, args::Cli, connect, terminal};
+
+pub async fn get(cli: &Cli, id: &str, json: bool) -> Result<ExitCode, Failure> {
+    let connection = connect(cli, false).await?;
+    show(&connection.client.get(id).await?, json);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a prediction: its JSON, or one line per field a reader wants.
+pub fn show(prediction: &Prediction, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string(prediction).unwrap_or_default());
+        return;
+    }
+    let mut lines = vec![
+        format!("id:      {}", prediction.id),
+        format!("status:  {}", prediction.status),
+    ];
+    if let Some(model) = &prediction.model {
+        lines.push(format!("model:   {model}"));
+    }
+    if let Some(created) = prediction.created_at {
+        lines.push(format!("created: {}", created.to_rfc3339()));
+    }
+    if let Some(output) = &prediction.output {
+        let output = output
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| output.to_string());
+        lines.push(format!("output:  {output}"));
+    }
+    if let Some(error) = prediction.error_message() {
+        lines.push(format!("error:   {error}"));
+    }
+    for line in lines {
+        println!("{}", terminal::plain(&line));
+    }
+    if let Some(time) = prediction.predict_time() {
+        println!("time:    {:.2}s", time.as_secs_f64());
+    }
+}

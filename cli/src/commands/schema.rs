@@ -1,0 +1,23 @@
+//! `ideogram schema`: the models with typed inputs, or one model's input as JSON Schema.
+
+use std::process::ExitCode;
+
+use replicate_ideogram::models::{KNOWN_MODELS, input_schema_for};
+
+use crate::{Failure, args::SchemaArgs, inputs};
+
+pub fn schema(args: &SchemaArgs) -> Result<ExitCode, Failure> {
+    if args.list {
+        for model in KNOWN_MODELS {
+            println!("{model}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let model = inputs::known_model(&args.model)?;
+    let schema = input_schema_for(model).unwrap_or_default();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&schema).unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}

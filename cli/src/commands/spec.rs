@@ -1,0 +1,104 @@
+//! `ideogram spec sync`: a model's components in openapi.yaml brought up to date with its published schema,
+//! or (`--check`) every model's compared with its published schema, nothing written.
+
+use std::{path::Path, process::ExitCode};
+
+use ideogram_cli::spec_sync;
+
+use crate::{Failure, args::Cli, args::SyncArgs, connect};
+
+pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
+    let path = args.spec.as_path();
+    let mut text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    let models = match &args.model {
+        Some(model) => vec![model.clone()],
+        None => spec_sync::models(&text)
+            .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?,
+    };
+    let connection = connect(cli, false).await?;
+    let mut behind = 0;
+    let mut changed = false;
+    for model in &models {
+        let info = connection.client.model(model).await?;
+        let version = info.latest_version.ok_or_else(|| Failure {
+            code: 3,
+            message: format!("{model} has no published version"),
+        })?;
+        let fail = |message: String| Failure { code: 3, message };
+        if args.check {
+            let drift = spec_sync::check(&text, model, &version).map_err(fail)?;
+            behind += usize::from(drift.is_behind());
+            report(model, &drift);
+            continue;
+        }
+        let synced = spec_sync::sync(&text, model, &version).map_err(fail)?;
+        if synced.changes.is_empty() {
+            println!(
+                "{}: {model} is up to date (version {})",
+                path.display(),
+                crate::terminal::plain(&version.id)
+            );
+            continue;
+        }
+        // Field names and versions come from the server.
+        for line in &synced.changes {
+            println!("{}", crate::terminal::plain(line));
+        }
+        changed = true;
+        text = synced.spec;
+    }
+    if args.check {
+        println!(
+            "{behind} of {} models behind their published schema",
+            models.len()
+        );
+        return Ok(if behind > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    finish(path, &text, changed, args.dry_run)
+}
+
+/// One model's line (and its changes) in a `--check`.
+fn report(model: &str, drift: &spec_sync::Drift) {
+    let ours = drift.ours.as_deref().unwrap_or("unrecorded");
+    match (&drift.component, drift.is_behind()) {
+        (None, _) => println!("{model}: BEHIND: openapi.yaml has no input for it"),
+        (Some(_), true) => {
+            println!(
+                "{model}: BEHIND: the published schema (version {}) differs",
+                crate::terminal::plain(&drift.latest)
+            );
+            for line in &drift.changes {
+                println!("  {}", crate::terminal::plain(line));
+            }
+        }
+        (Some(_), false) if drift.ours.as_deref() == Some(drift.latest.as_str()) => {
+            println!("{model}: up to date (version {ours})");
+        }
+        (Some(_), false) => println!(
+            "{model}: up to date (version {} publishes the same schema as {ours})",
+            crate::terminal::plain(&drift.latest)
+        ),
+    }
+}
+
+fn finish(path: &Path, text: &str, changed: bool, dry_run: bool) -> Result<ExitCode, Failure> {
+    if !changed {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if dry_run {
+        println!("(dry run: {} left as it was)", path.display());
+    } else {
+        std::fs::write(path, text)
+            .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+        println!(
+            "{} rewritten; `cargo build` regenerates the types",
+            path.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

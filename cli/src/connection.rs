@@ -1,0 +1,63 @@
+//! The client a command talks through: the API (or a proxy) as the flags and environment say, or the built-in
+//! simulator.
+
+use replicate_ideogram::{Client, ClientBuilder, Error, TOKEN_ENV};
+use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
+
+use crate::{Failure, args::Cli};
+
+/// A client, and the simulator it talks to when there is one (kept alive as long as the client).
+pub struct Connection {
+    pub client: Client,
+    _simulator: Option<Simulator>,
+}
+
+/// Connects as the flags and environment say. `simulate_by_default`: with no token and no base URL, use the
+/// built-in simulator (and say so) instead of failing.
+pub async fn connect(cli: &Cli, simulate_by_default: bool) -> Result<Connection, Failure> {
+    let has_token = std::env::var(TOKEN_ENV).is_ok_and(|t| !t.trim().is_empty());
+    let by_default = simulate_by_default && !has_token && cli.base_url.is_none();
+    if cli.simulator || by_default {
+        if by_default {
+            eprintln!(
+                "No {TOKEN_ENV} and no base URL: running against the built-in offline simulator."
+            );
+        } else {
+            eprintln!("Running against the built-in offline simulator.");
+        }
+        // A seed per run, so ids (and file names) differ between runs.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1);
+        let config = SimulatorConfig::default()
+            .timings(
+                std::time::Duration::from_millis(300),
+                std::time::Duration::from_millis(1200),
+            )
+            .seed(seed);
+        let simulator = Simulator::start(config).await.map_err(|e| Failure {
+            code: 3,
+            message: format!("cannot start the simulator: {e}"),
+        })?;
+        let client = simulator.client()?;
+        return Ok(Connection {
+            client,
+            _simulator: Some(simulator),
+        });
+    }
+    let mut builder = ClientBuilder::from_env();
+    if let Some(base_url) = &cli.base_url {
+        builder = builder.base_url(base_url);
+    }
+    let client = builder.build().map_err(|e| match e {
+        Error::Config(message) if !has_token => Failure::usage(format!(
+            "{message} (or pass --simulator to use the built-in offline simulator)"
+        )),
+        other => other.into(),
+    })?;
+    Ok(Connection {
+        client,
+        _simulator: None,
+    })
+}

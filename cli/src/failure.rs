@@ -1,0 +1,40 @@
+//! Why the program stops, and with which exit code.
+
+use replicate_ideogram::Error;
+
+/// Why the program stops, and with which exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Self {
+            code: exit_code(&error),
+            message: error.to_string(),
+        }
+    }
+}
+
+/// 1 for a prediction that ended badly, 2 for input or configuration, 3 for the API or the network.
+pub fn exit_code(error: &Error) -> u8 {
+    match error {
+        Error::PredictionFailed(_)
+        | Error::PredictionCanceled(_)
+        | Error::PredictionAborted(_)
+        | Error::OutputExpired { .. } => 1,
+        Error::InvalidInput { .. } | Error::Config(_) | Error::JournalLocked { .. } => 2,
+        _ => 3,
+    }
+}

@@ -1,0 +1,42 @@
+//! `ideogram`: generate images with the ideogram-ai models on Replicate from the command line.
+//!
+//! Exit codes: 0 all succeeded; 1 a prediction failed, was canceled or aborted; 2 bad usage or invalid input
+//! (nothing was sent); 3 an API or network error.
+
+// Nothing a server, a file or a user sends may panic the CLI.
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+
+mod args;
+mod commands;
+mod connection;
+mod failure;
+mod inputs;
+mod progress;
+mod runner;
+mod sheet;
+mod terminal;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::Cli;
+use connection::connect;
+use failure::{Failure, exit_code};
+
+// One thread: a batch's work is waiting on the network; a second thread only hands each step over (futex
+// wake-ups per request and per file) and doubled the CLI's CPU per image.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match commands::run(&cli).await {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("error: {}", terminal::plain(&failure.message));
+            ExitCode::from(failure.code)
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! `ideogram batch`: a file of inputs checked line by line before anything is sent, one process per output
+//! directory, a batch killed with SIGKILL at any point and run again without paying twice, and a contact
+//! sheet that lists every item.
+
+mod cli_support;
+
+use std::{
+    collections::BTreeSet,
+    path::Path,
+    process::Stdio,
+    time::{Duration, Instant},
+};
+
+use cli_support::{assert_nothing_sent, assert_png, ideogram, stderr};
+use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
+use tokio::process::{Child, Command};
+
+/// The batch every test runs: `inputs.txt` into `out`.
+const BATCH: &[&str] = &["batch", "inputs.txt", "--out-dir", "out"];
+
+/// A simulator whose predictions take `processing`.
+async fn simulator(processing: Duration) -> Simulator {
+    let config = SimulatorConfig::default().timings(Duration::from_millis(20), processing);
+    Simulator::start(config).await.unwrap()
+}
+
+/// `n` lines of inputs, mixing JSON objects and plain prompts.
+fn lines(n: usize) -> String {
+    (0..n)
+        .map(|i| match i % 3 {
+            0 => format!("a red fox number {i}"),
+            1 => format!(r#"{{"prompt": "a paper boat {i}", "seed": {i}}}"#),
+            _ => format!(
+                r#"{{"model": "ideogram-v3-turbo", "prompt": "a lighthouse {i}", "style_preset": "Art Deco"}}"#
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `ideogram batch inputs.txt --out-dir out …` in `dir` against `sim`, running in the background.
+fn spawn_batch(sim: &Simulator, dir: &Path, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_ideogram"))
+        .args([
+            "batch",
+            "inputs.txt",
+            "--out-dir",
+            "out",
+            "--concurrency",
+            "4",
+        ])
+        .args(extra)
+        .current_dir(dir)
+        .env("REPLICATE_API_TOKEN", sim.token())
+        .env("REPLICATE_BASE_URL", sim.base_url())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (at most 20 s) until `ready` holds.
+async fn until(mut ready: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !ready() {
+        assert!(started.elapsed() < Duration::from_secs(20), "timed out");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn images(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir.join("out")) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_bad_line_is_named_and_nothing_is_sent() {
+    let sim = simulator(Duration::from_millis(50)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut text: Vec<String> = lines(40).lines().map(str::to_string).collect();
+    for (bad, expected) in [
+        (
+            r#"{"prompt": "x", "aspect_ratio": "7:7"}"#,
+            "`aspect_ratio`",
+        ),
+        (
+            r#"{"prompt": "x", "model": "ideogram-v2a", "negative_prompt": "fog"}"#,
+            "has no field `negative_prompt`",
+        ),
+        (
+            r#"{"prompt": "x", "model": "ideogram-v9"}"#,
+            "unknown model",
+        ),
+        (r#"{"prompt": "x""#, "not JSON"),
+    ] {
+        text[36] = bad.to_string();
+        std::fs::write(dir.path().join("inputs.txt"), text.join("\n")).unwrap();
+        let output = ideogram(Some(&sim), dir.path(), BATCH).await;
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains("line 37: "), "{bad}: {err}");
+        assert!(err.contains(expected), "{bad}: {err}");
+    }
+    assert_nothing_sent(&sim);
+}
+
+#[tokio::test]
+async fn a_second_process_on_the_same_directory_is_refused() {
+    let sim = simulator(Duration::from_millis(3_000)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("inputs.txt"), lines(4)).unwrap();
+    let first = spawn_batch(&sim, dir.path(), &[]);
+    until(|| sim.record().created.len() == 4).await;
+    let requests = sim.record().requests.values().sum::<usize>();
+    let second = ideogram(Some(&sim), dir.path(), BATCH).await;
+    let err = stderr(&second);
+    assert_eq!(second.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("in use by another batch") && err.contains("process"),
+        "{err}"
+    );
+    assert_eq!(sim.record().created.len(), 4, "the second sent no create");
+    let after = sim.record().requests.values().sum::<usize>();
+    // The first goes on polling meanwhile; the second sent nothing at all (no create, upload or list).
+    assert!(!sim.record().requests.contains_key("POST /files"));
+    assert!(after >= requests);
+    let output = first.wait_with_output().await.unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Kills a batch of 12 at the moment `when` says, runs it again to the end, and checks that every image is
+/// there, whole, and that no prediction was created twice.
+async fn killed_then_resumed(when: &str) {
+    let sim = simulator(Duration::from_millis(1_500)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("inputs.txt"), lines(12)).unwrap();
+    let mut child = spawn_batch(&sim, dir.path(), &[]);
+    match when {
+        "before any create" => {}
+        "while creates are in flight" => until(|| sim.record().created.len() >= 3).await,
+        _ => until(|| images(dir.path()).len() >= 2).await,
+    }
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
+    let created_before = sim.record().created.len();
+
+    let output = ideogram(Some(&sim), dir.path(), BATCH).await;
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{when}: {err}");
+    let names = images(dir.path());
+    assert_eq!(names.len(), 12, "{when}: {names:?}");
+    for name in &names {
+        assert_png(&dir.path().join("out").join(name));
+    }
+    let record = sim.record();
+    let inputs: BTreeSet<String> = record
+        .created
+        .iter()
+        .map(|c| format!("{:?}", c.input))
+        .collect();
+    assert_eq!(
+        record.created.len(),
+        12,
+        "{when}: no prediction created twice"
+    );
+    assert_eq!(inputs.len(), 12, "{when}: one per line");
+    let summary = err.lines().last().unwrap_or_default();
+    println!("{when}: {created_before} created before the kill; {summary}");
+    // Every prediction the killed run created is taken up again: skipped (its file was complete) or resumed.
+    let count = |word: &str| -> usize {
+        let before = &summary[..summary.find(word).unwrap_or_else(|| panic!("{summary}"))];
+        before
+            .split_whitespace()
+            .last()
+            .unwrap()
+            .trim_start_matches('(')
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        count(" skipped") + count(" resumed"),
+        created_before,
+        "{when}: {summary}"
+    );
+}
+
+#[tokio::test]
+async fn killed_before_any_create_then_run_again() {
+    killed_then_resumed("before any create").await;
+}
+
+#[tokio::test]
+async fn killed_while_creates_are_in_flight_then_run_again() {
+    killed_then_resumed("while creates are in flight").await;
+}
+
+#[tokio::test]
+async fn killed_while_downloads_are_in_flight_then_run_again() {
+    killed_then_resumed("while downloads are in flight").await;
+}
+
+#[tokio::test]
+async fn the_contact_sheet_lists_every_item_with_its_image_or_its_error() {
+    let sim = simulator(Duration::from_millis(50)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = lines(7);
+    text.push_str("\n{\"prompt\": \"a boat [fail]\"}\n");
+    std::fs::write(dir.path().join("inputs.txt"), text).unwrap();
+    let output = ideogram(Some(&sim), dir.path(), BATCH).await;
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let html = std::fs::read_to_string(dir.path().join("out/index.html")).unwrap();
+    let cards = html.matches("<figure class=").count();
+    assert_eq!(cards, 8, "every item has a card");
+    let mut linked = 0;
+    for part in html.split("src=\"").skip(1) {
+        let link = part.split('"').next().unwrap();
+        assert!(
+            !link.contains("://") && !link.starts_with('/'),
+            "relative: {link}"
+        );
+        assert_png(&dir.path().join("out").join(link));
+        linked += 1;
+    }
+    assert_eq!(linked, 7, "an image per succeeded item");
+    assert!(
+        html.contains("class=\"card failed\" id=\"item-7\""),
+        "the failed item"
+    );
+    assert!(html.contains("Simulated failure"), "with its error");
+    assert!(
+        html.contains("Art Deco") && html.contains("ideogram-ai/ideogram-v3-turbo"),
+        "options and model"
+    );
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "nothing from elsewhere"
+    );
+}
