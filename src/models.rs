@@ -10,6 +10,9 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::{Error, Result};
 
 include!(concat!(env!("OUT_DIR"), "/models.rs"));
+// What only the simulator needs (each model's schemas as Replicate publishes them); made apart so that it can
+// move to the simulator's own build.
+include!(concat!(env!("OUT_DIR"), "/published.rs"));
 
 /// The input of a model: what to run, the input itself, and what its output looks like.
 pub trait ModelInput: Serialize + Send + Sync {
