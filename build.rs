@@ -20,7 +20,7 @@ use std::{
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 
 #[path = "build/codegen/mod.rs"]
-mod codegen;
+pub(crate) mod codegen;
 
 const SPEC: &str = "openapi.yaml";
 

@@ -28,7 +28,7 @@ mod case;
 #[path = "../shared/output.rs"]
 mod output;
 #[path = "../shared/refs.rs"]
-mod refs;
+pub(crate) mod refs;
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;

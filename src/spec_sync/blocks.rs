@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
+use super::case;
 use crate::ModelVersion;
 
 /// A YAML string: double-quoted, JSON escapes (which YAML reads the same).
@@ -187,7 +188,7 @@ pub(super) fn enum_block(name: &str, cog_name: &str, model: &str, values: &Value
         let _ = writeln!(
             out,
             "      x-rust-variant-prefix: {}",
-            quoted(&super::camel(cog_name))
+            quoted(&case::camel(cog_name, ""))
         );
     }
     out.push_str("      enum:\n");
