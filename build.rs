@@ -2,8 +2,11 @@
 //!
 //! Two generators read the one spec:
 //! - progenitor writes the HTTP client and the wire types to `$OUT_DIR/codegen.rs` (private to the crate);
-//! - `build/model_codegen.rs` writes the public, friendly model-input types (`IdeogramV2TurboInput`,
+//! - `build/codegen/` writes the public, friendly model-input types (`IdeogramV2TurboInput`,
 //!   `AspectRatio`, …) to `$OUT_DIR/models.rs`, and progenitor is told to use them in place of its own.
+//!
+//! What only the simulator needs (each model's schemas as Replicate publishes them) is made by the
+//! simulator's own build script, from `build/codegen/published.rs`.
 //!
 //! A broken spec stops the build with one line that names the file and the problem.
 
@@ -16,18 +19,15 @@ use std::{
 
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 
-#[path = "build/field_names.rs"]
-mod field_names;
-#[path = "build/model_codegen.rs"]
-mod model_codegen;
+#[path = "build/codegen/mod.rs"]
+pub(crate) mod codegen;
 
 const SPEC: &str = "openapi.yaml";
 
 fn main() {
     println!("cargo:rerun-if-changed={SPEC}");
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=build/model_codegen.rs");
-    println!("cargo:rerun-if-changed=build/field_names.rs");
+    println!("cargo:rerun-if-changed=build");
     if let Err(problem) = run() {
         eprintln!("error: {SPEC}: {problem}");
         process::exit(1);
@@ -50,7 +50,7 @@ pub(crate) struct Generated {
     pub(crate) client: proc_macro2::TokenStream,
 }
 
-/// Generates both files from the text of the spec, or says what is wrong with it.
+/// Generates the files from the text of the spec, or says what is wrong with it.
 pub(crate) fn generate(text: &str) -> Result<Generated, String> {
     let raw: serde_json::Value =
         yaml_serde::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
@@ -58,7 +58,7 @@ pub(crate) fn generate(text: &str) -> Result<Generated, String> {
     let spec: openapiv3::OpenAPI =
         yaml_serde::from_str(text).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
 
-    let models = model_codegen::Models::from_spec(&raw)?;
+    let models = codegen::Models::from_spec(&raw)?;
 
     let mut settings = GenerationSettings::default();
     settings

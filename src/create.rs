@@ -1,12 +1,6 @@
 //! Creating, reading and canceling predictions.
 
-use std::{
-    fmt::Display,
-    future::{Future, IntoFuture},
-    pin::Pin,
-    str::FromStr,
-    time::Duration,
-};
+use std::{fmt::Display, str::FromStr, time::Duration};
 
 use progenitor_client::{ByteStream, ResponseValue};
 use serde_json::{Map, Value};
@@ -59,9 +53,27 @@ impl CreateOptions {
     }
 }
 
+/// `.await` on a request builder calls its `send`: `IntoFuture` for `Builder<'c>` or `Builder<'c, I: Bound>`,
+/// whose `send` returns `Output`.
+macro_rules! await_sends {
+    ($builder:ident<$c:lifetime $(, $input:ident: $bound:path)?> => $output:ty) => {
+        impl<$c $(, $input: $bound + $c)?> ::std::future::IntoFuture for $builder<$c $(, $input)?> {
+            type Output = $output;
+            type IntoFuture = ::std::pin::Pin<
+                Box<dyn ::std::future::Future<Output = Self::Output> + Send + $c>,
+            >;
+
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.send())
+            }
+        }
+    };
+}
+pub(crate) use await_sends;
+
 /// A create request being configured; `.await` it (or call [`send`](Self::send)) to send it.
 ///
-/// Made by [`Client::create`].
+/// Made by [`Client::create`]; a [`Run`](crate::Run) holds one for its create.
 #[must_use = "a create request does nothing until it is awaited"]
 pub struct CreatePrediction<'c, I> {
     client: &'c Client,
@@ -71,24 +83,63 @@ pub struct CreatePrediction<'c, I> {
 
 impl<'c, I: ModelInput> CreatePrediction<'c, I> {
     /// Hold the request open up to `wait` (1–60 s) for the prediction to finish (`Prefer: wait=N`).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
+    /// use std::time::Duration;
+    /// use replicate_ideogram::models::IdeogramV2TurboInput;
+    /// let input = IdeogramV2TurboInput::new("a red fox");
+    /// let prediction = client.create(input).prefer_wait(Duration::from_secs(30)).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn prefer_wait(mut self, wait: Duration) -> Self {
         self.options.prefer_wait = Some(wait);
         self
     }
 
-    /// Have the server cancel the prediction if it runs longer than `after` (at least 5 s) from creation.
+    /// Have the server cancel the prediction if it runs longer than `after` (at least 5 s) from creation,
+    /// even if this process is gone by then.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
+    /// use std::time::Duration;
+    /// use replicate_ideogram::models::IdeogramV2TurboInput;
+    /// let input = IdeogramV2TurboInput::new("a red fox");
+    /// let prediction = client.create(input).cancel_after(Duration::from_secs(120)).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn cancel_after(mut self, after: Duration) -> Self {
         self.options.cancel_after = Some(after);
         self
     }
 
-    /// An HTTPS URL that receives a request when the prediction has news (see [`webhook_events`](Self::webhook_events)).
+    /// An HTTPS URL that receives a request when the prediction has news (see
+    /// [`webhook_events`](Self::webhook_events)).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
+    /// use replicate_ideogram::models::IdeogramV2TurboInput;
+    /// let input = IdeogramV2TurboInput::new("a red fox");
+    /// let prediction = client.create(input).webhook("https://example.com/hooks/replicate").await?;
+    /// # Ok(()) }
+    /// ```
     pub fn webhook(mut self, url: impl Into<String>) -> Self {
         self.options.webhook = Some(url.into());
         self
     }
 
     /// Which events trigger the webhook (default: `output` and `completed`).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
+    /// use replicate_ideogram::models::{IdeogramV2TurboInput, WebhookEvent};
+    /// let prediction = client
+    ///     .create(IdeogramV2TurboInput::new("a red fox"))
+    ///     .webhook("https://example.com/hooks/replicate")
+    ///     .webhook_events([WebhookEvent::Completed])
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn webhook_events(mut self, events: impl IntoIterator<Item = WebhookEvent>) -> Self {
         self.options.webhook_events = events.into_iter().collect();
         self
@@ -98,16 +149,14 @@ impl<'c, I: ModelInput> CreatePrediction<'c, I> {
     pub async fn send(self) -> Result<Prediction> {
         self.client.create_with(&self.input, &self.options).await
     }
-}
 
-impl<'c, I: ModelInput + 'c> IntoFuture for CreatePrediction<'c, I> {
-    type Output = Result<Prediction>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'c>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+    /// The client, the input and the options, for a run to send the create its own way.
+    pub(crate) fn into_parts(self) -> (&'c Client, I, CreateOptions) {
+        (self.client, self.input, self.options)
     }
 }
+
+await_sends!(CreatePrediction<'c, I: ModelInput> => Result<Prediction>);
 
 impl Client {
     /// Creates a prediction and returns it at once (or, with

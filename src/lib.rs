@@ -23,6 +23,7 @@ mod prediction;
 mod redact;
 mod resolve;
 mod retry;
+mod run;
 mod server_clock;
 mod transport;
 mod wait;
@@ -39,7 +40,8 @@ pub use model_info::{ModelInfo, ModelVersion};
 pub use models::{JsonInput, ModelInput, Target};
 pub use prediction::{Prediction, PredictionStatus, PredictionUrls};
 pub use retry::RetryPolicy;
-pub use wait::{Run, WaitFor, WaitOptions};
+pub use run::Run;
+pub use wait::{WaitFor, WaitOptions};
 pub use webhook::{
     DEFAULT_WEBHOOK_TOLERANCE, VerifiedWebhook, WebhookError, WebhookSecret, WebhookVerifier,
 };

@@ -1,23 +1,18 @@
-//! Waiting for a prediction to finish, and `run`: create, wait, return the output.
+//! Waiting for a prediction to finish, for [`Client::wait`] and for `run` (create, wait, return the output,
+//! in `run.rs`).
 //!
 //! The schedule: `run` first asks the server to hold the create request (`Prefer: wait`, up to 60 s, never
 //! past the deadline); most predictions finish inside that window and cost one request. After it, or for
 //! [`Client::wait`], the prediction is polled by id ([`WaitOptions`]: steadily at first, then backing off),
 //! all under one overall deadline.
 
-use std::{
-    future::{Future, IntoFuture},
-    pin::Pin,
-    time::Duration,
-};
+use std::{future::Future, time::Duration};
 
 use tokio::time::{Instant, sleep, timeout_at};
 
 use crate::{
-    Client, Error, ModelInput, Prediction, PredictionStatus, Result,
-    create::{CreateOptions, MAX_SYNC_WAIT},
-    models::WebhookEvent,
-    resolve::Deadline,
+    Client, Error, Prediction, PredictionStatus, Result,
+    create::{MAX_SYNC_WAIT, await_sends},
 };
 
 /// How long a cancel after a missed deadline may take.
@@ -114,33 +109,67 @@ impl WaitOptions {
     }
 }
 
+/// The settings a wait and a run share: the deadline, the poll schedule, and what to do when it passes.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WaitSettings {
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) options: Option<WaitOptions>,
+    pub(crate) cancel_on_timeout: bool,
+}
+
 /// A wait for a prediction being configured; `.await` it to wait. Made by [`Client::wait`].
 #[must_use = "a wait does nothing until it is awaited"]
 pub struct WaitFor<'c> {
     client: &'c Client,
     id: String,
-    timeout: Option<Duration>,
-    options: Option<WaitOptions>,
-    cancel_on_timeout: bool,
+    settings: WaitSettings,
 }
 
 impl<'c> WaitFor<'c> {
     /// The overall deadline (default: the client's run timeout, 10 minutes unless configured).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
+    /// use std::time::Duration;
+    /// let done = client
+    ///     .wait("2jycc2v9nnrmc0crap5tv5zaxr")
+    ///     .timeout(Duration::from_secs(120))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.settings.timeout = Some(timeout);
         self
     }
 
-    /// The poll schedule for this wait.
-    pub fn options(mut self, options: WaitOptions) -> Self {
-        self.options = Some(options);
+    /// The poll schedule for this wait (default: the client's, see
+    /// [`ClientBuilder::wait_options`](crate::ClientBuilder::wait_options)). Named `options` before.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
+    /// use std::time::Duration;
+    /// use replicate_ideogram::WaitOptions;
+    /// let done = client
+    ///     .wait("2jycc2v9nnrmc0crap5tv5zaxr")
+    ///     .wait_options(WaitOptions::fixed(Duration::from_secs(1)))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn wait_options(mut self, options: WaitOptions) -> Self {
+        self.settings.options = Some(options);
         self
     }
 
     /// Ask the server to cancel the prediction when the deadline passes, so it stops costing (default: no;
     /// the prediction keeps running and can be waited for again).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
+    /// let done = client.wait("2jycc2v9nnrmc0crap5tv5zaxr").cancel_on_timeout(true).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn cancel_on_timeout(mut self, cancel: bool) -> Self {
-        self.cancel_on_timeout = cancel;
+        self.settings.cancel_on_timeout = cancel;
         self
     }
 
@@ -148,163 +177,18 @@ impl<'c> WaitFor<'c> {
     /// [`Error::PredictionCanceled`] or [`Error::PredictionAborted`] otherwise; [`Error::Timeout`] when the
     /// deadline passes first.
     pub async fn send(self) -> Result<Prediction> {
-        let started = Instant::now();
-        let deadline = deadline_after(self.timeout.unwrap_or(self.client.shared.run_timeout));
-        let options = self.options.as_ref().unwrap_or(&self.client.shared.wait);
-        let waited = async {
-            let first = within(
-                deadline,
-                started,
-                Some(&self.id),
-                None,
-                self.client.get(&self.id),
-            )
-            .await?;
-            self.client
-                .poll_until_done(first, started, deadline, options)
-                .await
-        };
-        let outcome = waited.await;
-        self.client
-            .cancel_if_timed_out(outcome, self.cancel_on_timeout)
-            .await
-    }
-}
-
-impl<'c> IntoFuture for WaitFor<'c> {
-    type Output = Result<Prediction>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'c>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// A run being configured; `.await` it to create the prediction, wait for it and get its output.
-/// Made by [`Client::run`].
-#[must_use = "a run does nothing until it is awaited"]
-pub struct Run<'c, I> {
-    client: &'c Client,
-    input: I,
-    timeout: Option<Duration>,
-    create: CreateOptions,
-    options: Option<WaitOptions>,
-    cancel_on_timeout: bool,
-}
-
-impl<'c, I: ModelInput + 'c> Run<'c, I> {
-    /// The overall deadline, from the start of the create request to the output (default 10 minutes).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// How long the server may hold the create request (default: up to 60 s, never past the deadline).
-    pub fn prefer_wait(mut self, wait: Duration) -> Self {
-        self.create.prefer_wait = Some(wait);
-        self
-    }
-
-    /// Have the server cancel the prediction if it runs longer than `after` (at least 5 s).
-    pub fn cancel_after(mut self, after: Duration) -> Self {
-        self.create.cancel_after = Some(after);
-        self
-    }
-
-    /// A webhook URL for the prediction.
-    pub fn webhook(mut self, url: impl Into<String>) -> Self {
-        self.create.webhook = Some(url.into());
-        self
-    }
-
-    /// Which events trigger the webhook.
-    pub fn webhook_events(mut self, events: impl IntoIterator<Item = WebhookEvent>) -> Self {
-        self.create.webhook_events = events.into_iter().collect();
-        self
-    }
-
-    /// The poll schedule after the sync wait.
-    pub fn wait_options(mut self, options: WaitOptions) -> Self {
-        self.options = Some(options);
-        self
-    }
-
-    /// Ask the server to cancel the prediction when the deadline passes, so it stops costing (default: no).
-    /// Combine with [`cancel_after`](Self::cancel_after) to bound the cost even if this process dies.
-    pub fn cancel_on_timeout(mut self, cancel: bool) -> Self {
-        self.cancel_on_timeout = cancel;
-        self
-    }
-
-    /// Runs, and returns the whole succeeded prediction (id, metrics, logs) rather than only its output.
-    pub async fn prediction(self) -> Result<Prediction> {
-        let client = self.client;
-        let started = Instant::now();
-        let deadline = deadline_after(self.timeout.unwrap_or(client.shared.run_timeout));
-        let mut create = self.create;
-        if create.prefer_wait.is_none() {
-            create.prefer_wait =
-                sync_wait_within(deadline.saturating_duration_since(Instant::now()));
-        }
-        // The create itself stops at the deadline and names the prediction it may have made.
-        create.deadline = Some(Deadline {
-            started,
-            at: deadline,
-        });
-        let options = self.options.as_ref().unwrap_or(&client.shared.wait);
-        let ran = async {
-            let created = client.create_with(&self.input, &create).await?;
-            client
-                .poll_until_done(created, started, deadline, options)
-                .await
-        };
-        let outcome = ran.await;
+        let (client, id) = (self.client, self.id.as_str());
         client
-            .cancel_if_timed_out(outcome, self.cancel_on_timeout)
+            .drive(&self.settings, |started, deadline| {
+                within(deadline, started, Some(id), None, client.get(id))
+            })
             .await
     }
-
-    /// Runs, and returns the model's output.
-    pub async fn send(self) -> Result<I::Output> {
-        self.prediction().await?.output_as()
-    }
 }
 
-impl<'c, I: ModelInput + 'c> IntoFuture for Run<'c, I> {
-    type Output = Result<I::Output>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'c>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+await_sends!(WaitFor<'c> => Result<Prediction>);
 
 impl Client {
-    /// Creates a prediction, waits for it and returns its output: the one call most programs need.
-    ///
-    /// The create request asks the server to hold it until the prediction finishes (`Prefer: wait`); if it
-    /// has not finished by then, the prediction is polled by id. All under one deadline (10 minutes unless
-    /// set with [`Run::timeout`]). A failed, canceled or aborted prediction is an error carrying it.
-    ///
-    /// ```no_run
-    /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
-    /// use std::time::Duration;
-    /// use replicate_ideogram::models::{IdeogramV2TurboInput, StyleType};
-    /// let input = IdeogramV2TurboInput::new("a paper boat").style_type(StyleType::Design);
-    /// let url: String = client.run(input).timeout(Duration::from_secs(120)).await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn run<I: ModelInput>(&self, input: I) -> Run<'_, I> {
-        Run {
-            client: self,
-            input,
-            timeout: None,
-            create: CreateOptions::default(),
-            options: None,
-            cancel_on_timeout: false,
-        }
-    }
-
     /// Waits for an existing prediction to finish, polling it by id.
     ///
     /// ```no_run
@@ -317,10 +201,29 @@ impl Client {
         WaitFor {
             client: self,
             id: id.into(),
-            timeout: None,
-            options: None,
-            cancel_on_timeout: false,
+            settings: WaitSettings::default(),
         }
+    }
+
+    /// What a wait and a run share: one deadline from `settings`, the `first` step (the first read, or the
+    /// create) given the start and the deadline, polls until the prediction finishes, and a cancel when the
+    /// deadline passed and `settings` ask for one.
+    pub(crate) async fn drive<F, S>(&self, settings: &WaitSettings, first: F) -> Result<Prediction>
+    where
+        F: FnOnce(Instant, Instant) -> S,
+        S: Future<Output = Result<Prediction>>,
+    {
+        let started = Instant::now();
+        let deadline = deadline_after(settings.timeout.unwrap_or(self.shared.run_timeout));
+        let options = settings.options.as_ref().unwrap_or(&self.shared.wait);
+        let outcome = async {
+            let first = first(started, deadline).await?;
+            self.poll_until_done(first, started, deadline, options)
+                .await
+        }
+        .await;
+        self.cancel_if_timed_out(outcome, settings.cancel_on_timeout)
+            .await
     }
 
     /// After a deadline passed, asks the server to cancel the prediction (best effort, a few seconds at most).

@@ -154,3 +154,34 @@ fn field_names_that_would_collide_in_rust_are_named() {
         "{message}"
     );
 }
+
+#[test]
+fn a_default_of_the_wrong_type_is_named_with_its_model_and_field() {
+    let message = problem_with(&replaced(
+        "          title: \"Enable Copyright Detection\"\n          default: false",
+        "          title: \"Enable Copyright Detection\"\n          default: \"no\"",
+    ));
+    assert!(
+        message.contains("IdeogramV4TurboInput")
+            && message.contains("ideogram-ai/ideogram-v4-turbo")
+            && message.contains("`enable_copyright_detection`")
+            && message.contains("\"no\"")
+            && message.contains("boolean")
+            && !message.contains('\n'),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_list_default_that_is_not_empty_is_named() {
+    let message = problem_with(&replaced(
+        "        seed:\n          type: \"integer\"",
+        "        tags:\n          type: \"array\"\n          items:\n            type: \"string\"\n          default: [\"a\"]\n        seed:\n          type: \"integer\"",
+    ));
+    assert!(
+        message.contains("IdeogramV2TurboInput")
+            && message.contains("`tags`")
+            && message.contains("empty"),
+        "{message}"
+    );
+}

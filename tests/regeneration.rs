@@ -8,6 +8,7 @@
 #[path = "../build.rs"]
 mod build_script;
 
+use build_script::codegen::refs;
 use serde_json::{Map, Value};
 use syn::{Fields, ImplItem, Item, Type};
 
@@ -122,16 +123,9 @@ fn a_field_added_to_the_spec_reaches_the_typed_input_with_no_wrapper_edit() {
 fn resolved(schema: &Value, schemas: &Map<String, Value>) -> Value {
     match schema {
         Value::Object(map) => {
-            let reference = map.get("$ref").and_then(Value::as_str).or_else(|| {
-                map.get("allOf")
-                    .and_then(Value::as_array)
-                    .and_then(|all| all.first())
-                    .and_then(|first| first.get("$ref"))
-                    .and_then(Value::as_str)
-            });
             let mut out = Map::new();
-            if let Some(reference) = reference {
-                let name = reference.rsplit('/').next().unwrap_or_default();
+            if let Some(reference) = refs::reference_of(schema) {
+                let name = refs::name_of(reference);
                 out.insert("enum_component".into(), name.into());
                 out.insert("enum".into(), schemas[name]["enum"].clone());
             }

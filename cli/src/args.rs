@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 use replicate_ideogram_simulator::Faults;
 
 /// The model `generate` and `schema` use unless told otherwise.
-pub const DEFAULT_MODEL: &str = "ideogram-ai/ideogram-v2-turbo";
+pub const DEFAULT_MODEL: &str = replicate_ideogram::models::IdeogramV2TurboInput::MODEL;
 
 /// Generate images with ideogram-ai/ideogram-v2-turbo on Replicate (or a Replicate-compatible proxy).
 ///

@@ -280,10 +280,10 @@ async fn model(
     let model = format!("{owner}/{name}");
     let (schema, recorded) = match shared.config.published_schemas.get(&model) {
         Some(schema) => (schema.clone(), None),
-        None => match replicate_ideogram::models::published_schema(&model) {
+        None => match crate::published::published_schema(&model) {
             Some(text) => (
                 serde_json::from_str::<Value>(text).unwrap_or_default(),
-                replicate_ideogram::models::published_version(&model),
+                crate::published::published_version(&model),
             ),
             None => return Err(not_found().await),
         },

@@ -26,7 +26,7 @@ use super::{
 use replicate_ideogram::models::KNOWN_MODELS;
 
 /// The model a version hash or a deployment runs (the simulator knows no other mapping).
-const DEFAULT_MODEL: &str = "ideogram-ai/ideogram-v2-turbo";
+const DEFAULT_MODEL: &str = replicate_ideogram::models::IdeogramV2TurboInput::MODEL;
 
 enum Target {
     Model(String, String),

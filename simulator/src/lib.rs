@@ -7,6 +7,10 @@
 )]
 
 mod api;
+/// Each model's schemas as Replicate publishes them, made from the library's `openapi.yaml` (`build.rs`).
+mod published {
+    include!(concat!(env!("OUT_DIR"), "/published.rs"));
+}
 mod create;
 mod faults;
 mod files;

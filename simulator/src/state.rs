@@ -173,10 +173,7 @@ impl Stored {
         let phase = self.phase(now);
         let output = match phase.status {
             // A model whose output is a list (layerize) gives a picture and a JSON file, as the real one does.
-            "succeeded"
-                if replicate_ideogram::models::LIST_OUTPUT_MODELS
-                    .contains(&self.model.as_str()) =>
-            {
+            "succeeded" if crate::published::LIST_OUTPUT_MODELS.contains(&self.model.as_str()) => {
                 json!([
                     format!("{}/files/{}.png", urls.delivery, self.id),
                     format!("{}/files/{}.json", urls.delivery, self.id),

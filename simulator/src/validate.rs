@@ -59,7 +59,7 @@ impl Validators {
 fn compile(config: &SimulatorConfig, model: &str) -> Option<Validator> {
     let document = match config.published_schemas.get(model) {
         Some(document) => document.clone(),
-        None => serde_json::from_str(replicate_ideogram::models::published_schema(model)?).ok()?,
+        None => serde_json::from_str(crate::published::published_schema(model)?).ok()?,
     };
     let schema = input_schema(&document)?;
     // OpenAPI 3.0's schema objects are JSON Schema draft 4 with extensions (boolean `exclusiveMaximum`).

@@ -6,6 +6,8 @@ use serde_json::{Map, Value};
 
 use replicate_ideogram::ModelVersion;
 
+use super::case;
+
 /// A YAML string: double-quoted, JSON escapes (which YAML reads the same).
 fn quoted(text: &str) -> String {
     Value::String(text.to_string()).to_string()
@@ -187,7 +189,7 @@ pub(super) fn enum_block(name: &str, cog_name: &str, model: &str, values: &Value
         let _ = writeln!(
             out,
             "      x-rust-variant-prefix: {}",
-            quoted(&super::camel(cog_name))
+            quoted(&case::camel(cog_name, ""))
         );
     }
     out.push_str("      enum:\n");

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::refs;
+
 /// The keys of a property compared as they are; `enum` and `items` are compared after resolving.
 const KEYS: &[&str] = &[
     "type",
@@ -74,25 +76,13 @@ pub(super) fn same_output(ours: Option<&Value>, theirs: &Value) -> bool {
     ours.is_some_and(|ours| shape(ours) == shape(theirs))
 }
 
-/// The `$ref` of a property, direct or in a one-element `allOf`.
-pub(super) fn reference_of(property: &Value) -> Option<&str> {
-    property.get("$ref").and_then(Value::as_str).or_else(|| {
-        property
-            .get("allOf")?
-            .as_array()?
-            .first()?
-            .get("$ref")?
-            .as_str()
-    })
-}
-
 /// A property's enum values, inline or in the component its `$ref` names.
 pub(super) fn enum_values<'a>(
     property: &'a Value,
     schemas: &'a Map<String, Value>,
 ) -> Option<&'a Vec<Value>> {
-    let component = reference_of(property)
-        .map(|r| r.rsplit('/').next().unwrap_or(r))
+    let component = refs::reference_of(property)
+        .map(refs::name_of)
         .and_then(|name| schemas.get(name));
     component
         .unwrap_or(property)

@@ -10,6 +10,13 @@
 
 mod blocks;
 mod drift;
+// Shared with the build step, which reads the spec the same way (and uses the helpers this module does not).
+#[allow(dead_code)]
+#[path = "../../../build/shared/case.rs"]
+mod case;
+#[allow(dead_code)]
+#[path = "../../../build/shared/refs.rs"]
+mod refs;
 
 use serde_json::{Map, Value};
 
@@ -96,7 +103,7 @@ impl Documents {
         let our_output = existing
             .and_then(|s| s.pointer("/x-replicate-output/$ref"))
             .and_then(Value::as_str)
-            .and_then(|r| self.ours.get(r.rsplit('/').next().unwrap_or_default()));
+            .and_then(|r| self.ours.get(refs::name_of(r)));
         if let Some(output) = self.published.get("Output")
             && !same_output(our_output, output)
         {
@@ -156,7 +163,7 @@ pub fn sync(spec: &str, model: &str, version: &ModelVersion) -> Result<Synced, S
             continue;
         };
         let values = Value::Array(values.clone());
-        let owned = format!("{prefix}{}", camel(field));
+        let owned = format!("{prefix}{}", case::camel(field, ""));
         let reused = documents
             .ours
             .iter()
@@ -217,7 +224,7 @@ fn output_component(
     let current = existing
         .and_then(|(_, s)| s.pointer("/x-replicate-output/$ref"))
         .and_then(Value::as_str)
-        .map(|r| r.rsplit('/').next().unwrap_or_default().to_string());
+        .map(|r| refs::name_of(r).to_string());
     let output = documents.published.get("Output");
     if let (Some(current), Some(output)) = (&current, output)
         && same_output(documents.ours.get(current), output)
@@ -243,18 +250,6 @@ fn output_component(
 
 /// `ideogram-ai/ideogram-v4-turbo` → `IdeogramV4TurboInput`.
 fn type_name(model: &str) -> String {
-    format!("{}Input", camel(model.rsplit('/').next().unwrap_or(model)))
-}
-
-/// `aspect_ratio` or `ideogram-v4-turbo` → `AspectRatio`, `IdeogramV4Turbo`.
-fn camel(text: &str) -> String {
-    text.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut chars = w.chars();
-            chars.next().map_or_else(String::new, |first| {
-                first.to_ascii_uppercase().to_string() + chars.as_str()
-            })
-        })
-        .collect()
+    let name = model.rsplit('/').next().unwrap_or(model);
+    format!("{}Input", case::camel(name, ""))
 }
