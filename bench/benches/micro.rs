@@ -11,7 +11,7 @@ use replicate_ideogram::{
     models::{AspectRatio, IdeogramV2TurboInput, StyleType},
 };
 
-const SEED_RESPONSE: &[u8] = include_bytes!("../../tests/fixtures/seed_response.json");
+const EXAMPLE_RESPONSE: &[u8] = include_bytes!("../../tests/fixtures/example_response.json");
 
 fn input() -> IdeogramV2TurboInput {
     IdeogramV2TurboInput::new(
@@ -31,8 +31,8 @@ fn benches(c: &mut Criterion) {
     c.bench_function("input: serialize the create body", |b| {
         b.iter(|| serde_json::to_vec(&serde_json::json!({ "input": black_box(&input) })))
     });
-    c.bench_function("answer: decode the seed's prediction", |b| {
-        b.iter(|| Prediction::from_json(black_box(SEED_RESPONSE)))
+    c.bench_function("answer: decode the example's prediction", |b| {
+        b.iter(|| Prediction::from_json(black_box(EXAMPLE_RESPONSE)))
     });
     c.bench_function("input: parse an aspect ratio", |b| {
         b.iter(|| black_box("16:10").parse::<AspectRatio>())

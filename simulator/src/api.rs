@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::{
-    Shared,
+    ServerState,
     create::{create_for_deployment, create_for_model, create_for_version},
     files::{blob, file, file_or_output, sha256_hex, upload},
     state::Stored,
@@ -33,7 +33,7 @@ pub(crate) const RECORD_PATH: &str = "/_simulator/record";
 /// Where the delivery host serves `{bytes}` bytes of filler, streamed: a large output for download benchmarks.
 pub(crate) const BLOB_PATH: &str = "/_simulator/blob/{bytes}";
 
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
+pub(crate) fn router(shared: Arc<ServerState>) -> Router {
     let api = Router::new()
         .route("/models/{owner}/{name}", get(model))
         .route("/models/{owner}/{name}/predictions", post(create_for_model))
@@ -56,7 +56,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     }
 }
 
-pub(crate) fn delivery(shared: Arc<Shared>) -> Router {
+pub(crate) fn delivery(shared: Arc<ServerState>) -> Router {
     Router::new()
         .route("/files/{name}", get(file))
         .route(BLOB_PATH, get(blob))
@@ -110,7 +110,7 @@ pub(crate) async fn not_found() -> Response {
     )
 }
 
-pub(crate) fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+pub(crate) fn authorize(shared: &ServerState, headers: &HeaderMap) -> Result<(), Response> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -130,7 +130,7 @@ pub(crate) fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), Resp
 }
 
 async fn read(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<ServerState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Reply {
@@ -142,7 +142,7 @@ async fn read(
 
 /// A prediction's JSON in an answer to the client; the first answer that reports it finished records how long
 /// after finishing the client learned it (the notification lag).
-pub(crate) fn answer(shared: &Shared, stored: &Stored, now: Instant) -> Value {
+pub(crate) fn answer(shared: &ServerState, stored: &Stored, now: Instant) -> Value {
     if let Some(completed) = stored.phase(now).completed
         && shared.store.mark_notified(&stored.id)
     {
@@ -153,7 +153,7 @@ pub(crate) fn answer(shared: &Shared, stored: &Stored, now: Instant) -> Value {
 }
 
 async fn cancel(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<ServerState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Reply {
@@ -171,7 +171,7 @@ pub(crate) fn missing() -> Response {
 }
 
 async fn list(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<ServerState>>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Reply {
@@ -255,7 +255,7 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
         .ok()
 }
 
-async fn secret(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Reply {
+async fn secret(State(shared): State<Arc<ServerState>>, headers: HeaderMap) -> Reply {
     authorize(&shared, &headers)?;
     Ok(json_reply(
         StatusCode::OK,
@@ -263,7 +263,7 @@ async fn secret(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Reply 
     ))
 }
 
-async fn record(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Reply {
+async fn record(State(shared): State<Arc<ServerState>>, headers: HeaderMap) -> Reply {
     authorize(&shared, &headers)?;
     let body = serde_json::to_value(shared.snapshot()).unwrap_or_default();
     Ok(json_reply(StatusCode::OK, &body))
@@ -272,7 +272,7 @@ async fn record(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Reply 
 /// `GET /models/{owner}/{name}`: a known model with its latest version and that version's schemas (the
 /// crate's own, or the configured replacement).
 async fn model(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<ServerState>>,
     Path((owner, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Reply {

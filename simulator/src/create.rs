@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use tokio::time::{Instant, sleep_until};
 
 use super::{
-    CreatedPrediction, Shared, SimulatorConfig,
+    CreatedPrediction, ServerState, SimulatorConfig,
     api::{Reply, answer, authorize, invalid, json_reply, not_found, problem, problem_with},
     state::{Outcome, Stored},
     validate::InvalidField,
@@ -28,36 +28,37 @@ use replicate_ideogram::models::KNOWN_MODELS;
 /// The model a version hash or a deployment runs (the simulator knows no other mapping).
 const DEFAULT_MODEL: &str = replicate_ideogram::models::IdeogramV2TurboInput::MODEL;
 
-enum Target {
+/// The route a create came by: a model's, a deployment's, or `POST /predictions` with a version.
+enum CreateRoute {
     Model(String, String),
     Deployment(String, String),
     Version,
 }
 
 pub(crate) async fn create_for_model(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<ServerState>>,
     Path((owner, name)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    create(shared, headers, body, Target::Model(owner, name)).await
+    create(shared, headers, body, CreateRoute::Model(owner, name)).await
 }
 
 pub(crate) async fn create_for_deployment(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<ServerState>>,
     Path((owner, name)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    create(shared, headers, body, Target::Deployment(owner, name)).await
+    create(shared, headers, body, CreateRoute::Deployment(owner, name)).await
 }
 
 pub(crate) async fn create_for_version(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<ServerState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    create(shared, headers, body, Target::Version).await
+    create(shared, headers, body, CreateRoute::Version).await
 }
 
 /// The model a version string names, if the simulator knows it.
@@ -83,7 +84,12 @@ struct Request {
     cancel_after: Option<Duration>,
 }
 
-async fn create(shared: Arc<Shared>, headers: HeaderMap, body: Bytes, target: Target) -> Reply {
+async fn create(
+    shared: Arc<ServerState>,
+    headers: HeaderMap,
+    body: Bytes,
+    target: CreateRoute,
+) -> Reply {
     authorize(&shared, &headers)?;
     let request = read_request(&shared, &headers, &body, target).await?;
     let prefer = request.prefer;
@@ -114,17 +120,17 @@ async fn create(shared: Arc<Shared>, headers: HeaderMap, body: Bytes, target: Ta
 /// The request's body and headers, checked as the API checks them (the input against the model's published
 /// schema).
 async fn read_request(
-    shared: &Shared,
+    shared: &ServerState,
     headers: &HeaderMap,
     body: &[u8],
-    target: Target,
+    target: CreateRoute,
 ) -> Result<Request, Response> {
     let body: Value = serde_json::from_slice(body)
         .map_err(|e| problem(StatusCode::BAD_REQUEST, "Invalid JSON", &e.to_string()))?;
     let Some(body) = body.as_object() else {
         return Err(invalid("body", "must be a JSON object"));
     };
-    check_keys(body, matches!(target, Target::Version))?;
+    check_keys(body, matches!(target, CreateRoute::Version))?;
     let (model, version, deployment) = resolve_target(body, target).await?;
     let Some(input) = body.get("input").and_then(Value::as_object).cloned() else {
         return Err(invalid("input", "Invalid type. Expected: object"));
@@ -171,22 +177,22 @@ fn check_keys(body: &Map<String, Value>, versioned: bool) -> Result<(), Response
 /// The model, version and deployment a create runs.
 async fn resolve_target(
     body: &Map<String, Value>,
-    target: Target,
+    target: CreateRoute,
 ) -> Result<(String, String, Option<String>), Response> {
     match target {
-        Target::Model(owner, name) => {
+        CreateRoute::Model(owner, name) => {
             let model = format!("{owner}/{name}");
             if !KNOWN_MODELS.contains(&model.as_str()) {
                 return Err(not_found().await);
             }
             Ok((model, "hidden".to_string(), None))
         }
-        Target::Deployment(owner, name) => Ok((
+        CreateRoute::Deployment(owner, name) => Ok((
             DEFAULT_MODEL.to_string(),
             "hidden".to_string(),
             Some(format!("{owner}/{name}")),
         )),
-        Target::Version => {
+        CreateRoute::Version => {
             let version = body
                 .get("version")
                 .and_then(Value::as_str)
@@ -239,7 +245,7 @@ fn webhook_of(body: &Map<String, Value>) -> Result<(Option<String>, Vec<String>)
 }
 
 /// Stores the new prediction and records it; its id, when it was created and when it settles.
-fn store(shared: &Arc<Shared>, request: Request) -> (String, Instant, Instant) {
+fn store(shared: &Arc<ServerState>, request: Request) -> (String, Instant, Instant) {
     let created = Instant::now();
     let config = &shared.config;
     let processing = match config.processing_max {

@@ -16,14 +16,14 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::{
-    Shared,
+    ServerState,
     api::{Reply, authorize, invalid, json_reply, missing, problem},
     image,
 };
 
 /// `POST /files`: a multipart upload (`content`, optional `filename` and `type`), answered as Replicate does.
 pub(crate) async fn upload(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<ServerState>>,
     headers: HeaderMap,
     mut form: axum::extract::Multipart,
 ) -> Reply {
@@ -83,7 +83,7 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// An uploaded file's answer (`GET /files/{id}` and `POST /files`).
-fn file_json(shared: &Shared, upload: &super::UploadRecord) -> Value {
+fn file_json(shared: &ServerState, upload: &super::UploadRecord) -> Value {
     let now = Utc::now();
     json!({
         "id": upload.id,
@@ -100,7 +100,7 @@ fn file_json(shared: &Shared, upload: &super::UploadRecord) -> Value {
 /// `GET /files/{name}`: an uploaded file's description, or an output file through the API host (a redirect to
 /// the delivery host, as file downloads can be).
 pub(crate) async fn file_or_output(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<ServerState>>,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Reply {
@@ -114,7 +114,10 @@ pub(crate) async fn file_or_output(
     Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
 }
 
-pub(crate) async fn file(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
+pub(crate) async fn file(
+    State(shared): State<Arc<ServerState>>,
+    Path(name): Path<String>,
+) -> Response {
     let (id, json) = match name.strip_suffix(".json") {
         Some(id) => (id, true),
         None => (name.strip_suffix(".png").unwrap_or(&name), false),

@@ -196,7 +196,7 @@ impl SimulatorConfig {
 
 /// A running simulator. Dropping it stops it.
 pub struct Simulator {
-    shared: Arc<Shared>,
+    shared: Arc<ServerState>,
     api: SocketAddr,
     delivery: SocketAddr,
     tasks: Vec<JoinHandle<()>>,
@@ -211,7 +211,7 @@ impl std::fmt::Debug for Simulator {
     }
 }
 
-pub(crate) struct Shared {
+pub(crate) struct ServerState {
     pub(crate) config: SimulatorConfig,
     pub(crate) store: Store,
     pub(crate) clock: Clock,
@@ -226,7 +226,7 @@ pub(crate) struct Shared {
     background: Mutex<tokio::task::JoinSet<()>>,
 }
 
-impl Shared {
+impl ServerState {
     pub(crate) fn urls(&self) -> Urls<'_> {
         Urls {
             api: if self.config.foreign_urls {
@@ -294,7 +294,7 @@ impl Simulator {
         let prefix = if prefix == "/" { String::new() } else { prefix };
         let mut config = config;
         config.path_prefix = prefix.clone();
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(ServerState {
             limiter: rate_limit::Limiter::new(&config.rate_limits, tokio::time::Instant::now()),
             rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
             config,

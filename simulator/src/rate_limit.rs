@@ -22,7 +22,7 @@ use axum::{
 };
 use tokio::time::Instant;
 
-use super::{Shared, SimulatorConfig, api};
+use super::{ServerState, SimulatorConfig, api};
 
 /// One class's limit: a bucket of `burst` tokens, refilled at `per_minute` tokens a minute. Each request takes
 /// one token; a request that finds none is throttled.
@@ -282,7 +282,7 @@ impl Limiter {
 
 /// The hook in front of the API's routes: `None` lets the request through; `Some` is the 429 to answer
 /// instead (and the throttle is recorded).
-pub(crate) fn admit(shared: &Shared, method: &Method, route: &str) -> Option<Response> {
+pub(crate) fn admit(shared: &ServerState, method: &Method, route: &str) -> Option<Response> {
     let class = Class::of(method, route);
     let wait = shared.limiter.take(class, Instant::now()).err()?;
     shared.record(|r| match class {

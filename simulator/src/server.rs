@@ -11,7 +11,7 @@ use rand::RngExt;
 use tokio::{net::TcpListener, task::JoinSet};
 use tower::ServiceExt;
 
-use super::{Faults, Shared, api, api::RECORD_PATH, rate_limit};
+use super::{Faults, ServerState, api, api::RECORD_PATH, rate_limit};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -67,7 +67,7 @@ impl Fault {
     }
 }
 
-pub(crate) async fn serve(listener: TcpListener, role: Role, shared: Arc<Shared>) {
+pub(crate) async fn serve(listener: TcpListener, role: Role, shared: Arc<ServerState>) {
     let router = match role {
         Role::Api => api::router(shared.clone()),
         Role::Delivery => api::delivery(shared.clone()),
@@ -97,7 +97,7 @@ pub(crate) async fn serve(listener: TcpListener, role: Role, shared: Arc<Shared>
 async fn handle(
     request: Request<Body>,
     router: Router,
-    shared: Arc<Shared>,
+    shared: Arc<ServerState>,
     role: Role,
 ) -> Result<Response<Body>, Dropped> {
     let prefix = match role {
@@ -218,7 +218,7 @@ async fn route(router: Router, request: Request<Body>) -> Response<Body> {
     }
 }
 
-fn pick(shared: &Shared, f: &Faults) -> Option<Fault> {
+fn pick(shared: &ServerState, f: &Faults) -> Option<Fault> {
     let table = [
         (Fault::Throttle, f.throttle),
         (Fault::ServerError, f.server_error),

@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use tokio::time::{Instant, sleep_until};
 
-use super::Shared;
+use super::ServerState;
 
 /// Sends a prediction's webhooks as it moves: `start` when it starts, `output` and `completed` when it ends
 /// (filtered by its `webhook_events_filter`; the default is `output` and `completed`).
-pub(crate) async fn deliver(shared: std::sync::Arc<Shared>, id: String) {
+pub(crate) async fn deliver(shared: std::sync::Arc<ServerState>, id: String) {
     let Some(first) = shared.store.get(&id) else {
         return;
     };
@@ -60,7 +60,7 @@ pub(crate) async fn deliver(shared: std::sync::Arc<Shared>, id: String) {
     }
 }
 
-async fn send(shared: &Shared, http: &reqwest::Client, url: &str, id: &str, sent: &mut u32) {
+async fn send(shared: &ServerState, http: &reqwest::Client, url: &str, id: &str, sent: &mut u32) {
     let Some(stored) = shared.store.get(id) else {
         return;
     };

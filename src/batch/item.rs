@@ -21,8 +21,8 @@ use crate::{
     wait::{deadline_after, sync_wait_within},
 };
 
-/// What every item of a batch shares.
-pub(super) struct Shared {
+/// What every item of a batch shares: the client, the settings, the journal, the ids taken, the file syncs.
+pub(super) struct BatchContext {
     pub(super) client: Client,
     pub(super) settings: Settings,
     pub(super) journal: Option<Journal>,
@@ -57,7 +57,7 @@ enum Plan {
     Failed(Value),
 }
 
-impl Shared {
+impl BatchContext {
     pub(super) async fn run<I: ModelInput>(
         &self,
         index: usize,
@@ -363,7 +363,7 @@ impl Shared {
     }
 }
 
-impl Drop for Shared {
+impl Drop for BatchContext {
     fn drop(&mut self) {
         // The batch is over (or dropped): its files and what the journal holds go to the disk.
         if let Err(error) = self.durable.finish() {

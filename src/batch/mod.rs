@@ -189,7 +189,7 @@ impl<I: ModelInput + 'static> Batch<I> {
             .as_ref()
             .map(|j| j.known_ids().map(str::to_string).collect())
             .unwrap_or_default();
-        let shared = Arc::new(item::Shared {
+        let shared = Arc::new(item::BatchContext {
             client: self.client,
             settings: self.settings,
             journal,

@@ -1,4 +1,4 @@
-//! Shared helpers: a loopback mock server, a client pointed at it, and the seed's JSON as fixtures.
+//! Shared helpers: a loopback mock server, a client pointed at it, and the example exchange's JSON as fixtures.
 #![allow(dead_code)]
 
 pub mod endless;
@@ -11,28 +11,28 @@ use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
 pub const TOKEN: &str = "r8_TestToken0123456789abcdef";
 pub const BEARER: &str = "Bearer r8_TestToken0123456789abcdef";
-/// The path prefix the seed's proxy serves the API under.
+/// The path prefix the example's proxy serves the API under.
 pub const PREFIX: &str = "/replicate/v1";
 pub const CREATE_PATH: &str = "/replicate/v1/models/ideogram-ai/ideogram-v2-turbo/predictions";
 
-pub fn seed_request() -> Value {
-    serde_json::from_str(include_str!("../fixtures/seed_request.json")).unwrap()
+pub fn example_request() -> Value {
+    serde_json::from_str(include_str!("../fixtures/example_request.json")).unwrap()
 }
 
-pub fn seed_response() -> Value {
-    serde_json::from_str(include_str!("../fixtures/seed_response.json")).unwrap()
+pub fn example_response() -> Value {
+    serde_json::from_str(include_str!("../fixtures/example_response.json")).unwrap()
 }
 
-pub fn seed_prompt() -> String {
-    seed_request()["input"]["prompt"]
+pub fn example_prompt() -> String {
+    example_request()["input"]["prompt"]
         .as_str()
         .unwrap()
         .to_string()
 }
 
-/// The seed's prediction with another id and status.
+/// The example's prediction with another id and status.
 pub fn prediction(id: &str, status: &str) -> Value {
-    let mut p = seed_response();
+    let mut p = example_response();
     p["id"] = id.into();
     p["status"] = status.into();
     p
@@ -57,7 +57,7 @@ pub async fn server() -> MockServer {
     server
 }
 
-/// A client for `server` under the seed's path prefix, polling every few milliseconds, not retrying (so each
+/// A client for `server` under the example's path prefix, polling every few milliseconds, not retrying (so each
 /// test sees how one answer maps; `tests/retry.rs` covers retries).
 pub fn client(server: &MockServer) -> Client {
     client_at(&format!("{}{PREFIX}", server.uri()))

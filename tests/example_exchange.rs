@@ -1,4 +1,5 @@
-//! The seed example (a proxy serving the API under /replicate/v1): its request and its response.
+//! The example exchange the project started from (a proxy serving the API under /replicate/v1): its request
+//! and its response, as recorded.
 
 mod common;
 
@@ -10,27 +11,27 @@ use wiremock::{
 };
 
 #[test]
-fn seed_request_body_serializes_to_the_seed_json() {
-    let input = IdeogramV2TurboInput::new(seed_prompt());
+fn example_request_body_serializes_to_the_example_json() {
+    let input = IdeogramV2TurboInput::new(example_prompt());
     let body = serde_json::json!({ "input": input });
-    assert_eq!(body, seed_request());
+    assert_eq!(body, example_request());
 }
 
 #[tokio::test]
-async fn seed_request_goes_out_as_the_seed_shows_and_its_response_parses() {
+async fn example_request_goes_out_as_the_example_shows_and_its_response_parses() {
     let server = server().await;
     Mock::given(method("POST"))
         .and(path(CREATE_PATH))
         .and(header("authorization", BEARER))
         .and(header("content-type", "application/json"))
-        .and(body_json(seed_request()))
-        .respond_with(json(201, &seed_response()))
+        .and(body_json(example_request()))
+        .respond_with(json(201, &example_response()))
         .expect(1)
         .mount(&server)
         .await;
 
     let prediction = client(&server)
-        .create(IdeogramV2TurboInput::new(seed_prompt()))
+        .create(IdeogramV2TurboInput::new(example_prompt()))
         .await
         .unwrap();
 
@@ -58,7 +59,7 @@ async fn seed_request_goes_out_as_the_seed_shows_and_its_response_parses() {
 #[test]
 fn a_stored_answer_decodes_through_the_spec_types() {
     let prediction =
-        replicate_ideogram::Prediction::from_json(include_bytes!("fixtures/seed_response.json"))
+        replicate_ideogram::Prediction::from_json(include_bytes!("fixtures/example_response.json"))
             .unwrap();
     assert_eq!(prediction.id, "2jycc2v9nnrmc0crap5tv5zaxr");
     assert_eq!(prediction.status, PredictionStatus::Starting);
