@@ -154,7 +154,7 @@ impl RetryPolicy {
 fn broken_answer(error: &Error) -> bool {
     match error {
         // A body cut short may come whole next time; one of the wrong shape or over a limit would not.
-        Error::Decode { .. } => error.is_truncated_answer(),
+        Error::Decode { .. } => error.decode_kind() == Some(crate::error::Kind::Truncated),
         // Failures before an answer (connect, timeout) were the corridor's to retry already.
         Error::Transport { source, .. } => source.is_body() || source.is_decode(),
         _ => false,

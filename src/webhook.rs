@@ -14,7 +14,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::HeaderMap;
 use sha2::Sha256;
 
-use crate::{Client, Error, Prediction, Result};
+use crate::{Client, Error, Operation, Prediction, Result};
 
 /// The default tolerance for a webhook's timestamp, either way: five minutes (the Standard Webhooks convention).
 pub const DEFAULT_WEBHOOK_TOLERANCE: Duration = Duration::from_secs(5 * 60);
@@ -164,7 +164,7 @@ impl WebhookVerifier {
             .map_err(Error::Webhook)?;
         Ok(VerifiedWebhook {
             id: id.to_string(),
-            prediction: Prediction::decode(body, "webhook")?,
+            prediction: Prediction::decode(body, Operation::VerifyWebhook)?,
         })
     }
 
@@ -254,7 +254,9 @@ impl Client {
         self.read_again_if_broken(|| async {
             match self.shared.raw.webhooks_default_secret_get().await {
                 Ok(secret) => Ok(WebhookSecret(secret.into_inner().key)),
-                Err(error) => Err(Error::from_generated(error, "webhook secret", None).await),
+                Err(error) => {
+                    Err(Error::from_generated(error, Operation::GetWebhookSecret, None).await)
+                }
             }
         })
         .await

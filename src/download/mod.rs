@@ -12,7 +12,7 @@ use reqwest::Url;
 use tokio::{fs, time::Instant};
 
 use crate::{
-    Client, Error, Result,
+    Client, Error, Operation, Result,
     transport::{Credentials, bounded},
 };
 
@@ -88,11 +88,10 @@ impl Download<'_> {
             .await?
         {
             if (body.len() + chunk.len()) as u64 > self.max_bytes {
-                let reason = format!(
-                    "the output is larger than the {} bytes allowed in memory",
-                    self.max_bytes
-                );
-                return Err(Error::decode("download", None, None, reason, b""));
+                return Err(Error::DownloadTooLarge {
+                    url: crate::redact::url(&url),
+                    max_bytes: self.max_bytes,
+                });
             }
             body.extend_from_slice(&chunk);
         }
@@ -226,7 +225,7 @@ async fn copy_body(response: &mut reqwest::Response, part: &mut Part) -> Result<
 
 /// A download's transport error, without its URL.
 fn transport(source: reqwest::Error) -> Error {
-    Error::transport("download", source)
+    Error::transport(Operation::Download, source)
 }
 
 /// Decodes `data:[<media type>][;base64],<data>`.

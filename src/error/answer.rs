@@ -5,7 +5,7 @@ use futures_util::TryStreamExt;
 use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::header::HeaderMap;
 
-use super::{ApiError, ERROR_BODY_LIMIT, Error, InvalidField, SNIPPET_CHARS};
+use super::{ApiError, ERROR_BODY_LIMIT, Error, InvalidField, Operation, SNIPPET_CHARS};
 
 /// How much of a body a snippet looks at: room for `SNIPPET_CHARS` characters of 4 bytes and many blanks.
 const SNIPPET_SCAN_BYTES: usize = 4 * 1024;
@@ -28,7 +28,7 @@ pub(super) fn body_limit(error: &reqwest::Error) -> Option<String> {
 
 pub(super) async fn api_error_from_stream(
     response: ResponseValue<ByteStream>,
-    operation: &'static str,
+    operation: Operation,
     prediction_id: Option<String>,
 ) -> Error {
     let status = response.status().as_u16();
@@ -61,7 +61,7 @@ pub(crate) async fn read_capped(
 
 /// Builds an [`ApiError`] from whatever the server sent: problem details, an HTML page or nothing.
 pub(crate) fn api_error(
-    operation: &'static str,
+    operation: Operation,
     status: u16,
     headers: &HeaderMap,
     body: &[u8],

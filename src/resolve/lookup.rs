@@ -169,15 +169,7 @@ impl Client {
                 _ => {}
             }
             if seen >= MAX_LOOKUP_PREDICTIONS {
-                return Err(Error::decode(
-                    "list",
-                    None,
-                    None,
-                    format!(
-                        "looked through {seen} predictions without reaching the time of the create"
-                    ),
-                    b"",
-                ));
+                return Err(Error::LookupCapped { listed: seen });
             }
         }
         search.window = window();

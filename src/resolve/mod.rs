@@ -79,13 +79,9 @@ impl Client {
                         return Ok(prediction);
                     }
                     tracing::debug!(prediction_id = %prediction.id, "adopted by another create of the same input; looking for that one's prediction");
-                    let error = Error::decode(
-                        "create",
-                        None,
-                        Some(prediction.id),
-                        "the prediction this create made was adopted by another create of the same input",
-                        b"",
-                    );
+                    let error = Error::AdoptedByAnother {
+                        prediction_id: prediction.id,
+                    };
                     // How the other create failed is not known here: it may have made nothing.
                     (error, Absence::ListedOrSettled)
                 }
@@ -140,7 +136,7 @@ impl Client {
         match tokio::time::timeout_at(deadline.at, self.send_create(request)).await {
             Ok(answer) => answer,
             Err(_) => Err(Error::Timeout {
-                id: None,
+                prediction_id: None,
                 waited: deadline.started.elapsed(),
                 status: None,
             }),
@@ -177,12 +173,12 @@ fn cut_short(deadline: Deadline, error: Error, found: Found) -> Error {
     let waited = deadline.started.elapsed();
     match found {
         Found::Own(prediction) => Error::Timeout {
-            id: Some(prediction.id),
+            prediction_id: Some(prediction.id),
             waited,
             status: Some(prediction.status),
         },
         Found::Nothing => Error::Timeout {
-            id: None,
+            prediction_id: None,
             waited,
             status: None,
         },
