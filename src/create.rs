@@ -139,7 +139,7 @@ impl Client {
     /// ```
     pub async fn get(&self, id: &str) -> Result<Prediction> {
         check_id(id)?;
-        self.read_again_if_broken(|| async {
+        self.read_again_if_broken(Operation::Get, || async {
             let result = self.shared.raw.predictions_get(id).await;
             prediction_from(result, Operation::Get, Some(id)).await
         })

@@ -107,7 +107,13 @@ impl Client {
             .map_err(transport)?;
         let response = shared
             .corridor
-            .execute(&shared.http, request, "files.create", Credentials::Api)
+            .execute(
+                &shared.http,
+                request,
+                Operation::Upload,
+                "files.create",
+                Credentials::Api,
+            )
             .await
             .map_err(transport)?;
         let status = response.status().as_u16();

@@ -159,7 +159,7 @@ impl Pages<'_> {
     async fn fetch(&self) -> Result<types::PredictionPage> {
         let list = &self.list;
         list.client
-            .read_again_if_broken(|| async {
+            .read_again_if_broken(Operation::List, || async {
                 let result = list
                     .client
                     .shared

@@ -251,7 +251,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn webhook_secret(&self) -> Result<WebhookSecret> {
-        self.read_again_if_broken(|| async {
+        self.read_again_if_broken(Operation::GetWebhookSecret, || async {
             match self.shared.raw.webhooks_default_secret_get().await {
                 Ok(secret) => Ok(WebhookSecret(secret.into_inner().key)),
                 Err(error) => {

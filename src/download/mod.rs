@@ -188,7 +188,13 @@ impl Download<'_> {
             .map_err(transport)?;
         let response = shared
             .corridor
-            .execute(&shared.http, request, "download", Credentials::FilesOnly)
+            .execute(
+                &shared.http,
+                request,
+                Operation::Download,
+                "download",
+                Credentials::FilesOnly,
+            )
             .await
             .map_err(transport)?;
         if !response.status().is_success() {

@@ -14,7 +14,7 @@ use crate::{
     transport::{BodyTooLarge, BodyTooSlow},
 };
 
-/// The body limit an error stems from, if it does (see `transport::limit_body`).
+/// The body limit an error stems from, if it does (see `transport/body.rs`).
 pub(super) fn body_limit(error: &reqwest::Error) -> Option<String> {
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
@@ -67,10 +67,7 @@ pub(crate) fn api_error(
     body: &[u8],
     prediction_id: Option<String>,
 ) -> ApiError {
-    let retry_after = headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(crate::retry::parse_retry_after);
+    let retry_after = crate::retry::retry_after_of(headers);
     let mut error = ApiError {
         operation,
         status,

@@ -43,7 +43,7 @@ impl Error {
         )
     }
 
-    pub(super) fn decode(
+    pub(crate) fn decode(
         kind: Kind,
         operation: Operation,
         status: Option<u16>,

@@ -50,6 +50,8 @@ impl Absence {
         match error {
             Error::Decode { .. } => Self::Never,
             Error::Api(api) if api.status == 504 => Self::Listed,
+            // How the create that took this one's prediction failed is not known: it may have made nothing.
+            Error::AdoptedByAnother { .. } => Self::ListedOrSettled,
             _ => Self::ListedOrSettled,
         }
     }
