@@ -6,8 +6,8 @@ use progenitor_client::{ByteStream, ResponseValue};
 use serde_json::{Map, Value};
 
 use crate::{
-    Client, Error, ModelInput, Prediction, Result, Target, generated::types, models::WebhookEvent,
-    resolve::Deadline, wait::sync_wait_within,
+    Client, Error, ModelInput, Operation, Prediction, Result, Target, generated::types,
+    models::WebhookEvent, resolve::Deadline, wait::sync_wait_within,
 };
 
 /// The longest a server holds a `Prefer: wait` request.
@@ -188,9 +188,9 @@ impl Client {
     /// ```
     pub async fn get(&self, id: &str) -> Result<Prediction> {
         check_id(id)?;
-        self.read_again_if_broken(|| async {
+        self.read_again_if_broken(Operation::Get, || async {
             let result = self.shared.raw.predictions_get(id).await;
-            prediction_from(result, "get", Some(id)).await
+            prediction_from(result, Operation::Get, Some(id)).await
         })
         .await
     }
@@ -205,7 +205,7 @@ impl Client {
     pub async fn cancel(&self, id: &str) -> Result<Prediction> {
         check_id(id)?;
         let result = self.shared.raw.predictions_cancel(id).await;
-        prediction_from(result, "cancel", Some(id)).await
+        prediction_from(result, Operation::Cancel, Some(id)).await
     }
 
     pub(crate) async fn create_with(
@@ -291,7 +291,7 @@ impl Client {
                 .await
             }
         };
-        let prediction = prediction_from(result, "create", None).await?;
+        let prediction = prediction_from(result, Operation::Create, None).await?;
         tracing::debug!(prediction_id = %prediction.id, status = %prediction.status, "prediction created");
         Ok(prediction)
     }
@@ -372,7 +372,7 @@ pub(crate) async fn prediction_from(
         ResponseValue<types::Prediction>,
         progenitor_client::Error<ByteStream>,
     >,
-    operation: &'static str,
+    operation: Operation,
     prediction_id: Option<&str>,
 ) -> Result<Prediction> {
     match result {

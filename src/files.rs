@@ -11,7 +11,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use reqwest::multipart::{Form, Part};
 
-use crate::{Client, Error, Result, generated::types, transport::Credentials};
+use crate::{Client, Error, Operation, Result, generated::types, transport::Credentials};
 
 /// Files up to this size go inline as `data:` URLs; larger ones are uploaded.
 pub const MAX_INLINE_FILE: u64 = 256 * 1024;
@@ -107,7 +107,13 @@ impl Client {
             .map_err(transport)?;
         let response = shared
             .corridor
-            .execute(&shared.http, request, "files.create", Credentials::Api)
+            .execute(
+                &shared.http,
+                request,
+                Operation::Upload,
+                "files.create",
+                Credentials::Api,
+            )
             .await
             .map_err(transport)?;
         let status = response.status().as_u16();
@@ -115,7 +121,7 @@ impl Client {
         let body = crate::error::read_capped(response.bytes_stream()).await;
         if !(200..300).contains(&status) {
             return Err(Error::Api(Box::new(crate::error::api_error(
-                "files.create",
+                Operation::Upload,
                 status,
                 &headers,
                 &body,
@@ -124,7 +130,9 @@ impl Client {
         }
         serde_json::from_slice::<types::UploadedFile>(&body)
             .map(UploadedFile::from)
-            .map_err(|e| Error::decode("files.create", Some(status), None, e.to_string(), &body))
+            .map_err(|e| {
+                Error::malformed(Operation::Upload, Some(status), None, e.to_string(), &body)
+            })
     }
 }
 
@@ -201,5 +209,5 @@ fn io(path: &Path, source: std::io::Error) -> Error {
 }
 
 fn transport(source: reqwest::Error) -> Error {
-    Error::transport("files.create", source)
+    Error::transport(Operation::Upload, source)
 }

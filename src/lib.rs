@@ -32,7 +32,7 @@ mod webhook;
 pub use client::{BASE_URL_ENV, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_ENV};
 pub use create::CreatePrediction;
 pub use download::Download;
-pub use error::{ApiError, Error, InvalidField, Result};
+pub use error::{ApiError, DecodeKind, Error, InvalidField, Operation, Result};
 pub use files::{MAX_INLINE_FILE, MAX_UPLOAD, UploadedFile, data_url_of};
 pub use governor::{Rate, RateLimits};
 pub use list::ListPredictions;

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use futures_util::{Stream, stream};
 use reqwest::Url;
 
-use crate::{Client, Error, Prediction, Result, generated::types};
+use crate::{Client, Error, Operation, Prediction, Result, generated::types};
 
 /// A listing being configured; turn it into a stream with [`stream`](Self::stream). Made by [`Client::list`].
 #[must_use = "a listing does nothing until it is streamed"]
@@ -159,7 +159,7 @@ impl Pages<'_> {
     async fn fetch(&self) -> Result<types::PredictionPage> {
         let list = &self.list;
         list.client
-            .read_again_if_broken(|| async {
+            .read_again_if_broken(Operation::List, || async {
                 let result = list
                     .client
                     .shared
@@ -172,7 +172,7 @@ impl Pages<'_> {
                     .await;
                 match result {
                     Ok(page) => Ok(page.into_inner()),
-                    Err(error) => Err(Error::from_generated(error, "list", None).await),
+                    Err(error) => Err(Error::from_generated(error, Operation::List, None).await),
                 }
             })
             .await
@@ -190,8 +190,8 @@ fn cursor_of(next: &str) -> Result<Option<String>> {
         .base_url(placeholder.as_ref())
         .parse(next)
         .map_err(|e| {
-            Error::decode(
-                "list",
+            Error::malformed(
+                Operation::List,
                 None,
                 None,
                 format!("bad next-page URL ({e})"),
@@ -200,8 +200,8 @@ fn cursor_of(next: &str) -> Result<Option<String>> {
         })?;
     match url.query_pairs().find(|(key, _)| key == "cursor") {
         Some((_, cursor)) if !cursor.is_empty() => Ok(Some(cursor.into_owned())),
-        _ => Err(Error::decode(
-            "list",
+        _ => Err(Error::malformed(
+            Operation::List,
             None,
             None,
             "the next-page URL has no cursor",

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::{Client, Error, Result, Target, generated::types};
+use crate::{Client, Error, Operation, Result, Target, generated::types};
 
 /// A model, as the API describes it.
 #[derive(Clone, Debug, PartialEq)]
@@ -74,7 +74,7 @@ impl Client {
         let (owner, name) = Target::owner_and_name(owner_and_name)?;
         match self.shared.raw.models_get(owner, name).await {
             Ok(model) => Ok(model.into_inner().into()),
-            Err(error) => Err(Error::from_generated(error, "models.get", None).await),
+            Err(error) => Err(Error::from_generated(error, Operation::GetModel, None).await),
         }
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de::DeserializeOwned};
 use serde_json::{Map, Value};
 
-use crate::{Error, Result, generated::types};
+use crate::{Error, Operation, Result, generated::types};
 
 /// One run of a model on one input.
 ///
@@ -69,14 +69,14 @@ impl Prediction {
     /// Decodes a prediction from its JSON (a stored answer, a webhook payload you have verified), through the
     /// same types generated from `openapi.yaml` that decode the API's answers.
     pub fn from_json(json: &[u8]) -> Result<Self> {
-        Self::decode(json, "decode")
+        Self::decode(json, Operation::Decode)
     }
 
-    pub(crate) fn decode(json: &[u8], operation: &'static str) -> Result<Self> {
+    pub(crate) fn decode(json: &[u8], operation: Operation) -> Result<Self> {
         serde_json::from_slice::<types::Prediction>(json)
             .map(Self::from)
             .map_err(|e| {
-                Error::decode(
+                Error::malformed(
                     operation,
                     None,
                     None,
@@ -102,29 +102,20 @@ impl Prediction {
 
     /// The output decoded as `T` (for a typed input, its `Output`).
     ///
-    /// A missing output (still running, or removed) or one of another shape is [`Error::Decode`].
+    /// A missing output (still running, or removed) is [`Error::OutputMissing`]; one of another shape is
+    /// [`Error::OutputMismatch`].
     pub fn output_as<T: DeserializeOwned>(&self) -> Result<T> {
         let Some(output) = &self.output else {
-            let reason = if self.data_removed {
-                "the output was removed (outputs are deleted an hour after a prediction finishes)"
-            } else {
-                "the prediction has no output"
-            };
-            return Err(Error::decode(
-                "output",
-                None,
-                Some(self.id.clone()),
-                reason,
-                b"null",
-            ));
+            return Err(Error::OutputMissing {
+                prediction_id: self.id.clone(),
+                removed: self.data_removed,
+            });
         };
         T::deserialize(output).map_err(|e| {
-            Error::decode(
-                "output",
-                None,
-                Some(self.id.clone()),
+            Error::output_mismatch(
+                self.id.clone(),
                 format!("the output does not have the model's output schema ({e})"),
-                output.to_string().as_bytes(),
+                output,
             )
         })
     }

@@ -232,7 +232,14 @@ impl Client {
         outcome: Result<Prediction>,
         cancel: bool,
     ) -> Result<Prediction> {
-        if let (true, Err(Error::Timeout { id: Some(id), .. })) = (cancel, &outcome) {
+        if let (
+            true,
+            Err(Error::Timeout {
+                prediction_id: Some(id),
+                ..
+            }),
+        ) = (cancel, &outcome)
+        {
             match tokio::time::timeout(CANCEL_GRACE, self.cancel(id)).await {
                 Ok(Ok(_)) => tracing::debug!(prediction_id = %id, "canceled after the deadline"),
                 Ok(Err(error)) => {
@@ -320,7 +327,7 @@ pub(crate) async fn within<T>(
 fn timeout_error(started: Instant, id: Option<&str>, status: Option<&PredictionStatus>) -> Error {
     tracing::debug!(prediction_id = id, "deadline passed");
     Error::Timeout {
-        id: id.map(str::to_string),
+        prediction_id: id.map(str::to_string),
         waited: started.elapsed(),
         status: status.cloned(),
     }

@@ -14,7 +14,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::HeaderMap;
 use sha2::Sha256;
 
-use crate::{Client, Error, Prediction, Result};
+use crate::{Client, Error, Operation, Prediction, Result};
 
 /// The default tolerance for a webhook's timestamp, either way: five minutes (the Standard Webhooks convention).
 pub const DEFAULT_WEBHOOK_TOLERANCE: Duration = Duration::from_secs(5 * 60);
@@ -164,7 +164,7 @@ impl WebhookVerifier {
             .map_err(Error::Webhook)?;
         Ok(VerifiedWebhook {
             id: id.to_string(),
-            prediction: Prediction::decode(body, "webhook")?,
+            prediction: Prediction::decode(body, Operation::VerifyWebhook)?,
         })
     }
 
@@ -261,10 +261,12 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn webhook_secret(&self) -> Result<WebhookSecret> {
-        self.read_again_if_broken(|| async {
+        self.read_again_if_broken(Operation::GetWebhookSecret, || async {
             match self.shared.raw.webhooks_default_secret_get().await {
                 Ok(secret) => Ok(WebhookSecret(secret.into_inner().key)),
-                Err(error) => Err(Error::from_generated(error, "webhook secret", None).await),
+                Err(error) => {
+                    Err(Error::from_generated(error, Operation::GetWebhookSecret, None).await)
+                }
             }
         })
         .await

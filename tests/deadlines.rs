@@ -37,7 +37,11 @@ async fn a_missed_deadline_can_cancel_the_prediction_on_the_server() {
                 .cancel_on_timeout(cancel)
                 .await
                 .unwrap_err();
-            let Error::Timeout { id: Some(id), .. } = &error else {
+            let Error::Timeout {
+                prediction_id: Some(id),
+                ..
+            } = &error
+            else {
                 panic!("{error:?}")
             };
             client.get(id).await.unwrap().status

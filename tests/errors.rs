@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use replicate_ideogram::{Error, PredictionStatus, models::IdeogramV2TurboInput};
+use replicate_ideogram::{Error, Operation, PredictionStatus, models::IdeogramV2TurboInput};
 use serde_json::json;
 use wiremock::{
     Mock, ResponseTemplate,
@@ -161,7 +161,7 @@ async fn truncated_json_is_a_decode_error_with_the_prediction_id() {
             snippet,
             ..
         } => {
-            assert_eq!(*operation, "create");
+            assert_eq!(*operation, Operation::Create);
             assert_eq!(prediction_id.as_deref(), Some("trunc1"));
             assert!(reason.contains("ends too early"), "{reason}");
             assert!(
@@ -254,7 +254,7 @@ async fn a_refused_connection_is_a_transport_error() {
             prediction_id,
             ..
         } => {
-            assert_eq!(*operation, "get");
+            assert_eq!(*operation, Operation::Get);
             assert_eq!(prediction_id.as_deref(), Some("abc"));
         }
         other => panic!("expected Transport, got {other:?}"),

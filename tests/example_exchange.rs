@@ -68,7 +68,7 @@ fn a_stored_answer_decodes_through_the_spec_types() {
         matches!(
             error,
             replicate_ideogram::Error::Decode {
-                operation: "decode",
+                operation: replicate_ideogram::Operation::Decode,
                 ..
             }
         ),

@@ -369,16 +369,7 @@ async fn odd_outputs_are_typed_errors_at_decoding_not_panics() {
     .await;
     let prediction = client.get("x").await.unwrap();
     let error = prediction.output_as::<String>().unwrap_err();
-    assert!(
-        matches!(
-            error,
-            Error::Decode {
-                operation: "output",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert!(matches!(error, Error::OutputMismatch { .. }), "{error:?}");
 
     let client = client_for(json(r#"{"id":"x","status":"exploded"}"#)).await;
     assert_eq!(

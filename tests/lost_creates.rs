@@ -209,7 +209,7 @@ async fn a_deadline_during_the_create_names_the_prediction_and_cancels_it() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, Error::Timeout { id: Some(id), .. } if id == "d1"),
+        matches!(&error, Error::Timeout { prediction_id: Some(id), .. } if id == "d1"),
         "{error:?}"
     );
     assert_eq!(

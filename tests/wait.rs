@@ -185,7 +185,11 @@ async fn the_deadline_ends_the_wait_with_the_id_and_last_status() {
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
     match &error {
-        Error::Timeout { id, status, waited } => {
+        Error::Timeout {
+            prediction_id: id,
+            status,
+            waited,
+        } => {
             assert_eq!(id.as_deref(), Some("forever"));
             assert_eq!(status, &Some(PredictionStatus::Processing));
             assert!(*waited >= Duration::from_millis(1500));
@@ -218,7 +222,7 @@ async fn a_slow_server_cannot_outlast_the_deadline() {
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(
-        matches!(&error, Error::Timeout { id: Some(id), status: None, .. } if id == "stuck"),
+        matches!(&error, Error::Timeout { prediction_id: Some(id), status: None, .. } if id == "stuck"),
         "{error:?}"
     );
 }
@@ -233,16 +237,7 @@ async fn a_succeeded_prediction_without_output_is_a_decode_error() {
         .run(IdeogramV2TurboInput::new("x"))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            &error,
-            Error::Decode {
-                operation: "output",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert!(matches!(&error, Error::OutputMissing { .. }), "{error:?}");
     assert!(error.to_string().contains("removed"), "{error}");
     assert_eq!(error.prediction_id(), Some("gone"));
 }
@@ -257,14 +252,5 @@ async fn an_output_of_the_wrong_shape_is_a_decode_error() {
         .run(IdeogramV2TurboInput::new("x"))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            &error,
-            Error::Decode {
-                operation: "output",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert!(matches!(&error, Error::OutputMismatch { .. }), "{error:?}");
 }

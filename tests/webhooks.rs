@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proptest::prelude::*;
-use replicate_ideogram::{Error, WebhookError, WebhookVerifier};
+use replicate_ideogram::{Error, Operation, WebhookError, WebhookVerifier};
 use reqwest::header::{HeaderMap, HeaderValue};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -158,7 +158,7 @@ fn a_verified_payload_is_parsed_into_a_prediction() {
     assert!(matches!(
         verifier().verify(&headers, BODY),
         Err(Error::Decode {
-            operation: "webhook",
+            operation: Operation::VerifyWebhook,
             ..
         })
     ));

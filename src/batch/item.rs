@@ -179,7 +179,11 @@ impl BatchContext {
             Err(error) => {
                 // Cut short by the deadline, the create may still have named its prediction: a rerun
                 // waits for it rather than paying again.
-                if let Error::Timeout { id: Some(id), .. } = &error {
+                if let Error::Timeout {
+                    prediction_id: Some(id),
+                    ..
+                } = &error
+                {
                     self.record(&Event::Created {
                         item: item.index,
                         key: item.key.clone(),
@@ -437,12 +441,9 @@ fn done<I: ModelInput>(
     bytes: Vec<Bytes>,
     origin: Origin,
 ) -> Result<Done<I::Output>> {
-    let decoded = serde_json::from_value(output.clone()).map_err(|e| Error::Decode {
-        operation: "batch output",
-        status: None,
-        prediction_id: Some(prediction_id.clone()),
-        reason: format!("the output is not what {} gives: {e}", item.target),
-        snippet: output.to_string().chars().take(240).collect(),
+    let decoded = serde_json::from_value(output.clone()).map_err(|e| {
+        let reason = format!("the output is not what {} gives: {e}", item.target);
+        Error::output_mismatch(prediction_id.clone(), reason, &output)
     })?;
     Ok(Done {
         output: decoded,

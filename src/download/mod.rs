@@ -12,7 +12,7 @@ use reqwest::Url;
 use tokio::{fs, time::Instant};
 
 use crate::{
-    Client, Error, Result,
+    Client, Error, Operation, Result,
     transport::{Credentials, bounded},
 };
 
@@ -88,11 +88,10 @@ impl Download<'_> {
             .await?
         {
             if (body.len() + chunk.len()) as u64 > self.max_bytes {
-                let reason = format!(
-                    "the output is larger than the {} bytes allowed in memory",
-                    self.max_bytes
-                );
-                return Err(Error::decode("download", None, None, reason, b""));
+                return Err(Error::DownloadTooLarge {
+                    url: crate::redact::url(&url),
+                    max_bytes: self.max_bytes,
+                });
             }
             body.extend_from_slice(&chunk);
         }
@@ -189,7 +188,13 @@ impl Download<'_> {
             .map_err(transport)?;
         let response = shared
             .corridor
-            .execute(&shared.http, request, "download", Credentials::FilesOnly)
+            .execute(
+                &shared.http,
+                request,
+                Operation::Download,
+                "download",
+                Credentials::FilesOnly,
+            )
             .await
             .map_err(transport)?;
         if !response.status().is_success() {
@@ -226,7 +231,7 @@ async fn copy_body(response: &mut reqwest::Response, part: &mut Part) -> Result<
 
 /// A download's transport error, without its URL.
 fn transport(source: reqwest::Error) -> Error {
-    Error::transport("download", source)
+    Error::transport(Operation::Download, source)
 }
 
 /// Decodes `data:[<media type>][;base64],<data>`.

@@ -5,7 +5,7 @@ use futures_util::TryStreamExt;
 use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::header::HeaderMap;
 
-use super::{ApiError, ERROR_BODY_LIMIT, Error, InvalidField, SNIPPET_CHARS};
+use super::{ApiError, ERROR_BODY_LIMIT, Error, InvalidField, Operation, SNIPPET_CHARS};
 
 /// How much of a body a snippet looks at: room for `SNIPPET_CHARS` characters of 4 bytes and many blanks.
 const SNIPPET_SCAN_BYTES: usize = 4 * 1024;
@@ -14,7 +14,7 @@ use crate::{
     transport::{BodyTooLarge, BodyTooSlow},
 };
 
-/// The body limit an error stems from, if it does (see `transport::limit_body`).
+/// The body limit an error stems from, if it does (see `transport/body.rs`).
 pub(super) fn body_limit(error: &reqwest::Error) -> Option<String> {
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
@@ -28,7 +28,7 @@ pub(super) fn body_limit(error: &reqwest::Error) -> Option<String> {
 
 pub(super) async fn api_error_from_stream(
     response: ResponseValue<ByteStream>,
-    operation: &'static str,
+    operation: Operation,
     prediction_id: Option<String>,
 ) -> Error {
     let status = response.status().as_u16();
@@ -61,16 +61,13 @@ pub(crate) async fn read_capped(
 
 /// Builds an [`ApiError`] from whatever the server sent: problem details, an HTML page or nothing.
 pub(crate) fn api_error(
-    operation: &'static str,
+    operation: Operation,
     status: u16,
     headers: &HeaderMap,
     body: &[u8],
     prediction_id: Option<String>,
 ) -> ApiError {
-    let retry_after = headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(crate::retry::parse_retry_after);
+    let retry_after = crate::retry::retry_after_of(headers);
     let mut error = ApiError {
         operation,
         status,

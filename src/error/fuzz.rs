@@ -32,7 +32,7 @@ fn check(body: &[u8], status: u16, header: &str) {
     if let Ok(value) = HeaderValue::from_str(header) {
         headers.insert(reqwest::header::RETRY_AFTER, value);
     }
-    let error = api_error("get", status, &headers, body, None);
+    let error = api_error(super::Operation::Get, status, &headers, body, None);
     assert!(error.to_string().chars().count() < 2_000 + body.len());
     assert!(snippet(body).chars().count() <= 260);
     if let Some(title) = html_title(body) {

@@ -7,18 +7,22 @@ use progenitor_client::ByteStream;
 use reqwest::StatusCode;
 
 mod answer;
+mod decode;
 #[cfg(test)]
 mod fuzz;
+mod message;
+mod operation;
 
 use crate::{Prediction, PredictionStatus};
 pub(crate) use answer::{api_error, read_capped, snippet};
-use answer::{api_error_from_stream, body_limit, id_in_body};
+use answer::{api_error_from_stream, body_limit};
+pub use decode::DecodeKind;
+pub(crate) use decode::Kind;
+use message::{describe_lookup, describe_wait, for_prediction, logs_tail, quoted};
+pub use operation::Operation;
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// The reason of a `Decode` error for a body that ends too early.
-const TRUNCATED: &str = "the body ends too early";
 
 /// How much of an error body is read; the rest is dropped.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
@@ -44,10 +48,10 @@ pub enum Error {
     #[error("prediction {} was aborted before it started running", .0.id)]
     PredictionAborted(Box<Prediction>),
     /// The overall deadline passed before the prediction finished. The prediction may still be running.
-    #[error("gave up after {:.1}s waiting for {}", waited.as_secs_f64(), describe_wait(id.as_deref(), status.as_ref()))]
+    #[error("gave up after {:.1}s waiting for {}", waited.as_secs_f64(), describe_wait(prediction_id.as_deref(), status.as_ref()))]
     Timeout {
         /// The prediction's id, if it had been created.
-        id: Option<String>,
+        prediction_id: Option<String>,
         /// How long was waited in all.
         waited: Duration,
         /// The last status seen, if any.
@@ -69,22 +73,41 @@ pub enum Error {
         /// The window of the server's time searched, when the lookup ran but could not tell.
         searched: Option<(DateTime<Utc>, DateTime<Utc>)>,
     },
+    /// The prediction a create made was adopted by another create of the same input on this client, whose
+    /// own answer had been lost. The create then looks for the other's prediction; this is what is left when
+    /// that is not found (the cause of an [`Error::CreateUncertain`], or the error when no more sending is
+    /// allowed).
+    #[error(
+        "create: prediction {prediction_id}, which this create made, was adopted by another create of the same input"
+    )]
+    AdoptedByAnother {
+        /// The prediction the other create took.
+        prediction_id: String,
+    },
+    /// Looking for the prediction a create may have made read as many predictions as one lookup may without
+    /// reaching the time the create was sent. Found as the `lookup` of an [`Error::CreateUncertain`].
+    #[error("list: looked through {listed} predictions without reaching the time of the create")]
+    LookupCapped {
+        /// How many predictions were read.
+        listed: usize,
+    },
     /// The request did not get an answer: connection refused or reset, DNS, TLS, a read timeout.
     #[error("{operation}: could not reach the server{}: {source}", for_prediction(prediction_id.as_deref()))]
     Transport {
-        /// What was being done (`create`, `get`, `download`, …).
-        operation: &'static str,
+        /// What was being done.
+        operation: Operation,
         /// The prediction concerned, when known.
         prediction_id: Option<String>,
         /// The underlying error.
         #[source]
         source: reqwest::Error,
     },
-    /// The server answered, but the answer could not be understood.
-    #[error("{operation}: unreadable answer{}{}: {reason}{}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), for_prediction(prediction_id.as_deref()), quoted(snippet))]
+    /// The server answered, but the answer could not be decoded: it ends too early, is not of the expected
+    /// shape, or is larger or slower to arrive than allowed.
+    #[error("{operation}: unreadable answer{}{}: {reason}{}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), for_prediction(prediction_id.as_deref()), quoted("body", snippet))]
     Decode {
         /// What was being done.
-        operation: &'static str,
+        operation: Operation,
         /// The HTTP status, when there was one.
         status: Option<u16>,
         /// The prediction concerned, when known (read from the body if possible).
@@ -92,6 +115,27 @@ pub enum Error {
         /// What was wrong.
         reason: String,
         /// The start of the body, as text.
+        snippet: String,
+        /// What kind of failure it is (opaque; `reason` says it in words).
+        kind: DecodeKind,
+    },
+    /// A prediction has no output: it has not finished, or its output was removed (Replicate deletes
+    /// outputs about an hour after a prediction ends).
+    #[error("prediction {prediction_id} has no output{}", if *removed { ": it was removed (outputs are deleted an hour after a prediction finishes)" } else { "" })]
+    OutputMissing {
+        /// The prediction.
+        prediction_id: String,
+        /// Whether the server says the output was removed (`data_removed`).
+        removed: bool,
+    },
+    /// A prediction's output is not of the type asked for (the model's output, for a typed input).
+    #[error("prediction {prediction_id}: {reason}{}", quoted("output", snippet))]
+    OutputMismatch {
+        /// The prediction.
+        prediction_id: String,
+        /// How the output differs.
+        reason: String,
+        /// The start of the output, as JSON text.
         snippet: String,
     },
     /// A listing made no progress: the server kept sending pages that lead nowhere (empty pages, a cursor
@@ -129,6 +173,15 @@ pub enum Error {
         url: String,
         /// The download's timeout.
         timeout: Duration,
+    },
+    /// A download to memory ([`Download::bytes`](crate::Download::bytes)) was larger than allowed
+    /// ([`Download::max_bytes`](crate::Download::max_bytes)). Nothing was kept.
+    #[error("download of {url} is larger than the {max_bytes} bytes allowed in memory")]
+    DownloadTooLarge {
+        /// The URL, without its query string or credentials.
+        url: String,
+        /// The most allowed in memory.
+        max_bytes: u64,
     },
     /// A webhook request failed verification.
     #[error("webhook rejected: {0}")]
@@ -175,8 +228,8 @@ pub enum Error {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ApiError {
-    /// What was being done (`create`, `get`, `cancel`, `list`, …).
-    pub operation: &'static str,
+    /// What was being done.
+    pub operation: Operation,
     /// The HTTP status code.
     pub status: u16,
     /// The problem's short summary (`title`).
@@ -257,12 +310,14 @@ impl Error {
             Self::PredictionFailed(p)
             | Self::PredictionCanceled(p)
             | Self::PredictionAborted(p) => Some(&p.id),
-            Self::Timeout { id, .. } => id.as_deref(),
             Self::CreateUncertain { cause, .. } => cause.prediction_id(),
-            Self::Transport { prediction_id, .. } | Self::Decode { prediction_id, .. } => {
-                prediction_id.as_deref()
-            }
-            Self::OutputExpired { prediction_id, .. } => Some(prediction_id),
+            Self::Timeout { prediction_id, .. }
+            | Self::Transport { prediction_id, .. }
+            | Self::Decode { prediction_id, .. } => prediction_id.as_deref(),
+            Self::AdoptedByAnother { prediction_id }
+            | Self::OutputMissing { prediction_id, .. }
+            | Self::OutputMismatch { prediction_id, .. }
+            | Self::OutputExpired { prediction_id, .. } => Some(prediction_id),
             _ => None,
         }
     }
@@ -287,11 +342,6 @@ impl Error {
         }
     }
 
-    /// Whether this is an answer that was cut short (worth reading again), not one of the wrong shape.
-    pub(crate) fn is_truncated_answer(&self) -> bool {
-        matches!(self, Self::Decode { reason, .. } if reason.starts_with(TRUNCATED))
-    }
-
     pub(crate) fn invalid_input(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::InvalidInput {
             field: field.into(),
@@ -311,7 +361,7 @@ impl Error {
 
     /// A transport error of a request whose URL is not the API's (a download, an upload), without its URL:
     /// a signed URL's query is a credential of sorts.
-    pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Self {
+    pub(crate) fn transport(operation: Operation, source: reqwest::Error) -> Self {
         Self::Transport {
             operation,
             prediction_id: None,
@@ -319,26 +369,23 @@ impl Error {
         }
     }
 
-    pub(crate) fn decode(
-        operation: &'static str,
-        status: Option<u16>,
-        prediction_id: Option<String>,
+    /// An output that is not of the type asked for.
+    pub(crate) fn output_mismatch(
+        prediction_id: String,
         reason: impl Into<String>,
-        body: &[u8],
+        output: &serde_json::Value,
     ) -> Self {
-        Self::Decode {
-            operation,
-            status,
-            prediction_id: prediction_id.or_else(|| id_in_body(body)),
+        Self::OutputMismatch {
+            prediction_id,
             reason: reason.into(),
-            snippet: snippet(body),
+            snippet: snippet(output.to_string().as_bytes()),
         }
     }
 
     /// Turns an error of the generated client into ours: the one mapping point.
     pub(crate) async fn from_generated(
         error: progenitor_client::Error<ByteStream>,
-        operation: &'static str,
+        operation: Operation,
         prediction_id: Option<&str>,
     ) -> Self {
         use progenitor_client::Error as E;
@@ -347,7 +394,9 @@ impl Error {
             E::CommunicationError(source)
             | E::InvalidUpgrade(source)
             | E::ResponseBodyError(source) => match body_limit(&source) {
-                Some(reason) => Self::decode(operation, None, prediction_id, reason, b""),
+                Some(reason) => {
+                    Self::decode(Kind::OverLimit, operation, None, prediction_id, reason, b"")
+                }
                 None => Self::Transport {
                     operation,
                     prediction_id,
@@ -370,64 +419,19 @@ impl Error {
                 )))
             }
             E::InvalidResponsePayload(body, error) => {
-                let reason = if error.is_eof() {
-                    format!("{TRUNCATED} ({error})")
+                let (kind, reason) = if error.is_eof() {
+                    (
+                        Kind::Truncated,
+                        format!("the body ends too early ({error})"),
+                    )
                 } else {
-                    format!("the body does not match the expected schema ({error})")
+                    let reason = format!("the body does not match the expected schema ({error})");
+                    (Kind::Malformed, reason)
                 };
-                Self::decode(operation, None, prediction_id, reason, &body)
+                Self::decode(kind, operation, None, prediction_id, reason, &body)
             }
             E::InvalidRequest(reason) => Self::invalid_input("request", reason),
             E::Custom(reason) => Self::Config(reason),
         }
     }
-}
-
-fn logs_tail(prediction: &Prediction) -> String {
-    match prediction.logs.as_deref().map(str::trim) {
-        Some(logs) if !logs.is_empty() => {
-            let lines: Vec<&str> = logs.lines().collect();
-            let tail = lines
-                .get(lines.len().saturating_sub(5)..)
-                .unwrap_or_default();
-            format!("\nlast log lines:\n  {}", tail.join("\n  "))
-        }
-        _ => String::new(),
-    }
-}
-
-fn describe_wait(id: Option<&str>, status: Option<&PredictionStatus>) -> String {
-    match (id, status) {
-        (Some(id), Some(status)) => format!("prediction {id} (last status: {status})"),
-        (Some(id), None) => format!("prediction {id}"),
-        _ => "the prediction to be created".to_string(),
-    }
-}
-
-fn quoted(snippet: &str) -> String {
-    if snippet.is_empty() {
-        String::new()
-    } else {
-        format!("; body starts: {snippet:?}")
-    }
-}
-
-fn describe_lookup(
-    lookup: Option<&Error>,
-    searched: Option<&(DateTime<Utc>, DateTime<Utc>)>,
-) -> String {
-    match (lookup, searched) {
-        (Some(error), _) => format!("looking for it failed ({error})"),
-        (None, Some((from, to))) => format!(
-            "no prediction of that input is listed between {} and {} (server time), but the list may not show it yet",
-            from.format("%H:%M:%S%.3f"),
-            to.format("%H:%M:%S%.3f")
-        ),
-        (None, None) => "looking for it did not finish in time".into(),
-    }
-}
-
-fn for_prediction(id: Option<&str>) -> String {
-    id.map(|id| format!(" (prediction {id})"))
-        .unwrap_or_default()
 }

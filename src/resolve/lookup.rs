@@ -50,6 +50,8 @@ impl Absence {
         match error {
             Error::Decode { .. } => Self::Never,
             Error::Api(api) if api.status == 504 => Self::Listed,
+            // How the create that took this one's prediction failed is not known: it may have made nothing.
+            Error::AdoptedByAnother { .. } => Self::ListedOrSettled,
             _ => Self::ListedOrSettled,
         }
     }
@@ -169,15 +171,7 @@ impl Client {
                 _ => {}
             }
             if seen >= MAX_LOOKUP_PREDICTIONS {
-                return Err(Error::decode(
-                    "list",
-                    None,
-                    None,
-                    format!(
-                        "looked through {seen} predictions without reaching the time of the create"
-                    ),
-                    b"",
-                ));
+                return Err(Error::LookupCapped { listed: seen });
             }
         }
         search.window = window();

@@ -34,7 +34,11 @@ pub(crate) use claims::Claims;
 use lookup::{Absence, Found};
 use tokio::time::Instant;
 
-use crate::{Client, Error, Prediction, Result, create::CreateRequest};
+use crate::{
+    Client, Error, Operation, Prediction, Result,
+    create::CreateRequest,
+    retry::table::{Decision, Failure, decide},
+};
 
 /// When a create must be over: the caller's deadline, and when its wait began.
 #[derive(Clone, Copy, Debug)]
@@ -46,15 +50,10 @@ pub(crate) struct Deadline {
 /// How long past the caller's deadline a create that it cut short is looked for, to name the prediction.
 const DEADLINE_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Whether a create that ended in `error` may nonetheless have created a prediction.
+/// Whether a create that ended in `error` may nonetheless have created a prediction, so that it is looked
+/// for (the retry table's [`Decision::LookUp`]).
 fn outcome_unknown(error: &Error) -> bool {
-    match error {
-        // No connection: nothing was sent (and the retry policy already tried again).
-        Error::Transport { source, .. } => !source.is_connect(),
-        Error::Api(api) => api.status >= 500,
-        Error::Decode { .. } | Error::Timeout { .. } => true,
-        _ => false,
-    }
+    decide(Operation::Create, Failure::of_error(error)) == Decision::LookUp
 }
 
 impl Client {
@@ -67,7 +66,7 @@ impl Client {
             let sent = Utc::now();
             let answer = self.send_create_within(&request).await;
             let received = Utc::now();
-            let (error, absence) = match answer {
+            let error = match answer {
                 Ok(prediction) => {
                     if let Some(created) = prediction.created_at {
                         self.shared
@@ -79,22 +78,16 @@ impl Client {
                         return Ok(prediction);
                     }
                     tracing::debug!(prediction_id = %prediction.id, "adopted by another create of the same input; looking for that one's prediction");
-                    let error = Error::decode(
-                        "create",
-                        None,
-                        Some(prediction.id),
-                        "the prediction this create made was adopted by another create of the same input",
-                        b"",
-                    );
-                    // How the other create failed is not known here: it may have made nothing.
-                    (error, Absence::ListedOrSettled)
+                    Error::AdoptedByAnother {
+                        prediction_id: prediction.id,
+                    }
                 }
-                Err(error) if !outcome_unknown(&error) => return Err(error),
-                Err(error) => {
-                    let absence = Absence::shown_for(&error);
-                    (error, absence)
-                }
+                Err(error) => error,
             };
+            if !outcome_unknown(&error) {
+                return Err(error);
+            }
+            let absence = Absence::shown_for(&error);
             tracing::debug!(error = %error, "create outcome unknown; looking for the prediction");
             let resend_allowed =
                 attempt < policy.max_retries && started.elapsed() < policy.max_elapsed;
@@ -140,7 +133,7 @@ impl Client {
         match tokio::time::timeout_at(deadline.at, self.send_create(request)).await {
             Ok(answer) => answer,
             Err(_) => Err(Error::Timeout {
-                id: None,
+                prediction_id: None,
                 waited: deadline.started.elapsed(),
                 status: None,
             }),
@@ -177,12 +170,12 @@ fn cut_short(deadline: Deadline, error: Error, found: Found) -> Error {
     let waited = deadline.started.elapsed();
     match found {
         Found::Own(prediction) => Error::Timeout {
-            id: Some(prediction.id),
+            prediction_id: Some(prediction.id),
             waited,
             status: Some(prediction.status),
         },
         Found::Nothing => Error::Timeout {
-            id: None,
+            prediction_id: None,
             waited,
             status: None,
         },

@@ -1,23 +1,18 @@
-//! The one retry policy: which requests may be sent again, when, and how long to wait first.
+//! How much retrying is allowed, and how long to wait: the [`RetryPolicy`]. Which failures are tried again,
+//! and by which layer, is the table's (`table.rs`).
 //!
-//! - Reads (GET: get, list, download, webhook secret) are retried on connection errors, timeouts, 408, 429 and
-//!   5xx: sending them again changes nothing.
-//! - Writes (POST: create, cancel) are retried only when the server certainly did not process them: a 429, or a
-//!   connection that could not be established (so nothing was sent).
-//! - A 429 from the API is the rate governor's (`governor.rs`): the request waits for its class's pace, for as
-//!   long as `max_throttled` and the caller's deadline allow, and does not count as a retry. A create whose fate is unknown is not
-//!   resent here; [`Client::create`](crate::Client::create) resolves it (see `create.rs`).
-//! - Waits grow exponentially with jitter up to a cap, `Retry-After` (seconds or an HTTP date) is honoured, and
-//!   no retry starts once the policy's elapsed-time budget would be exceeded. The caller's own deadline (`run`,
-//!   `wait`) still cuts everything short, retries included.
+//! - Waits grow exponentially with jitter up to a cap, `Retry-After` (seconds or an HTTP date) is honoured,
+//!   and no retry starts once the policy's elapsed-time budget would be exceeded.
+//! - A 429 from the API is the rate governor's (`governor.rs`): the request waits for its class's pace, for
+//!   as long as `max_throttled` and the caller's deadline allow, and does not count as a retry.
+//! - The caller's own deadline (`run`, `wait`) still cuts everything short, retries included.
 
 use std::time::{Duration, SystemTime};
 
-use std::future::Future;
+use reqwest::header::HeaderMap;
 
-use reqwest::{Method, Response, StatusCode};
-
-use crate::{Client, Error, Result};
+mod reread;
+pub(crate) mod table;
 
 /// How requests are retried.
 #[derive(Clone, Debug, PartialEq)]
@@ -95,41 +90,18 @@ impl RetryPolicy {
         self
     }
 
-    /// Whether to send a request again after `outcome`, and after how long.
-    ///
-    /// `attempt` is the number of the attempt that just ended (1 for the first); `elapsed` is the time since
-    /// the first attempt started.
-    pub(crate) fn retry_after(
+    /// The wait before sending a request again after attempt `attempt` (1-based) failed, `elapsed` after
+    /// the first attempt started: what the answer's `Retry-After` asked (`asked`), else the backoff. `None`
+    /// when the policy allows no more: `max_retries` reached, or the wait would end past `max_elapsed`.
+    pub(crate) fn delay(
         &self,
-        method: &Method,
-        outcome: &reqwest::Result<Response>,
         attempt: u32,
         elapsed: Duration,
+        asked: Option<Duration>,
     ) -> Option<Duration> {
         if attempt > self.max_retries {
             return None;
         }
-        let read = matches!(*method, Method::GET | Method::HEAD);
-        let asked = match outcome {
-            Ok(response) => {
-                let status = response.status();
-                let retryable = status == StatusCode::TOO_MANY_REQUESTS
-                    || (read
-                        && (status == StatusCode::REQUEST_TIMEOUT || status.is_server_error()));
-                if !retryable {
-                    return None;
-                }
-                response
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(parse_retry_after)
-            }
-            // Nothing was sent when no connection could be made; anything else may have reached the server.
-            Err(error) if error.is_connect() => None,
-            Err(_) if read => None,
-            Err(_) => return None,
-        };
         let wait = asked.unwrap_or_else(|| self.backoff(attempt));
         elapsed
             .checked_add(wait)
@@ -148,48 +120,16 @@ impl RetryPolicy {
     }
 }
 
-/// Whether a read that ended in `error` is worth reading again: its answer broke after the corridor had
-/// accepted it (a truncated or garbled body, a connection lost mid-body). A body over the size or time limit
-/// (a `Decode` with no body to quote) is not: it would only cost the same again.
-fn broken_answer(error: &Error) -> bool {
-    match error {
-        // A body cut short may come whole next time; one of the wrong shape or over a limit would not.
-        Error::Decode { .. } => error.is_truncated_answer(),
-        // Failures before an answer (connect, timeout) were the corridor's to retry already.
-        Error::Transport { source, .. } => source.is_body() || source.is_decode(),
-        _ => false,
-    }
-}
-
-impl Client {
-    /// Runs a read (get, a list page) again while its answer arrives broken, as the retry policy allows.
-    pub(crate) async fn read_again_if_broken<T, F, Fut>(&self, mut read: F) -> Result<T>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T>>,
-    {
-        let policy = self.shared.corridor.retry();
-        let started = tokio::time::Instant::now();
-        let mut attempt = 1;
-        loop {
-            match read().await {
-                Err(error)
-                    if broken_answer(&error)
-                        && attempt <= policy.max_retries
-                        && started.elapsed() < policy.max_elapsed =>
-                {
-                    tracing::debug!(error = %error, attempt, "reading again");
-                    tokio::time::sleep(policy.backoff(attempt)).await;
-                    attempt += 1;
-                }
-                outcome => return outcome,
-            }
-        }
-    }
-}
-
 /// The longest `Retry-After` taken at its word (a day); larger values are read as this.
 const MAX_RETRY_AFTER_SECONDS: u64 = 24 * 60 * 60;
+
+/// The wait an answer's `Retry-After` header asks for, if it has a readable one.
+pub(crate) fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after)
+}
 
 /// The wait a `Retry-After` header asks for: seconds, or an HTTP date (a past date means "now").
 pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {

@@ -1,7 +1,10 @@
 //! The corridor every request walks: the generated client's `exec` hook and the hand-written requests
 //! (downloads) all go through [`Corridor::execute`]. It attaches the token only for the API origin,
-//! stretches the timeout of a request held open by `Prefer: wait`, retries by the one [`RetryPolicy`], and
-//! traces each attempt.
+//! stretches the timeout of a request held open by `Prefer: wait`, sends a request again when the retry
+//! table says it is the corridor's to (as the [`RetryPolicy`] allows), and traces each attempt.
+
+mod body;
+mod trace;
 
 use std::time::{Duration, Instant};
 
@@ -13,11 +16,17 @@ use reqwest::{
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
-    generated,
+    Operation, generated,
     governor::{Class, Governor, wait_in_body},
-    retry::{RetryPolicy, parse_retry_after},
+    retry::{
+        RetryPolicy, retry_after_of,
+        table::{Decision, Failure, decide},
+    },
     server_clock::ServerClock,
 };
+use body::limit_body;
+pub(crate) use body::{BodyLimits, BodyTooLarge, BodyTooSlow};
+use trace::Trace;
 
 /// The total time an API request may take, unless it is held by `Prefer: wait` or sets its own.
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
@@ -45,13 +54,6 @@ const LONGEST_LIMIT: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 /// `limit`, or [`LONGEST_LIMIT`] if it is longer.
 pub(crate) fn bounded(limit: Duration) -> Duration {
     limit.min(LONGEST_LIMIT)
-}
-
-/// The most an API answer (not a download) may weigh, and how long its body may take once headers arrived.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct BodyLimits {
-    pub(crate) max_bytes: usize,
-    pub(crate) max_time: Duration,
 }
 
 /// Which requests on the API origin carry the token.
@@ -181,21 +183,19 @@ impl Corridor {
     }
 
     /// Sends `request` with `http`, the token attached only when it goes to the API origin (and, for
-    /// [`Credentials::FilesOnly`], to a file route there), retrying as the policy allows.
+    /// [`Credentials::FilesOnly`], to a file route there), sending it again as the retry table says for
+    /// `operation` and as the policy allows. `label` names the request in traces.
     pub(crate) async fn execute(
         &self,
         http: &reqwest::Client,
         mut request: Request,
-        operation: &str,
+        operation: Operation,
+        label: &str,
         credentials: Credentials,
     ) -> reqwest::Result<Response> {
         self.authorize(&mut request, credentials);
         set_timeout(&mut request);
-        let method = request.method().clone();
-        // Only for the trace: not worth an allocation when nobody listens.
-        let path = tracing::enabled!(tracing::Level::DEBUG)
-            .then(|| request.url().path().to_owned())
-            .unwrap_or_default();
+        let trace = Trace::of(label, &request);
         let first = Instant::now();
         let class = self.class_of(&request);
         let mut attempt = 1;
@@ -204,33 +204,20 @@ impl Corridor {
             if let Some(class) = class {
                 self.governor.acquire(class).await;
             }
-            let started = Instant::now();
-            tracing::debug!(operation, %method, path, attempt, "request");
-            let mut result = http.execute(request).await;
-            if let Ok(response) = &mut result {
-                response.headers_mut().remove(HINT_HEADER);
-            }
-            let elapsed_ms = started.elapsed().as_millis() as u64;
-            match &result {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    tracing::debug!(operation, status, elapsed_ms, attempt, "response");
-                }
-                Err(error) => {
-                    // A download's URL may be signed: its query is a credential of sorts.
-                    let error = crate::redact::TransportError(error);
-                    tracing::debug!(operation, error = %error, elapsed_ms, attempt, "transport error");
-                }
-            }
-            let result = match (class, result) {
-                (Some(class), Ok(response))
-                    if response.status() == StatusCode::TOO_MANY_REQUESTS =>
-                {
+            let result = trace.send(http, request, attempt).await;
+            let decision = Failure::of_sending(&result, class.is_some())
+                .map_or(Decision::Never, |failure| decide(operation, failure));
+            let result = match (decision, class, result) {
+                (Decision::AfterPace, Some(class), Ok(response)) => {
                     let left = self.retry.max_throttled.saturating_sub(first.elapsed());
                     match self.throttled(class, response, again, left).await {
                         // The governor holds the whole class back; this request queues again behind it.
                         Throttled::Queue(again) => {
-                            tracing::debug!(operation, attempt, "throttled; waiting for the pace");
+                            tracing::debug!(
+                                operation = label,
+                                attempt,
+                                "throttled; waiting for the pace"
+                            );
                             request = again;
                             attempt += 1;
                             continue;
@@ -238,19 +225,21 @@ impl Corridor {
                         Throttled::Answer(response) => return Ok(response),
                     }
                 }
-                (_, other) => other,
+                (_, _, result) => result,
             };
-            let wait = self
-                .retry
-                .retry_after(&method, &result, attempt, first.elapsed());
+            let asked = result
+                .as_ref()
+                .ok()
+                .and_then(|r| retry_after_of(r.headers()));
+            let wait = match decision {
+                Decision::AfterDelay => self.retry.delay(attempt, first.elapsed(), asked),
+                // The other decisions are not the corridor's: the layers above act on them.
+                _ => None,
+            };
             match (wait, again) {
                 (Some(wait), Some(again)) => {
-                    tracing::debug!(
-                        operation,
-                        attempt,
-                        wait_ms = wait.as_millis() as u64,
-                        "retrying"
-                    );
+                    let wait_ms = wait.as_millis() as u64;
+                    tracing::debug!(operation = label, attempt, wait_ms, "retrying");
                     drop(result);
                     tokio::time::sleep(wait).await;
                     request = again;
@@ -271,11 +260,7 @@ impl Corridor {
         again: Option<Request>,
         left: Duration,
     ) -> Throttled {
-        let header = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
+        let header = retry_after_of(response.headers());
         let fits = |wait: Option<Duration>| wait.unwrap_or_default() < left;
         let again = match again {
             Some(again) if fits(header) => again,
@@ -368,9 +353,16 @@ fn prefer_wait(request: &Request) -> Option<Duration> {
 impl ClientHooks<Corridor> for generated::Client {
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
         let corridor = self.inner();
+        let method = request.method().clone();
         let sent = chrono::Utc::now();
         let mut response = corridor
-            .execute(self.client(), request, info.operation_id, Credentials::Api)
+            .execute(
+                self.client(),
+                request,
+                operation_of(info.operation_id, &method),
+                info.operation_id,
+                Credentials::Api,
+            )
             .await?;
         if let Some(date) = response.headers().get(http::header::DATE)
             && let Ok(date) = date.to_str()
@@ -387,77 +379,20 @@ impl ClientHooks<Corridor> for generated::Client {
     }
 }
 
-/// An API answer's body was larger than allowed.
-#[derive(Debug)]
-pub(crate) struct BodyTooLarge(pub(crate) usize);
-
-impl std::fmt::Display for BodyTooLarge {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the body is larger than the {} bytes allowed", self.0)
-    }
-}
-
-impl std::error::Error for BodyTooLarge {}
-
-/// An API answer's body took longer than allowed to arrive.
-#[derive(Debug)]
-pub(crate) struct BodyTooSlow(pub(crate) Duration);
-
-impl std::fmt::Display for BodyTooSlow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the body took longer than {:?} to arrive", self.0)
-    }
-}
-
-impl std::error::Error for BodyTooSlow {}
-
-/// Wraps an API answer's body so that reading more than the limit, or for longer, fails (bounded memory and
-/// time whatever a server sends). The failure surfaces as a body error the error mapping recognises.
-fn limit_body(response: Response, limits: BodyLimits) -> Response {
-    use futures_util::StreamExt;
-    let response = http::Response::from(response);
-    let (parts, body) = response.into_parts();
-    // A limit too far away to be an instant (`Duration::MAX`) is no limit, not a panic.
-    let deadline = tokio::time::Instant::now().checked_add(limits.max_time);
-    let stream = http_body_util::BodyDataStream::new(body);
-    let limited = futures_util::stream::unfold(
-        (Box::pin(stream), 0usize, false),
-        move |(mut stream, mut seen, done)| async move {
-            if done {
-                return None;
-            }
-            let next = match within(deadline, stream.next()).await {
-                Err(_) => Err(Box::new(BodyTooSlow(limits.max_time)) as BoxError),
-                Ok(None) => return None,
-                Ok(Some(Err(e))) => Err(Box::new(e) as BoxError),
-                Ok(Some(Ok(chunk))) => {
-                    seen += chunk.len();
-                    if seen > limits.max_bytes {
-                        Err(Box::new(BodyTooLarge(limits.max_bytes)) as BoxError)
-                    } else {
-                        Ok(chunk)
-                    }
-                }
-            };
-            let failed = next.is_err();
-            Some((next, (stream, seen, failed)))
-        },
-    );
-    Response::from(http::Response::from_parts(
-        parts,
-        reqwest::Body::wrap_stream(limited),
-    ))
-}
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// `future`, cut at `deadline` if there is one.
-async fn within<F: std::future::Future>(
-    deadline: Option<tokio::time::Instant>,
-    future: F,
-) -> Result<F::Output, tokio::time::error::Elapsed> {
-    match deadline {
-        Some(deadline) => tokio::time::timeout_at(deadline, future).await,
-        None => Ok(future.await),
+/// The operation a generated client's request is, by its id in `openapi.yaml`. An id not named here (one
+/// the spec adds later) is taken by its method: a GET as a read, anything else as a write that is never
+/// sent again blindly.
+fn operation_of(operation_id: &str, method: &reqwest::Method) -> Operation {
+    match operation_id {
+        "models_predictions_create" | "predictions_create" | "deployments_predictions_create" => {
+            Operation::Create
+        }
+        "predictions_get" => Operation::Get,
+        "predictions_list" => Operation::List,
+        "predictions_cancel" => Operation::Cancel,
+        "models_get" => Operation::GetModel,
+        "webhooks_default_secret_get" => Operation::GetWebhookSecret,
+        _ if *method == reqwest::Method::GET => Operation::Get,
+        _ => Operation::Cancel,
     }
 }

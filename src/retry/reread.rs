@@ -1,0 +1,39 @@
+//! The re-read loop: a read whose answer broke after the corridor had accepted it (a body cut short or
+//! garbled, a connection lost mid-body) is read again, as the table and the policy allow.
+
+use std::future::Future;
+
+use super::table::{Decision, Failure, decide};
+use crate::{Client, Operation, Result};
+
+impl Client {
+    /// Runs `read` (an `operation` that reads: get, a list page, the webhook secret) again while the table
+    /// says its failure is worth reading again, as the retry policy allows.
+    pub(crate) async fn read_again_if_broken<T, F, Fut>(
+        &self,
+        operation: Operation,
+        mut read: F,
+    ) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let policy = self.shared.corridor.retry();
+        let started = tokio::time::Instant::now();
+        let mut attempt = 1;
+        loop {
+            match read().await {
+                Err(error)
+                    if decide(operation, Failure::of_error(&error)) == Decision::ReadAgain
+                        && attempt <= policy.max_retries
+                        && started.elapsed() < policy.max_elapsed =>
+                {
+                    tracing::debug!(error = %error, attempt, "reading again");
+                    tokio::time::sleep(policy.backoff(attempt)).await;
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+}
