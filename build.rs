@@ -65,7 +65,7 @@ pub(crate) fn generate(text: &str) -> Result<Generated, String> {
         .with_interface(InterfaceStyle::Positional)
         .with_tag(TagStyle::Merged)
         .with_hooks(HooksMode::Expected)
-        .with_inner_type(quote::quote!(crate::transport::Corridor));
+        .with_inner_type(quote::quote!(crate::transport::Transport));
     for replacement in models.replacements() {
         let impls: &[TypeImpl] = if replacement.is_enum {
             &[TypeImpl::Display, TypeImpl::FromStr]

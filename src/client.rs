@@ -8,9 +8,9 @@ use secrecy::SecretString;
 use crate::{
     Error, Result, generated,
     governor::{Governor, RateLimits},
-    resolve::Claims,
+    resolve::OwnedPredictions,
     retry::RetryPolicy,
-    transport::{BodyLimits, Corridor, bounded},
+    transport::{BodyLimits, Transport, bounded},
     wait::{DEFAULT_RUN_TIMEOUT, WaitOptions},
 };
 
@@ -46,17 +46,19 @@ const DEFAULT_USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARG
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) shared: Arc<ClientState>,
 }
 
-pub(crate) struct Shared {
-    pub(crate) raw: generated::Client,
+/// What every clone of a [`Client`] shares: the generated client, the HTTP pool, the transport, the settings
+/// and the predictions it owns.
+pub(crate) struct ClientState {
+    pub(crate) api: generated::Client,
     pub(crate) http: reqwest::Client,
-    pub(crate) corridor: Corridor,
+    pub(crate) transport: Transport,
     pub(crate) base_url: Url,
     pub(crate) wait: WaitOptions,
     pub(crate) run_timeout: Duration,
-    pub(crate) claims: Claims,
+    pub(crate) owned: OwnedPredictions,
 }
 
 impl fmt::Debug for Client {
@@ -285,7 +287,7 @@ impl ClientBuilder {
                 RateLimits::learned()
             }
         });
-        let corridor = Corridor::new(
+        let transport = Transport::new(
             SecretString::from(token),
             base_url.clone(),
             self.retry.unwrap_or_default(),
@@ -300,20 +302,20 @@ impl ClientBuilder {
             },
             Governor::new(limits),
         );
-        let raw = generated::Client::new_with_client(
+        let api = generated::Client::new_with_client(
             base_url.as_str().trim_end_matches('/'),
             http.clone(),
-            corridor.clone(),
+            transport.clone(),
         );
         Ok(Client {
-            shared: Arc::new(Shared {
-                raw,
+            shared: Arc::new(ClientState {
+                api,
                 http,
-                corridor,
+                transport,
                 base_url,
                 wait: self.wait.unwrap_or_default(),
                 run_timeout: self.run_timeout.unwrap_or(DEFAULT_RUN_TIMEOUT),
-                claims: Claims::default(),
+                owned: OwnedPredictions::default(),
             }),
         })
     }

@@ -189,7 +189,7 @@ impl Client {
     pub async fn get(&self, id: &str) -> Result<Prediction> {
         check_id(id)?;
         self.read_again_if_broken(Operation::Get, || async {
-            let result = self.shared.raw.predictions_get(id).await;
+            let result = self.shared.api.predictions_get(id).await;
             prediction_from(result, Operation::Get, Some(id)).await
         })
         .await
@@ -204,7 +204,7 @@ impl Client {
     /// ```
     pub async fn cancel(&self, id: &str) -> Result<Prediction> {
         check_id(id)?;
-        let result = self.shared.raw.predictions_cancel(id).await;
+        let result = self.shared.api.predictions_cancel(id).await;
         prediction_from(result, Operation::Cancel, Some(id)).await
     }
 
@@ -248,14 +248,14 @@ impl Client {
 
     /// Sends a create request once; what the server answered, as our types.
     pub(crate) async fn send_create(&self, request: &CreateRequest) -> Result<Prediction> {
-        let raw = &self.shared.raw;
+        let api = &self.shared.api;
         let prefer = &request.prefer_header();
         let cancel_after = &request.cancel_after;
         tracing::debug!(target = %request.target, prefer = prefer.as_deref(), "creating prediction");
         let result = match &request.target {
             Target::Model(model) => {
                 let (owner, name) = Target::owner_and_name(model)?;
-                raw.models_predictions_create(
+                api.models_predictions_create(
                     owner,
                     name,
                     header(cancel_after)?.as_ref(),
@@ -266,7 +266,7 @@ impl Client {
             }
             Target::Deployment(deployment) => {
                 let (owner, name) = Target::owner_and_name(deployment)?;
-                raw.deployments_predictions_create(
+                api.deployments_predictions_create(
                     owner,
                     name,
                     header(cancel_after)?.as_ref(),
@@ -283,7 +283,7 @@ impl Client {
                     webhook: request.body.webhook.clone(),
                     webhook_events_filter: request.body.webhook_events_filter.clone(),
                 };
-                raw.predictions_create(
+                api.predictions_create(
                     header(cancel_after)?.as_ref(),
                     header(prefer)?.as_ref(),
                     &body,

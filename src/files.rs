@@ -2,7 +2,7 @@
 //! ones uploaded to `POST /files` and passed by URL, as Replicate recommends (inline up to 256 kB).
 //!
 //! `POST /files` is `multipart/form-data`, which progenitor cannot generate: it is the one API call written by
-//! hand. It still walks the corridor (the token goes to the API origin only) and its answer is decoded with the
+//! hand. It still walks the transport (the token goes to the API origin only) and its answer is decoded with the
 //! spec's `UploadedFile` schema.
 
 use std::path::Path;
@@ -106,7 +106,7 @@ impl Client {
             .build()
             .map_err(transport)?;
         let response = shared
-            .corridor
+            .transport
             .execute(
                 &shared.http,
                 request,

@@ -175,7 +175,7 @@ impl crate::Client {
     /// The pace this client keeps now: the limits it started from, or what it learned from the server's 429s
     /// (`None`: no limit known). Every `run`, batch and poll of this client (and its clones) shares it.
     pub fn rate_limits(&self) -> RateLimits {
-        let governor = self.shared.corridor.governor();
+        let governor = self.shared.transport.governor();
         RateLimits {
             creates: governor.rate(Class::Create),
             others: governor.rate(Class::Other),

@@ -163,7 +163,7 @@ impl Pages<'_> {
                 let result = list
                     .client
                     .shared
-                    .raw
+                    .api
                     .predictions_list(
                         list.created_after.as_ref(),
                         list.created_before.as_ref(),

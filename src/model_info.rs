@@ -72,7 +72,7 @@ impl Client {
     /// ```
     pub async fn model(&self, owner_and_name: &str) -> Result<ModelInfo> {
         let (owner, name) = Target::owner_and_name(owner_and_name)?;
-        match self.shared.raw.models_get(owner, name).await {
+        match self.shared.api.models_get(owner, name).await {
             Ok(model) => Ok(model.into_inner().into()),
             Err(error) => Err(Error::from_generated(error, Operation::GetModel, None).await),
         }

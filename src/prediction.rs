@@ -120,10 +120,54 @@ impl Prediction {
         })
     }
 
+    /// The output's file URLs: one URL, or each string of a list of them (the shapes of the ideogram models'
+    /// outputs).
+    ///
+    /// A missing output is [`Error::OutputMissing`]; an output with no URL in it is [`Error::OutputMismatch`].
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_ideogram::Client, id: &str) -> replicate_ideogram::Result<()> {
+    /// for url in client.get(id).await?.output_urls()? {
+    ///     client.download(&url).to_file(url.rsplit('/').next().unwrap_or("output")).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn output_urls(&self) -> Result<Vec<String>> {
+        let output = self.output_as::<Value>()?;
+        let urls = output_urls(&output);
+        if urls.is_empty() {
+            return Err(Error::output_mismatch(
+                self.id.clone(),
+                "the output holds no file URL".to_string(),
+                &output,
+            ));
+        }
+        Ok(urls)
+    }
+
+    /// Whether the id is a plain prediction id (1 to 64 ASCII letters, digits, `-` or `_`), safe to use in a
+    /// URL path or as a file name. Ids come from the server; check before using one as either.
+    pub fn has_plain_id(&self) -> bool {
+        crate::create::is_plain_id(&self.id)
+    }
+
     /// How long the model ran (`metrics.predict_time`), once it has finished.
     pub fn predict_time(&self) -> Option<Duration> {
         let seconds = self.metrics.as_ref()?.get("predict_time")?.as_f64()?;
         Duration::try_from_secs_f64(seconds).ok()
+    }
+}
+
+/// The file URLs of an output: one URL, or the strings of a list of them.
+pub(crate) fn output_urls(output: &Value) -> Vec<String> {
+    match output {
+        Value::String(url) => vec![url.clone()],
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -262,7 +262,7 @@ impl Client {
     /// ```
     pub async fn webhook_secret(&self) -> Result<WebhookSecret> {
         self.read_again_if_broken(Operation::GetWebhookSecret, || async {
-            match self.shared.raw.webhooks_default_secret_get().await {
+            match self.shared.api.webhooks_default_secret_get().await {
                 Ok(secret) => Ok(WebhookSecret(secret.into_inner().key)),
                 Err(error) => {
                     Err(Error::from_generated(error, Operation::GetWebhookSecret, None).await)

@@ -99,19 +99,6 @@ pub(crate) fn sniffed_extension(content: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// The output URLs of a prediction's output: one URL, or a list of them.
-pub(crate) fn output_urls(output: &Value) -> Vec<String> {
-    match output {
-        Value::String(url) => vec![url.clone()],
-        Value::Array(items) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// Writes `content` to `dir/name`: to `name.part` first, then renamed, so a file under its name is always
 /// whole (the batch syncs its files in groups: see `durable`). A name with no extension gets the one the
 /// content says. A `.part` left by an earlier run, or a link put there, is removed rather than followed.

@@ -1,7 +1,7 @@
 //! One batch item, from its input to its files: what the journal says decides what is sent (nothing, a
 //! wait, a look-up or a create), and every step is written down before it goes on.
 
-use std::time::Duration;
+use std::{ops::ControlFlow, time::Duration};
 
 use bytes::Bytes;
 use chrono::Utc;
@@ -20,6 +20,9 @@ use crate::{
     resolve::{Deadline, matching::could_be},
     wait::{deadline_after, sync_wait_within},
 };
+
+/// The most predictions a resumed batch's lookup goes through for one item.
+const MAX_RESUME_LOOKUP: usize = 10_000;
 
 /// What every item of a batch shares: the client, the settings, the journal, the ids taken, the file syncs.
 pub(super) struct BatchContext {
@@ -269,7 +272,7 @@ impl BatchContext {
         prediction: Option<Prediction>,
         origin: Origin,
     ) -> Result<Done<I::Output>> {
-        let urls = files::output_urls(&output);
+        let urls = crate::prediction::output_urls(&output);
         let (mut saved, mut bytes) = (Vec::new(), Vec::new());
         if !matches!(self.settings.outputs, Outputs::Keep) {
             for (part, url) in urls.iter().enumerate() {
@@ -326,29 +329,34 @@ impl BatchContext {
         item: &Item<'_, I>,
         since: chrono::DateTime<Utc>,
     ) -> Result<Option<String>> {
-        use futures_util::StreamExt;
         let target = item.input.target();
         let Some(input) = item.json.as_object() else {
             return Ok(None);
         };
         // The create went out after the intent was written: from then on, in the server's time (the
         // list's own answers narrow what is known of its clock).
-        let clock = self.client.shared.corridor.clock();
+        let clock = self.client.shared.transport.clock();
         let from = || clock.window(since, since).0 - chrono::Duration::seconds(1);
-        let mut pages = std::pin::pin!(self.client.list().created_after(from()).stream());
-        let mut seen = 0;
-        while let Some(prediction) = pages.next().await {
-            let prediction = prediction?;
-            seen += 1;
-            if prediction.created_at.is_some_and(|at| at < from()) || seen > 10_000 {
-                break;
-            }
-            if could_be(&prediction, &target, input) && self.claim(&prediction.id) {
-                tracing::info!(item = item.index, prediction_id = %prediction.id, "resumed a prediction whose create answer was lost");
-                return Ok(Some(prediction.id));
-            }
+        let mut found = None;
+        let walked = self
+            .client
+            .walk_list_since(from, MAX_RESUME_LOOKUP, |prediction| {
+                if could_be(&prediction, &target, input) && self.claim(&prediction.id) {
+                    found = Some(prediction.id);
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(())
+            })
+            .await;
+        match walked {
+            // Past the cap, the create is taken to have made nothing, as for a list that ends.
+            Ok(()) | Err(Error::LookupCapped { .. }) => {}
+            Err(error) => return Err(error),
         }
-        Ok(None)
+        if let Some(id) = &found {
+            tracing::info!(item = item.index, prediction_id = %id, "resumed a prediction whose create answer was lost");
+        }
+        Ok(found)
     }
 
     /// Takes `id` for this batch; false if another item (or an earlier run) had it.

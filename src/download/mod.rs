@@ -187,7 +187,7 @@ impl Download<'_> {
             .build()
             .map_err(transport)?;
         let response = shared
-            .corridor
+            .transport
             .execute(
                 &shared.http,
                 request,

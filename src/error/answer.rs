@@ -164,12 +164,7 @@ pub(super) fn id_in_body(body: &[u8]) -> Option<String> {
         .trim_start()
         .strip_prefix('"')?;
     let id = &after[..after.find('"')?];
-    let plausible = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    plausible.then(|| id.to_string())
+    crate::create::is_plain_id(id).then(|| id.to_string())
 }
 
 #[cfg(test)]

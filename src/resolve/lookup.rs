@@ -1,7 +1,7 @@
 //! Looking for the prediction a create made when its answer was lost: in a window of the server's time
 //! around its sending, and only as long as it takes to know.
 
-use std::time::Duration;
+use std::{ops::ControlFlow, time::Duration};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::TryStreamExt;
@@ -92,16 +92,16 @@ impl Client {
         // A truncated answer may still name the prediction.
         if let Some(id) = error
             .prediction_id()
-            .filter(|id| !self.shared.claims.holds(id))
+            .filter(|id| !self.shared.owned.holds(id))
             && let Ok(prediction) = self.get(id).await
             && could_be(&prediction, &request.target, request.input())
-            && self.shared.claims.claim(&prediction.id)
+            && self.shared.owned.claim(&prediction.id)
         {
             return Found::Own(Box::new(prediction));
         }
         // A gateway may answer before the server has finished creating.
-        tokio::time::sleep(self.shared.corridor.retry().backoff(1)).await;
-        let clock = self.shared.corridor.clock();
+        tokio::time::sleep(self.shared.transport.retry().backoff(1)).await;
+        let clock = self.shared.transport.clock();
         let mut look = 0;
         loop {
             look += 1;
@@ -142,7 +142,7 @@ impl Client {
         sent: DateTime<Utc>,
         received: DateTime<Utc>,
     ) -> Result<Search> {
-        let clock = self.shared.corridor.clock();
+        let clock = self.shared.transport.clock();
         // The list's own answers narrow the clock's bounds: the window is worked out again as they come.
         let window = || {
             let (from, to) = clock.window(sent, received);
@@ -153,29 +153,51 @@ impl Client {
             newer_listed: false,
             window: window(),
         };
-        let mut listed = std::pin::pin!(self.list().created_after(search.window.0).stream());
-        let mut seen = 0;
-        while let Some(prediction) = listed.try_next().await? {
+        let from = || window().0;
+        self.walk_list_since(from, MAX_LOOKUP_PREDICTIONS, |prediction| {
             search.window = window();
-            let (from, to) = search.window;
-            seen += 1;
             match prediction.created_at {
-                Some(at) if at < from => break,
-                Some(at) if at > to => search.newer_listed = true,
+                Some(at) if at > search.window.1 => search.newer_listed = true,
                 Some(_)
                     if could_be(&prediction, &request.target, request.input())
-                        && !self.shared.claims.holds(&prediction.id) =>
+                        && !self.shared.owned.holds(&prediction.id) =>
                 {
                     search.candidates.push(prediction);
                 }
                 _ => {}
             }
-            if seen >= MAX_LOOKUP_PREDICTIONS {
+            ControlFlow::Continue(())
+        })
+        .await?;
+        search.window = window();
+        Ok(search)
+    }
+
+    /// Walks the list newest first from its start back to `from()` (worked out again at each prediction: the
+    /// list's answers narrow the server clock's bounds), handing each prediction created since to `visit`
+    /// until it says stop. Both lookups, a lost create's and a resumed batch's, walk the list this way.
+    /// [`Error::LookupCapped`] after `cap` predictions without reaching `from()`.
+    pub(crate) async fn walk_list_since(
+        &self,
+        from: impl Fn() -> DateTime<Utc>,
+        cap: usize,
+        mut visit: impl FnMut(Prediction) -> ControlFlow<()>,
+    ) -> Result<()> {
+        let mut listed = std::pin::pin!(self.list().created_after(from()).stream());
+        let mut seen = 0;
+        while let Some(prediction) = listed.try_next().await? {
+            seen += 1;
+            if prediction.created_at.is_some_and(|at| at < from()) {
+                break;
+            }
+            if visit(prediction).is_break() {
+                break;
+            }
+            if seen >= cap {
                 return Err(Error::LookupCapped { listed: seen });
             }
         }
-        search.window = window();
-        Ok(search)
+        Ok(())
     }
 
     /// Claims the earliest candidate; the others, if any, are named in a `warn` event (they may be other
@@ -185,7 +207,7 @@ impl Client {
         let mut adopted = None;
         let mut others = Vec::new();
         for candidate in candidates {
-            if adopted.is_none() && self.shared.claims.claim(&candidate.id) {
+            if adopted.is_none() && self.shared.owned.claim(&candidate.id) {
                 adopted = Some(candidate);
             } else {
                 others.push(candidate.id);

@@ -25,13 +25,13 @@
 //! when its answer arrives, and looks for the lost one's prediction in turn: each caller ends with its own
 //! prediction, and none is paid for twice.
 
-mod claims;
 mod lookup;
 pub(crate) mod matching;
+mod owned;
 
 use chrono::Utc;
-pub(crate) use claims::Claims;
 use lookup::{Absence, Found};
+pub(crate) use owned::OwnedPredictions;
 use tokio::time::Instant;
 
 use crate::{
@@ -59,7 +59,7 @@ fn outcome_unknown(error: &Error) -> bool {
 impl Client {
     /// Sends a create, resolving an unknown outcome instead of resending blindly (see the module docs).
     pub(crate) async fn create_exactly_once(&self, request: CreateRequest) -> Result<Prediction> {
-        let policy = self.shared.corridor.retry();
+        let policy = self.shared.transport.retry();
         let started = Instant::now();
         let mut attempt = 0;
         loop {
@@ -70,11 +70,11 @@ impl Client {
                 Ok(prediction) => {
                     if let Some(created) = prediction.created_at {
                         self.shared
-                            .corridor
+                            .transport
                             .clock()
                             .observe_stamp(sent, received, created);
                     }
-                    if self.shared.claims.claim(&prediction.id) {
+                    if self.shared.owned.claim(&prediction.id) {
                         return Ok(prediction);
                     }
                     tracing::debug!(prediction_id = %prediction.id, "adopted by another create of the same input; looking for that one's prediction");

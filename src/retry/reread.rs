@@ -1,4 +1,4 @@
-//! The re-read loop: a read whose answer broke after the corridor had accepted it (a body cut short or
+//! The re-read loop: a read whose answer broke after the transport had accepted it (a body cut short or
 //! garbled, a connection lost mid-body) is read again, as the table and the policy allow.
 
 use std::future::Future;
@@ -18,7 +18,7 @@ impl Client {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let policy = self.shared.corridor.retry();
+        let policy = self.shared.transport.retry();
         let started = tokio::time::Instant::now();
         let mut attempt = 1;
         loop {

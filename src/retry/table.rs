@@ -1,11 +1,11 @@
 //! Which failures are tried again, by which layer, and how: the one table every retrying loop asks.
 //!
 //! Three layers retry, each only what it alone can do:
-//! - the corridor (`transport/`) sends a request again after the answer's `Retry-After`, or the policy's
+//! - the transport (`transport/`) sends a request again after the answer's `Retry-After`, or the policy's
 //!   backoff when there is none ([`Decision::AfterDelay`]), or queues it behind its class's pace at the
 //!   rate governor, not counted as a retry ([`Decision::AfterPace`]);
 //! - the re-read loop (`retry/reread.rs`) reads again, after the policy's backoff, when an answer broke
-//!   after the corridor had accepted it ([`Decision::ReadAgain`]);
+//!   after the transport had accepted it ([`Decision::ReadAgain`]);
 //! - the create resolver (`resolve/`) looks for the prediction a create may have made, and sends the create
 //!   again only when that shows nothing was made ([`Decision::LookUp`]).
 //!
@@ -29,7 +29,7 @@
 //! | its prediction adopted by another create | look up | never | never | never | never |
 //! | anything else (bad input, a local file, …) | never | never | never | never | never |
 //!
-//! *delay* and *pace* are the corridor's, *read again* the re-read loop's, *look up* the create resolver's;
+//! *delay* and *pace* are the transport's, *read again* the re-read loop's, *look up* the create resolver's;
 //! *never* hands the failure to the caller.
 //!
 //! Why: a read changes nothing, so sending it again is safe whatever happened. A write is sent again only
@@ -69,10 +69,10 @@ pub(crate) enum Failure {
 /// What is done about a failure, and by which layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Decision {
-    /// The corridor sends the request again, after the answer's `Retry-After` if it has one, else after the
+    /// The transport sends the request again, after the answer's `Retry-After` if it has one, else after the
     /// policy's backoff.
     AfterDelay,
-    /// The corridor queues the request behind its class's pace at the rate governor and sends it again.
+    /// The transport queues the request behind its class's pace at the rate governor and sends it again.
     AfterPace,
     /// The re-read loop reads again after the policy's backoff.
     ReadAgain,
@@ -137,12 +137,12 @@ pub(crate) fn decide(operation: Operation, failure: Failure) -> Decision {
 }
 
 impl Failure {
-    /// How one sending ended, as the corridor sees it (before any body is read); `None` for an answer that
+    /// How one sending ended, as the transport sees it (before any body is read); `None` for an answer that
     /// is no failure. `api` says whether the request went to the API, whose 429 is its rate limit.
     pub(crate) fn of_sending(outcome: &reqwest::Result<Response>, api: bool) -> Option<Self> {
         match outcome {
             Err(error) if error.is_connect() => Some(Self::NotConnected),
-            // The corridor has no answer yet: whatever broke, broke before one.
+            // The transport has no answer yet: whatever broke, broke before one.
             Err(_) => Some(Self::NoAnswer),
             Ok(response) => Self::of_status(response.status().as_u16(), api),
         }
@@ -157,7 +157,7 @@ impl Failure {
         }
     }
 
-    /// How a request ended, as a layer above the corridor sees it: after the corridor's own retries, with
+    /// How a request ended, as a layer above the transport sees it: after the transport's own retries, with
     /// the body read.
     pub(crate) fn of_error(error: &Error) -> Self {
         match error {
@@ -342,7 +342,7 @@ mod tests {
             .send()
             .await;
         assert_eq!(Failure::of_sending(&lost, true), Some(Failure::NoAnswer));
-        // Above the corridor, the same errors are the same failures.
+        // Above the transport, the same errors are the same failures.
         let error = |source| Error::transport(Operation::Get, source);
         assert_eq!(
             Failure::of_error(&error(refused.unwrap_err())),

@@ -1,7 +1,7 @@
-//! The corridor every request walks: the generated client's `exec` hook and the hand-written requests
-//! (downloads) all go through [`Corridor::execute`]. It attaches the token only for the API origin,
+//! The transport every request walks: the generated client's `exec` hook and the hand-written requests
+//! (downloads) all go through [`Transport::execute`]. It attaches the token only for the API origin,
 //! stretches the timeout of a request held open by `Prefer: wait`, sends a request again when the retry
-//! table says it is the corridor's to (as the [`RetryPolicy`] allows), and traces each attempt.
+//! table says it is the transport's to (as the [`RetryPolicy`] allows), and traces each attempt.
 
 mod body;
 mod trace;
@@ -34,8 +34,8 @@ const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// How much longer than its `Prefer: wait` a held request may take before it times out.
 const SYNC_WAIT_MARGIN: Duration = Duration::from_secs(15);
 
-/// The header through which the corridor hands the error mapping a hint about a 404. Internal: removed from
-/// every answer before the corridor adds it, so a server cannot put words in the client's mouth.
+/// The header through which the transport hands the error mapping a hint about a 404. Internal: removed from
+/// every answer before the transport adds it, so a server cannot put words in the client's mouth.
 pub(crate) const HINT_HEADER: &str = "x-replicate-ideogram-hint";
 
 /// The operations whose 404 may come from a base URL without `/v1`: every create, get and list.
@@ -68,7 +68,7 @@ pub(crate) enum Credentials {
 
 /// What every request needs to know: the token and the one origin it may be sent to.
 #[derive(Clone)]
-pub(crate) struct Corridor {
+pub(crate) struct Transport {
     /// `Bearer <token>`, marked sensitive (its `Debug` is redacted), made once.
     authorization: Option<HeaderValue>,
     api: Url,
@@ -80,9 +80,9 @@ pub(crate) struct Corridor {
     clock: std::sync::Arc<ServerClock>,
 }
 
-impl std::fmt::Debug for Corridor {
+impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Corridor")
+        f.debug_struct("Transport")
             .field("api", &self.api.as_str())
             .field("token", &"[redacted]")
             .field("retry", &self.retry)
@@ -90,7 +90,7 @@ impl std::fmt::Debug for Corridor {
     }
 }
 
-impl Corridor {
+impl Transport {
     pub(crate) fn new(
         token: SecretString,
         api: Url,
@@ -233,7 +233,7 @@ impl Corridor {
                 .and_then(|r| retry_after_of(r.headers()));
             let wait = match decision {
                 Decision::AfterDelay => self.retry.delay(attempt, first.elapsed(), asked),
-                // The other decisions are not the corridor's: the layers above act on them.
+                // The other decisions are not the transport's: the layers above act on them.
                 _ => None,
             };
             match (wait, again) {
@@ -350,12 +350,12 @@ fn prefer_wait(request: &Request) -> Option<Duration> {
     Some(Duration::from_secs(seconds))
 }
 
-impl ClientHooks<Corridor> for generated::Client {
+impl ClientHooks<Transport> for generated::Client {
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        let corridor = self.inner();
+        let transport = self.inner();
         let method = request.method().clone();
         let sent = chrono::Utc::now();
-        let mut response = corridor
+        let mut response = transport
             .execute(
                 self.client(),
                 request,
@@ -367,15 +367,15 @@ impl ClientHooks<Corridor> for generated::Client {
         if let Some(date) = response.headers().get(http::header::DATE)
             && let Ok(date) = date.to_str()
         {
-            corridor.clock.observe_date(sent, chrono::Utc::now(), date);
+            transport.clock.observe_date(sent, chrono::Utc::now(), date);
         }
         if response.status() == StatusCode::NOT_FOUND
-            && let Some(hint) = corridor.missing_v1_hint(info.operation_id)
+            && let Some(hint) = transport.missing_v1_hint(info.operation_id)
             && let Ok(value) = HeaderValue::from_str(&hint)
         {
             response.headers_mut().insert(HINT_HEADER, value);
         }
-        Ok(limit_body(response, corridor.limits))
+        Ok(limit_body(response, transport.limits))
     }
 }
 

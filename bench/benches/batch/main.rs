@@ -1,6 +1,6 @@
 //! The batch benchmark: this client, a bare-reqwest floor and the official Python client doing the same
-//! batches against the simulator, each in a process of its own, side by side; then the targets of issue 6
-//! with the measured value beside each. Linux only (reads /proc).
+//! batches against the simulator, each in a process of its own, side by side; then the performance targets
+//! (BENCHMARKS.md) with the measured value beside each. Linux only (reads /proc).
 //!
 //! ```sh
 //! bench/run                                    # everything, with the Python client (makes its venv)
@@ -39,7 +39,7 @@ use crate::{
 /// The official Python client's side of the benchmark.
 const PYTHON_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/python_client.py");
 
-/// The fault mix of issue 6: 429 10%, 503 10%, connection reset after processing 5%.
+/// The fault mix the reliability targets are set against: 429 10%, 503 10%, connection reset after processing 5%.
 const FAULT_MIX: &str = "429=0.1,503=0.1,drop-after=0.05";
 
 #[derive(Debug, Parser)]

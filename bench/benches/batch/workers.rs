@@ -74,7 +74,7 @@ pub enum Schedule {
     Default,
     /// `WaitOptions::fixed(ms)`.
     Fixed(u64),
-    /// 250 ms growing ×1.5 up to 5 s from the first poll (this crate's schedule before issue 6).
+    /// 250 ms growing ×1.5 up to 5 s from the first poll (the schedule this crate had before its sync wait and steady polling).
     Backoff,
 }
 

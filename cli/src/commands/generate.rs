@@ -148,16 +148,9 @@ async fn save(
     total: usize,
     prediction: &Prediction,
 ) -> Result<Vec<PathBuf>, Error> {
-    let urls: Vec<String> = match prediction.output_as::<String>() {
-        Ok(url) => vec![url],
-        Err(_) => prediction.output_as()?,
-    };
+    let urls = prediction.output_urls()?;
     // The server names the prediction; a name that is not a plain id never becomes a path.
-    let plain = prediction
-        .id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    let stem = if plain && !prediction.id.is_empty() && prediction.id.len() <= 64 {
+    let stem = if prediction.has_plain_id() {
         prediction.id.clone()
     } else {
         format!("image-{}", index + 1)

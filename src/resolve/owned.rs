@@ -13,19 +13,19 @@ const CLAIM_MEMORY: Duration = Duration::from_secs(30 * 60);
 
 /// The predictions this client holds.
 #[derive(Default)]
-pub(crate) struct Claims {
-    held: Mutex<Held>,
+pub(crate) struct OwnedPredictions {
+    held: Mutex<ClaimLog>,
 }
 
 /// Claimed ids, and the same in the order they were claimed, so the expired are dropped from the front
 /// (constant time per claim, where scanning them all made a batch quadratic).
 #[derive(Default)]
-struct Held {
+struct ClaimLog {
     ids: HashSet<String>,
     by_age: VecDeque<(Instant, String)>,
 }
 
-impl Claims {
+impl OwnedPredictions {
     /// Claims a prediction; false if it was already held.
     pub(crate) fn claim(&self, id: &str) -> bool {
         let mut held = self.lock();
@@ -50,7 +50,7 @@ impl Claims {
         self.lock().ids.contains(id)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ClaimLog> {
         self.held
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -63,7 +63,7 @@ mod tests {
 
     #[test]
     fn a_prediction_is_claimed_once() {
-        let claims = Claims::default();
+        let claims = OwnedPredictions::default();
         assert!(claims.claim("a"));
         assert!(!claims.claim("a"));
         assert!(claims.holds("a"));
@@ -73,7 +73,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn claims_are_forgotten_after_their_memory_in_the_order_made() {
-        let claims = Claims::default();
+        let claims = OwnedPredictions::default();
         assert!(claims.claim("old"));
         tokio::time::advance(CLAIM_MEMORY / 2).await;
         assert!(claims.claim("newer"));
