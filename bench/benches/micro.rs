@@ -40,7 +40,7 @@ fn benches(c: &mut Criterion) {
 }
 
 /// One `GET /predictions/{id}` on loopback against the simulator: the client (request built by the
-/// generated code, the corridor's retry and tracing, the answer decoded into `Prediction`) against bare
+/// generated code, the transport's retry and tracing, the answer decoded into `Prediction`) against bare
 /// reqwest (the same request, the answer parsed into a `serde_json::Value`).
 fn round_trips(c: &mut Criterion) {
     use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
