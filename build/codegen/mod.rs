@@ -52,10 +52,7 @@ pub struct Models {
 impl Models {
     pub fn from_spec(spec: &Value) -> Result<Self, String> {
         let empty = Map::new();
-        let schemas = spec
-            .pointer("/components/schemas")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
+        let schemas = refs::component_schemas(spec).unwrap_or(&empty);
         let mut enums = Vec::new();
         let mut inputs = Vec::new();
         let mut handwritten = Vec::new();

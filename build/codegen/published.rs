@@ -65,10 +65,7 @@ pub fn tokens(spec: &Value) -> Result<TokenStream, String> {
 /// The model inputs of `spec`: the components with `x-replicate-model` (not enums, not written by hand).
 fn read(spec: &Value) -> Result<Vec<Published>, String> {
     let empty = Map::new();
-    let schemas = spec
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
+    let schemas = refs::component_schemas(spec).unwrap_or(&empty);
     let mut published = Vec::new();
     for (name, schema) in schemas {
         if schema.get("x-rust-handwritten").is_some() || schema.get("enum").is_some() {

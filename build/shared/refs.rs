@@ -6,6 +6,12 @@ use serde_json::{Map, Value};
 /// Where component schemas live in an OpenAPI 3.0 document.
 const COMPONENT_SCHEMAS: &str = "#/components/schemas/";
 
+/// The component schemas of an OpenAPI document (`components.schemas`), if it has any.
+pub fn component_schemas(spec: &Value) -> Option<&Map<String, Value>> {
+    spec.pointer("/components/schemas")
+        .and_then(Value::as_object)
+}
+
 /// The `$ref` of a schema: its own, or that of the single schema in its `allOf` (Cog wraps a reference that
 /// way to give it a description or a default). `None` for any other schema, a longer `allOf` included.
 pub fn reference_of(schema: &Value) -> Option<&str> {

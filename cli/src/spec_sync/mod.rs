@@ -66,9 +66,7 @@ impl Documents {
     fn read(spec: &str, model: &str, version: &ModelVersion) -> Result<Self, String> {
         let document: Value = yaml_serde::from_str(spec)
             .map_err(|e| format!("openapi.yaml is not valid YAML: {e}"))?;
-        let ours = document
-            .pointer("/components/schemas")
-            .and_then(Value::as_object)
+        let ours = refs::component_schemas(&document)
             .ok_or("openapi.yaml has no components.schemas")?
             .clone();
         let published = version
@@ -116,10 +114,7 @@ impl Documents {
 /// The models `spec` has an input component for (`x-replicate-model`), in the order it lists them.
 pub fn models(spec: &str) -> Result<Vec<String>, String> {
     let document: Value = yaml_serde::from_str(spec).map_err(|e| format!("not valid YAML: {e}"))?;
-    let schemas = document
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .ok_or("no components.schemas")?;
+    let schemas = refs::component_schemas(&document).ok_or("no components.schemas")?;
     Ok(schemas
         .values()
         .filter_map(|s| s.get("x-replicate-model").and_then(Value::as_str))
