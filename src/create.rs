@@ -73,7 +73,7 @@ pub(crate) use await_sends;
 
 /// A create request being configured; `.await` it (or call [`send`](Self::send)) to send it.
 ///
-/// Made by [`Client::create`]; a [`Run`](crate::Run) holds one for its create.
+/// Made by [`Client::create`]; a [`Run`](crate::builders::Run) holds one for its create.
 #[must_use = "a create request does nothing until it is awaited"]
 pub struct CreatePrediction<'c, I> {
     client: &'c Client,

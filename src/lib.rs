@@ -9,6 +9,7 @@
 )]
 
 pub mod batch;
+pub mod builders;
 mod client;
 mod create;
 mod download;
@@ -16,6 +17,7 @@ mod error;
 mod files;
 mod generated;
 mod governor;
+mod input;
 mod list;
 mod model_info;
 pub mod models;
@@ -30,18 +32,14 @@ mod wait;
 mod webhook;
 
 pub use client::{BASE_URL_ENV, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_ENV};
-pub use create::CreatePrediction;
-pub use download::Download;
 pub use error::{ApiError, Error, InvalidField, Result};
 pub use files::{MAX_INLINE_FILE, MAX_UPLOAD, UploadedFile, data_url_of};
 pub use governor::{Rate, RateLimits};
-pub use list::ListPredictions;
+pub use input::{JsonInput, ModelInput, Target};
 pub use model_info::{ModelInfo, ModelVersion};
-pub use models::{JsonInput, ModelInput, Target};
 pub use prediction::{Prediction, PredictionStatus, PredictionUrls};
 pub use retry::RetryPolicy;
-pub use run::Run;
-pub use wait::{WaitFor, WaitOptions};
+pub use wait::WaitOptions;
 pub use webhook::{
     DEFAULT_WEBHOOK_TOLERANCE, VerifiedWebhook, WebhookError, WebhookSecret, WebhookVerifier,
 };
