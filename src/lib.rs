@@ -31,15 +31,13 @@ mod transport;
 mod wait;
 mod webhook;
 
-pub use client::{BASE_URL_ENV, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_ENV};
+pub use client::{Client, ClientBuilder};
 pub use error::{ApiError, Error, InvalidField, Result};
-pub use files::{MAX_INLINE_FILE, MAX_UPLOAD, UploadedFile, data_url_of};
+pub use files::UploadedFile;
 pub use governor::{Rate, RateLimits};
 pub use input::{JsonInput, ModelInput, Target};
 pub use model_info::{ModelInfo, ModelVersion};
 pub use prediction::{Prediction, PredictionStatus, PredictionUrls};
 pub use retry::RetryPolicy;
 pub use wait::WaitOptions;
-pub use webhook::{
-    DEFAULT_WEBHOOK_TOLERANCE, VerifiedWebhook, WebhookError, WebhookSecret, WebhookVerifier,
-};
+pub use webhook::{VerifiedWebhook, WebhookError, WebhookSecret, WebhookVerifier};

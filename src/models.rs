@@ -8,7 +8,7 @@
 
 use crate::{Error, ModelInput, Result};
 
-pub use crate::input::Pinned;
+pub use crate::{files::data_url_of, input::Pinned};
 
 include!(concat!(env!("OUT_DIR"), "/models.rs"));
 
