@@ -6,7 +6,7 @@ use progenitor_client::{ByteStream, ResponseValue};
 use serde_json::{Map, Value};
 
 use crate::{
-    Client, Error, ModelInput, Prediction, Result, Target, generated::types, models::WebhookEvent,
+    Client, Error, ModelInput, Prediction, Result, Target, WebhookEvent, generated::types,
     resolve::Deadline, wait::sync_wait_within,
 };
 
@@ -132,7 +132,7 @@ impl<'c, I: ModelInput> CreatePrediction<'c, I> {
     ///
     /// ```no_run
     /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
-    /// use replicate_ideogram::models::{IdeogramV2TurboInput, WebhookEvent};
+    /// use replicate_ideogram::{WebhookEvent, models::IdeogramV2TurboInput};
     /// let prediction = client
     ///     .create(IdeogramV2TurboInput::new("a red fox"))
     ///     .webhook("https://example.com/hooks/replicate")

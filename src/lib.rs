@@ -31,6 +31,11 @@ mod transport;
 mod wait;
 mod webhook;
 
+/// The API's own string enums (`x-rust-root` in `openapi.yaml`), generated as the model inputs' enums are.
+mod root_enums {
+    include!(concat!(env!("OUT_DIR"), "/root_enums.rs"));
+}
+
 pub use client::{Client, ClientBuilder};
 pub use error::{ApiError, Error, InvalidField, Result};
 pub use files::UploadedFile;
@@ -39,5 +44,6 @@ pub use input::{JsonInput, ModelInput, Target};
 pub use model_info::{ModelInfo, ModelVersion};
 pub use prediction::{Prediction, PredictionStatus, PredictionUrls};
 pub use retry::RetryPolicy;
+pub use root_enums::WebhookEvent;
 pub use wait::WaitOptions;
 pub use webhook::{VerifiedWebhook, WebhookError, WebhookSecret, WebhookVerifier};

@@ -6,9 +6,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::{
-    Client, ModelInput, Prediction, Result, WaitOptions,
+    Client, ModelInput, Prediction, Result, WaitOptions, WebhookEvent,
     create::{CreatePrediction, await_sends},
-    models::WebhookEvent,
     resolve::Deadline,
     wait::{WaitSettings, sync_wait_within},
 };
@@ -91,7 +90,7 @@ impl<'c, I: ModelInput + 'c> Run<'c, I> {
     ///
     /// ```no_run
     /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
-    /// use replicate_ideogram::models::{IdeogramV2TurboInput, WebhookEvent};
+    /// use replicate_ideogram::{WebhookEvent, models::IdeogramV2TurboInput};
     /// let url: String = client
     ///     .run(IdeogramV2TurboInput::new("a paper boat"))
     ///     .webhook("https://example.com/hooks/replicate")
