@@ -2,9 +2,9 @@
 //!
 //! Each typed input (e.g. [`IdeogramV2TurboInput`]) is generated from a component schema that carries
 //! `x-replicate-model`; its enums (e.g. [`AspectRatio`]) from the string-enum components used by model
-//! inputs. Adding a model is a spec edit. Every input implements [`ModelInput`](crate::ModelInput), which is
-//! what [`Client::create`](crate::Client::create) and [`Client::run`](crate::Client::run) take; for a model
-//! with no typed input here, use [`JsonInput`](crate::JsonInput).
+//! inputs. Adding a model is a spec edit. Every input implements [`ModelInput`], which is what
+//! [`Client::create`](crate::Client::create) and [`Client::run`](crate::Client::run) take; for a model with no
+//! typed input here, use [`JsonInput`](crate::JsonInput).
 
 use crate::{Error, ModelInput, Result};
 
