@@ -3,7 +3,8 @@
 //! Two generators read the one spec:
 //! - progenitor writes the HTTP client and the wire types to `$OUT_DIR/codegen.rs` (private to the crate);
 //! - `build/codegen/` writes the public, friendly model-input types (`IdeogramV2TurboInput`,
-//!   `AspectRatio`, …) to `$OUT_DIR/models.rs`, and progenitor is told to use them in place of its own.
+//!   `AspectRatio`, …) to `$OUT_DIR/models.rs`, and the API's own string enums (`WebhookEvent`) to
+//!   `$OUT_DIR/root_enums.rs`; progenitor is told to use them in place of its own.
 //!
 //! What only the simulator needs (each model's schemas as Replicate publishes them) is made by the
 //! simulator's own build script, from `build/codegen/published.rs`.
@@ -41,12 +42,14 @@ fn run() -> Result<(), String> {
         fs::read_to_string(manifest_dir.join(SPEC)).map_err(|e| format!("cannot read it: {e}"))?;
     let generated = generate(&text)?;
     write_rust(&out_dir.join("models.rs"), generated.models)?;
+    write_rust(&out_dir.join("root_enums.rs"), generated.root_enums)?;
     write_rust(&out_dir.join("codegen.rs"), generated.client)
 }
 
-/// The two generated files, as tokens.
+/// The generated files, as tokens.
 pub(crate) struct Generated {
     pub(crate) models: proc_macro2::TokenStream,
+    pub(crate) root_enums: proc_macro2::TokenStream,
     pub(crate) client: proc_macro2::TokenStream,
 }
 
@@ -82,6 +85,7 @@ pub(crate) fn generate(text: &str) -> Result<Generated, String> {
     let client = generate_quietly(|| generator.generate_tokens(&spec))?;
     Ok(Generated {
         models: models.to_tokens(),
+        root_enums: models.root_tokens(),
         client,
     })
 }

@@ -11,10 +11,7 @@
 use std::{sync::Arc, time::Duration};
 
 use axum::{Router, body::Bytes, extract::State, http::HeaderMap, http::StatusCode, routing::post};
-use replicate_ideogram::{
-    WebhookVerifier,
-    models::{IdeogramV2TurboInput, WebhookEvent},
-};
+use replicate_ideogram::{WebhookEvent, WebhookVerifier, models::IdeogramV2TurboInput};
 use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
 
 use tokio::sync::mpsc;

@@ -14,13 +14,6 @@ use crate::{
     wait::{DEFAULT_RUN_TIMEOUT, WaitOptions},
 };
 
-/// Replicate's API, the default base URL.
-pub const DEFAULT_BASE_URL: &str = "https://api.replicate.com/v1";
-/// The environment variable holding the API token.
-pub const TOKEN_ENV: &str = "REPLICATE_API_TOKEN";
-/// The environment variable that overrides the base URL (for a proxy, say).
-pub const BASE_URL_ENV: &str = "REPLICATE_BASE_URL";
-
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longer than the longest `Prefer: wait` (60 s): a held request sends nothing until it answers.
 const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(90);
@@ -71,6 +64,23 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
+    /// Replicate's API: the base URL unless [`ClientBuilder::base_url`] or
+    /// [`BASE_URL_ENV`](Self::BASE_URL_ENV) says otherwise.
+    pub const DEFAULT_BASE_URL: &str = "https://api.replicate.com/v1";
+
+    /// The environment variable [`Client::from_env`] reads the API token from.
+    ///
+    /// ```no_run
+    /// use replicate_ideogram::Client;
+    /// if std::env::var_os(Client::TOKEN_ENV).is_none() {
+    ///     eprintln!("set {} to run against Replicate", Client::TOKEN_ENV);
+    /// }
+    /// ```
+    pub const TOKEN_ENV: &str = "REPLICATE_API_TOKEN";
+
+    /// The environment variable that overrides the base URL in [`Client::from_env`] (for a proxy, say).
+    pub const BASE_URL_ENV: &str = "REPLICATE_BASE_URL";
+
     /// A client for Replicate with `token`, everything else at its default.
     pub fn new(token: impl Into<String>) -> Result<Self> {
         Self::builder().token(token).build()
@@ -137,11 +147,11 @@ impl ClientBuilder {
     /// A builder preset from `REPLICATE_API_TOKEN` and `REPLICATE_BASE_URL`; setters still override them.
     pub fn from_env() -> Self {
         let mut builder = Self::default();
-        if let Some(token) = std::env::var_os(TOKEN_ENV) {
+        if let Some(token) = std::env::var_os(Client::TOKEN_ENV) {
             builder.token = Some(token.to_string_lossy().into_owned());
-            builder.token_source = Some(TOKEN_ENV);
+            builder.token_source = Some(Client::TOKEN_ENV);
         }
-        if let Some(base) = std::env::var_os(BASE_URL_ENV)
+        if let Some(base) = std::env::var_os(Client::BASE_URL_ENV)
             && !base.is_empty()
         {
             builder.base_url = Some(base.to_string_lossy().into_owned());
@@ -243,7 +253,8 @@ impl ClientBuilder {
         let token = match (self.token, self.token_source) {
             (None, _) => {
                 return Err(Error::Config(format!(
-                    "no API token: set {TOKEN_ENV} or call ClientBuilder::token"
+                    "no API token: set {} or call ClientBuilder::token",
+                    Client::TOKEN_ENV
                 )));
             }
             (Some(token), source) if token.trim().is_empty() => {
@@ -258,7 +269,7 @@ impl ClientBuilder {
             ));
         }
         let base_url = parse_base_url(
-            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+            self.base_url.as_deref().unwrap_or(Client::DEFAULT_BASE_URL),
             self.allow_http,
         )?;
         let http = match self.http_client {

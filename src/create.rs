@@ -6,8 +6,8 @@ use progenitor_client::{ByteStream, ResponseValue};
 use serde_json::{Map, Value};
 
 use crate::{
-    Client, Error, ModelInput, Operation, Prediction, Result, Target, generated::types,
-    models::WebhookEvent, resolve::Deadline, wait::sync_wait_within,
+    Client, Error, ModelInput, Operation, Prediction, Result, Target, WebhookEvent,
+    generated::types, resolve::Deadline, wait::sync_wait_within,
 };
 
 /// The longest a server holds a `Prefer: wait` request.
@@ -73,7 +73,7 @@ pub(crate) use await_sends;
 
 /// A create request being configured; `.await` it (or call [`send`](Self::send)) to send it.
 ///
-/// Made by [`Client::create`]; a [`Run`](crate::Run) holds one for its create.
+/// Made by [`Client::create`]; a [`Run`](crate::builders::Run) holds one for its create.
 #[must_use = "a create request does nothing until it is awaited"]
 pub struct CreatePrediction<'c, I> {
     client: &'c Client,
@@ -132,7 +132,7 @@ impl<'c, I: ModelInput> CreatePrediction<'c, I> {
     ///
     /// ```no_run
     /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
-    /// use replicate_ideogram::models::{IdeogramV2TurboInput, WebhookEvent};
+    /// use replicate_ideogram::{WebhookEvent, models::IdeogramV2TurboInput};
     /// let prediction = client
     ///     .create(IdeogramV2TurboInput::new("a red fox"))
     ///     .webhook("https://example.com/hooks/replicate")

@@ -13,12 +13,6 @@ use reqwest::multipart::{Form, Part};
 
 use crate::{Client, Error, Operation, Result, generated::types, transport::Credentials};
 
-/// Files up to this size go inline as `data:` URLs; larger ones are uploaded.
-pub const MAX_INLINE_FILE: u64 = 256 * 1024;
-
-/// Replicate refuses uploads over 100 MB (413); this client does not try.
-pub const MAX_UPLOAD: u64 = 100 * 1000 * 1000;
-
 /// A file uploaded with [`Client::upload`].
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -35,6 +29,24 @@ pub struct UploadedFile {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+impl UploadedFile {
+    /// [`Client::file_input`] sends files up to this size (256 kB) inline as `data:` URLs and uploads larger
+    /// ones, as Replicate recommends.
+    pub const MAX_INLINE: u64 = 256 * 1024;
+
+    /// Replicate refuses uploads over 100 MB (413); this client does not try, and reads no more of a file.
+    ///
+    /// ```no_run
+    /// use replicate_ideogram::UploadedFile;
+    /// let size = std::fs::metadata("photo.png")?.len();
+    /// if size > UploadedFile::MAX_UPLOAD {
+    ///     eprintln!("photo.png: {size} bytes, over the {} Replicate accepts", UploadedFile::MAX_UPLOAD);
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub const MAX_UPLOAD: u64 = 100 * 1000 * 1000;
+}
+
 impl From<types::UploadedFile> for UploadedFile {
     fn from(file: types::UploadedFile) -> Self {
         Self {
@@ -48,8 +60,9 @@ impl From<types::UploadedFile> for UploadedFile {
 }
 
 impl Client {
-    /// A local file as the value of a file input: a `data:` URL if it is at most [`MAX_INLINE_FILE`] bytes,
-    /// otherwise uploaded ([`upload`](Self::upload)) and passed by its URL.
+    /// A local file as the value of a file input: a `data:` URL if it is at most
+    /// [`UploadedFile::MAX_INLINE`] bytes, otherwise uploaded ([`upload`](Self::upload)) and passed by its
+    /// URL.
     ///
     /// ```no_run
     /// use replicate_ideogram::models::IdeogramV2TurboInput;
@@ -63,7 +76,7 @@ impl Client {
     pub async fn file_input(&self, path: impl AsRef<Path>) -> Result<String> {
         let path = path.as_ref();
         let bytes = read_bounded(path).await?;
-        if bytes.len() as u64 <= MAX_INLINE_FILE {
+        if bytes.len() as u64 <= UploadedFile::MAX_INLINE {
             Ok(encode_data_url(path, &bytes))
         } else {
             Ok(self.upload_bytes(path, bytes).await?.url)
@@ -73,8 +86,8 @@ impl Client {
     /// Uploads a local file (`POST /files`, multipart) and returns what the server made of it.
     ///
     /// Not retried: a multipart body is sent once (an upload that fails costs nothing but the upload).
-    /// The file is read once, at most [`MAX_UPLOAD`] bytes of it: a FIFO, `/dev/stdin` or a file that
-    /// grows while it is read is refused past the limit, whatever size it claimed.
+    /// The file is read once, at most [`UploadedFile::MAX_UPLOAD`] bytes of it: a FIFO, `/dev/stdin` or a
+    /// file that grows while it is read is refused past the limit, whatever size it claimed.
     pub async fn upload(&self, path: impl AsRef<Path>) -> Result<UploadedFile> {
         let path = path.as_ref();
         let bytes = read_bounded(path).await?;
@@ -137,29 +150,38 @@ impl Client {
 }
 
 /// `data:<media type>;base64,<content>` of a local file, read without async (for code that checks inputs
-/// before it has a runtime or a client). The media type comes from the extension. Like
-/// [`Client::upload`], it reads at most [`MAX_UPLOAD`] bytes and refuses a file that holds more.
+/// before it has a runtime or a client), whatever its size: [`Client::file_input`] is the async way, which
+/// uploads files over [`UploadedFile::MAX_INLINE`]. The media type comes from the extension. Like
+/// [`Client::upload`], it reads at most [`UploadedFile::MAX_UPLOAD`] bytes and refuses a file that holds
+/// more.
+///
+/// ```no_run
+/// use replicate_ideogram::models::{IdeogramV2TurboInput, data_url_of};
+/// let input = IdeogramV2TurboInput::new("a red door").image(data_url_of("photo.png")?);
+/// # Ok::<(), replicate_ideogram::Error>(())
+/// ```
 pub fn data_url_of(path: impl AsRef<Path>) -> Result<String> {
     use std::io::Read;
     let path = path.as_ref();
     let file = std::fs::File::open(path).map_err(|source| io(path, source))?;
     let mut bytes = Vec::new();
-    file.take(MAX_UPLOAD + 1)
+    file.take(UploadedFile::MAX_UPLOAD + 1)
         .read_to_end(&mut bytes)
         .map_err(|source| io(path, source))?;
     check_size(path, &bytes)?;
     Ok(encode_data_url(path, &bytes))
 }
 
-/// The content of `path`, read once and at most [`MAX_UPLOAD`] bytes of it. What `metadata` says is not trusted:
-/// a FIFO or `/dev/stdin` has no size and a file may grow, so the read itself is what is bounded.
+/// The content of `path`, read once and at most [`UploadedFile::MAX_UPLOAD`] bytes of it. What `metadata`
+/// says is not trusted: a FIFO or `/dev/stdin` has no size and a file may grow, so the read itself is what
+/// is bounded.
 async fn read_bounded(path: &Path) -> Result<Vec<u8>> {
     use tokio::io::AsyncReadExt;
     let file = tokio::fs::File::open(path)
         .await
         .map_err(|source| io(path, source))?;
     let mut bytes = Vec::new();
-    file.take(MAX_UPLOAD + 1)
+    file.take(UploadedFile::MAX_UPLOAD + 1)
         .read_to_end(&mut bytes)
         .await
         .map_err(|source| io(path, source))?;
@@ -168,12 +190,13 @@ async fn read_bounded(path: &Path) -> Result<Vec<u8>> {
 }
 
 fn check_size(path: &Path, bytes: &[u8]) -> Result<()> {
-    if bytes.len() as u64 > MAX_UPLOAD {
+    if bytes.len() as u64 > UploadedFile::MAX_UPLOAD {
         return Err(Error::invalid_input(
             "file",
             format!(
-                "{}: more than the {MAX_UPLOAD} bytes Replicate accepts",
-                path.display()
+                "{}: more than the {} bytes Replicate accepts",
+                path.display(),
+                UploadedFile::MAX_UPLOAD
             ),
         ));
     }

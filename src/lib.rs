@@ -9,6 +9,7 @@
 )]
 
 pub mod batch;
+pub mod builders;
 mod client;
 mod create;
 mod download;
@@ -16,6 +17,7 @@ mod error;
 mod files;
 mod generated;
 mod governor;
+mod input;
 mod list;
 mod model_info;
 pub mod models;
@@ -29,19 +31,19 @@ mod transport;
 mod wait;
 mod webhook;
 
-pub use client::{BASE_URL_ENV, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_ENV};
-pub use create::CreatePrediction;
-pub use download::Download;
+/// The API's own string enums (`x-rust-root` in `openapi.yaml`), generated as the model inputs' enums are.
+mod root_enums {
+    include!(concat!(env!("OUT_DIR"), "/root_enums.rs"));
+}
+
+pub use client::{Client, ClientBuilder};
 pub use error::{ApiError, DecodeKind, Error, InvalidField, Operation, Result};
-pub use files::{MAX_INLINE_FILE, MAX_UPLOAD, UploadedFile, data_url_of};
+pub use files::UploadedFile;
 pub use governor::{Rate, RateLimits};
-pub use list::ListPredictions;
+pub use input::{JsonInput, ModelInput, Target};
 pub use model_info::{ModelInfo, ModelVersion};
-pub use models::{JsonInput, ModelInput, Target};
 pub use prediction::{Prediction, PredictionStatus, PredictionUrls};
 pub use retry::RetryPolicy;
-pub use run::Run;
-pub use wait::{WaitFor, WaitOptions};
-pub use webhook::{
-    DEFAULT_WEBHOOK_TOLERANCE, VerifiedWebhook, WebhookError, WebhookSecret, WebhookVerifier,
-};
+pub use root_enums::WebhookEvent;
+pub use wait::WaitOptions;
+pub use webhook::{VerifiedWebhook, WebhookError, WebhookSecret, WebhookVerifier};

@@ -6,9 +6,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::{
-    Client, CreatePrediction, ModelInput, Prediction, Result, WaitOptions,
-    create::await_sends,
-    models::WebhookEvent,
+    Client, ModelInput, Prediction, Result, WaitOptions, WebhookEvent,
+    create::{CreatePrediction, await_sends},
     resolve::Deadline,
     wait::{WaitSettings, sync_wait_within},
 };
@@ -17,7 +16,7 @@ use crate::{
 /// Made by [`Client::run`].
 ///
 /// The create options are those of [`CreatePrediction`] (a run holds one); the wait options those of
-/// [`WaitFor`](crate::WaitFor).
+/// [`WaitFor`](crate::builders::WaitFor).
 #[must_use = "a run does nothing until it is awaited"]
 pub struct Run<'c, I> {
     create: CreatePrediction<'c, I>,
@@ -91,7 +90,7 @@ impl<'c, I: ModelInput + 'c> Run<'c, I> {
     ///
     /// ```no_run
     /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
-    /// use replicate_ideogram::models::{IdeogramV2TurboInput, WebhookEvent};
+    /// use replicate_ideogram::{WebhookEvent, models::IdeogramV2TurboInput};
     /// let url: String = client
     ///     .run(IdeogramV2TurboInput::new("a paper boat"))
     ///     .webhook("https://example.com/hooks/replicate")
@@ -105,7 +104,7 @@ impl<'c, I: ModelInput + 'c> Run<'c, I> {
     }
 
     /// The poll schedule once the sync wait is over, as for a wait
-    /// ([`WaitFor::wait_options`](crate::WaitFor::wait_options)).
+    /// ([`WaitFor::wait_options`](crate::builders::WaitFor::wait_options)).
     ///
     /// ```no_run
     /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
@@ -122,7 +121,7 @@ impl<'c, I: ModelInput + 'c> Run<'c, I> {
     }
 
     /// Ask the server to cancel the prediction when the deadline passes, as for a wait
-    /// ([`WaitFor::cancel_on_timeout`](crate::WaitFor::cancel_on_timeout)). Combine with
+    /// ([`WaitFor::cancel_on_timeout`](crate::builders::WaitFor::cancel_on_timeout)). Combine with
     /// [`cancel_after`](Self::cancel_after) to bound the cost even if this process dies.
     ///
     /// ```no_run

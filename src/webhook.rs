@@ -16,9 +16,6 @@ use sha2::Sha256;
 
 use crate::{Client, Error, Operation, Prediction, Result};
 
-/// The default tolerance for a webhook's timestamp, either way: five minutes (the Standard Webhooks convention).
-pub const DEFAULT_WEBHOOK_TOLERANCE: Duration = Duration::from_secs(5 * 60);
-
 /// Why a webhook request was rejected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -112,6 +109,17 @@ impl fmt::Debug for WebhookVerifier {
 }
 
 impl WebhookVerifier {
+    /// The default tolerance for a webhook's timestamp, either way: five minutes (the Standard Webhooks
+    /// convention). Change it with [`tolerance`](Self::tolerance).
+    ///
+    /// ```no_run
+    /// # fn demo(secret: &str) -> replicate_ideogram::Result<()> {
+    /// use replicate_ideogram::WebhookVerifier;
+    /// let verifier = WebhookVerifier::new(secret)?.tolerance(WebhookVerifier::DEFAULT_TOLERANCE * 2);
+    /// # Ok(()) }
+    /// ```
+    pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
+
     /// A verifier for `secret` (`whsec_<base64>`), with the default tolerance of five minutes.
     pub fn new(secret: &str) -> Result<Self> {
         let encoded = secret
@@ -126,7 +134,7 @@ impl WebhookVerifier {
         }
         Ok(Self {
             key,
-            tolerance: DEFAULT_WEBHOOK_TOLERANCE,
+            tolerance: Self::DEFAULT_TOLERANCE,
         })
     }
 

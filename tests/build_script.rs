@@ -185,3 +185,30 @@ fn a_list_default_that_is_not_empty_is_named() {
         "{message}"
     );
 }
+
+#[test]
+fn an_api_enum_in_a_model_input_is_named() {
+    // `x-rust-root` enums are generated at the crate root, where a model input's code cannot name them.
+    let message = problem_with(&replaced(
+        "            - $ref: \"#/components/schemas/AspectRatio\"",
+        "            - $ref: \"#/components/schemas/WebhookEvent\"",
+    ));
+    assert!(
+        message.contains("WebhookEvent")
+            && message.contains("x-rust-root")
+            && !message.contains('\n'),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_api_enums_are_generated_apart_from_the_models() {
+    let generated = build_script::generate(SPEC).unwrap();
+    assert!(
+        generated
+            .root_enums
+            .to_string()
+            .contains("enum WebhookEvent")
+    );
+    assert!(!generated.models.to_string().contains("WebhookEvent"));
+}

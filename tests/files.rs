@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use replicate_ideogram::{Error, MAX_INLINE_FILE, models::IdeogramV2TurboInput};
+use replicate_ideogram::{Error, UploadedFile, models::IdeogramV2TurboInput};
 use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
 
 use wiremock::{
@@ -30,7 +30,7 @@ async fn small_files_go_inline_and_large_ones_are_uploaded_once() {
     let client = sim.client().unwrap();
     let dir = tempfile::tempdir().unwrap();
 
-    let small = file_of(&dir, "mask.png", MAX_INLINE_FILE as usize);
+    let small = file_of(&dir, "mask.png", UploadedFile::MAX_INLINE as usize);
     let inline = client.file_input(&small).await.unwrap();
     assert!(
         inline.starts_with("data:image/png;base64,"),
@@ -42,13 +42,13 @@ async fn small_files_go_inline_and_large_ones_are_uploaded_once() {
         "a file of 256 kB is not uploaded"
     );
 
-    let large = file_of(&dir, "photo.jpg", MAX_INLINE_FILE as usize + 1);
+    let large = file_of(&dir, "photo.jpg", UploadedFile::MAX_INLINE as usize + 1);
     let url = client.file_input(&large).await.unwrap();
     let record = sim.record();
     assert_eq!(record.uploads.len(), 1);
     let upload = &record.uploads[0];
     assert_eq!(url, format!("{}/files/{}", sim.base_url(), upload.id));
-    assert_eq!(upload.size, MAX_INLINE_FILE as usize + 1);
+    assert_eq!(upload.size, UploadedFile::MAX_INLINE as usize + 1);
     assert_eq!(upload.filename, "photo.jpg");
     assert_eq!(upload.content_type, "image/jpeg");
     assert_eq!(record.unauthorized, 0, "the upload carried the token");
@@ -148,11 +148,14 @@ async fn a_fifo_is_read_once_and_its_real_size_decides() {
     let client = sim.client().unwrap();
     let dir = tempfile::tempdir().unwrap();
     // Its metadata says 0 bytes; it holds more than may go inline, so it is uploaded.
-    let fifo = fifo_of(&dir, "photo.png", MAX_INLINE_FILE as usize + 10);
+    let fifo = fifo_of(&dir, "photo.png", UploadedFile::MAX_INLINE as usize + 10);
     let url = client.file_input(&fifo).await.unwrap();
     let record = sim.record();
     assert_eq!(record.uploads.len(), 1, "{}", &url[..url.len().min(60)]);
-    assert_eq!(record.uploads[0].size, MAX_INLINE_FILE as usize + 10);
+    assert_eq!(
+        record.uploads[0].size,
+        UploadedFile::MAX_INLINE as usize + 10
+    );
 }
 
 #[cfg(unix)]
@@ -161,7 +164,7 @@ async fn a_fifo_cannot_read_past_the_upload_limit() {
     let sim = simulator().await;
     let client = sim.client().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let over = replicate_ideogram::MAX_UPLOAD as usize + (1 << 20);
+    let over = UploadedFile::MAX_UPLOAD as usize + (1 << 20);
     let fifo = fifo_of(&dir, "huge.png", over);
     let error = client.upload(&fifo).await.unwrap_err();
     assert!(
@@ -170,6 +173,6 @@ async fn a_fifo_cannot_read_past_the_upload_limit() {
     );
     assert!(sim.record().uploads.is_empty());
     let fifo = fifo_of(&dir, "huge2.png", over);
-    let error = replicate_ideogram::data_url_of(&fifo).unwrap_err();
+    let error = replicate_ideogram::models::data_url_of(&fifo).unwrap_err();
     assert!(matches!(error, Error::InvalidInput { .. }), "{error}");
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use common::*;
 use futures_util::TryStreamExt;
 use replicate_ideogram::{
-    Error, JsonInput, Target,
-    models::{AspectRatio, IdeogramV2TurboInput, StyleType, WebhookEvent},
+    Error, JsonInput, Target, WebhookEvent,
+    models::{AspectRatio, IdeogramV2TurboInput, StyleType},
 };
 use serde_json::json;
 use wiremock::{

@@ -7,12 +7,12 @@ use std::collections::BTreeSet;
 use std::fmt::{Debug, Display};
 use std::str::FromStr;
 
-use replicate_ideogram::PredictionStatus;
 use replicate_ideogram::models::{
     AspectRatio, CharacterStyleType, KNOWN_MODELS, MagicPromptOption, RenderingSpeed, Resolution,
-    StylePreset, StyleType, V3AspectRatio, V3Resolution, V3StyleType, V4Resolution, WebhookEvent,
+    StylePreset, StyleType, V3AspectRatio, V3Resolution, V3StyleType, V4Resolution,
     input_schema_for,
 };
+use replicate_ideogram::{PredictionStatus, WebhookEvent};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 

@@ -44,7 +44,11 @@ pub struct Replacement {
 
 /// The spec's string enums and model inputs, read and checked.
 pub struct Models {
+    /// The enums of model inputs, generated into `models`.
     enums: Vec<FriendlyEnum>,
+    /// The API's own enums (`x-rust-root`, e.g. `WebhookEvent`), generated for the crate root: they appear in
+    /// the request builders' signatures, beside the client, not in any model's input.
+    root_enums: Vec<FriendlyEnum>,
     inputs: Vec<ModelStruct>,
     handwritten: Vec<(String, String)>,
 }
@@ -54,19 +58,26 @@ impl Models {
         let empty = Map::new();
         let schemas = refs::component_schemas(spec).unwrap_or(&empty);
         let mut enums = Vec::new();
+        let mut root_enums = Vec::new();
         let mut inputs = Vec::new();
         let mut handwritten = Vec::new();
         for (name, schema) in schemas {
             if let Some(path) = schema.get("x-rust-handwritten").and_then(Value::as_str) {
                 handwritten.push((name.clone(), path.to_string()));
             } else if schema.get("enum").is_some() {
-                enums.push(FriendlyEnum::from_schema(name, schema)?);
+                let parsed = FriendlyEnum::from_schema(name, schema)?;
+                if spec::is_root_enum(schema) {
+                    root_enums.push(parsed);
+                } else {
+                    enums.push(parsed);
+                }
             } else if let Some(model) = schema.get("x-replicate-model").and_then(Value::as_str) {
                 inputs.push(ModelStruct::from_schema(name, model, schema, schemas)?);
             }
         }
         Ok(Self {
             enums,
+            root_enums,
             inputs,
             handwritten,
         })
@@ -76,6 +87,11 @@ impl Models {
         let enums = self.enums.iter().map(|e| Replacement {
             schema: e.name.clone(),
             rust_path: format!("crate::models::{}", e.name),
+            is_enum: true,
+        });
+        let root_enums = self.root_enums.iter().map(|e| Replacement {
+            schema: e.name.clone(),
+            rust_path: format!("crate::{}", e.name),
             is_enum: true,
         });
         let inputs = self.inputs.iter().map(|m| Replacement {
@@ -88,7 +104,11 @@ impl Models {
             rust_path: path.clone(),
             is_enum: true,
         });
-        enums.chain(inputs).chain(handwritten).collect()
+        enums
+            .chain(root_enums)
+            .chain(inputs)
+            .chain(handwritten)
+            .collect()
     }
 
     /// The lookups by model name, then every enum and every input.
@@ -101,6 +121,12 @@ impl Models {
             #(#enums)*
             #(#inputs)*
         }
+    }
+
+    /// The API's own enums, for the crate root.
+    pub fn root_tokens(&self) -> TokenStream {
+        let enums = self.root_enums.iter().map(FriendlyEnum::to_tokens);
+        quote! { #(#enums)* }
     }
 
     /// `json_string_fields`, `KNOWN_MODELS`, `check_input` and `input_schema_for`.

@@ -319,11 +319,21 @@ fn exactly_one_of(
     Ok(fields)
 }
 
+/// Whether a string enum is one of the API's own (`x-rust-root: true`), generated for the crate root.
+pub fn is_root_enum(schema: &Value) -> bool {
+    schema.get("x-rust-root").and_then(Value::as_bool) == Some(true)
+}
+
 fn field_type(property: &Value, schemas: &Map<String, Value>) -> Result<FieldType, String> {
     if let Some(reference) = refs::reference_of(property) {
         let target = refs::resolve(reference, schemas)?;
         if target.get("enum").is_none() {
             return Err(format!("`{reference}` must be a string enum"));
+        }
+        if is_root_enum(target) {
+            return Err(format!(
+                "`{reference}` is one of the API's own enums (`x-rust-root`), not one a model input can use"
+            ));
         }
         return Ok(FieldType::Enum(refs::name_of(reference).to_string()));
     }

@@ -1,7 +1,7 @@
 //! The client a command talks through: the API (or a proxy) as the flags and environment say, or the built-in
 //! simulator.
 
-use replicate_ideogram::{Client, ClientBuilder, Error, TOKEN_ENV};
+use replicate_ideogram::{Client, ClientBuilder, Error};
 use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
 
 use crate::{Failure, args::Cli};
@@ -15,12 +15,13 @@ pub struct Connection {
 /// Connects as the flags and environment say. `simulate_by_default`: with no token and no base URL, use the
 /// built-in simulator (and say so) instead of failing.
 pub async fn connect(cli: &Cli, simulate_by_default: bool) -> Result<Connection, Failure> {
-    let has_token = std::env::var(TOKEN_ENV).is_ok_and(|t| !t.trim().is_empty());
+    let has_token = std::env::var(Client::TOKEN_ENV).is_ok_and(|t| !t.trim().is_empty());
     let by_default = simulate_by_default && !has_token && cli.base_url.is_none();
     if cli.simulator || by_default {
         if by_default {
             eprintln!(
-                "No {TOKEN_ENV} and no base URL: running against the built-in offline simulator."
+                "No {} and no base URL: running against the built-in offline simulator.",
+                Client::TOKEN_ENV
             );
         } else {
             eprintln!("Running against the built-in offline simulator.");

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use replicate_ideogram::{
-    Client, MAX_INLINE_FILE, MAX_UPLOAD, data_url_of,
-    models::{KNOWN_MODELS, input_schema_for},
+    Client, UploadedFile,
+    models::{KNOWN_MODELS, data_url_of, input_schema_for},
 };
 use serde_json::{Map, Value};
 
@@ -215,12 +215,13 @@ pub fn file_or_url(
     let size = std::fs::metadata(path)
         .map_err(|e| Failure::usage(format!("{flag} {value}: {e}")))?
         .len();
-    if size > MAX_UPLOAD {
+    if size > UploadedFile::MAX_UPLOAD {
         return Err(Failure::usage(format!(
-            "{flag} {value}: {size} bytes is over the {MAX_UPLOAD} bytes Replicate accepts"
+            "{flag} {value}: {size} bytes is over the {} bytes Replicate accepts",
+            UploadedFile::MAX_UPLOAD
         )));
     }
-    if size > MAX_INLINE_FILE {
+    if size > UploadedFile::MAX_INLINE {
         uploads.push(PendingUpload {
             item,
             field: field.to_string(),

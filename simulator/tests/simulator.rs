@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use replicate_ideogram::{
-    Error, JsonInput, PredictionStatus, Target, WaitOptions,
-    models::{AspectRatio, IdeogramV2TurboInput, WebhookEvent},
+    Error, JsonInput, PredictionStatus, Target, WaitOptions, WebhookEvent,
+    models::{AspectRatio, IdeogramV2TurboInput},
 };
 use replicate_ideogram_simulator::SimulatorConfig;
 

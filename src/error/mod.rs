@@ -174,8 +174,8 @@ pub enum Error {
         /// The download's timeout.
         timeout: Duration,
     },
-    /// A download to memory ([`Download::bytes`](crate::Download::bytes)) was larger than allowed
-    /// ([`Download::max_bytes`](crate::Download::max_bytes)). Nothing was kept.
+    /// A download to memory ([`Download::bytes`](crate::builders::Download::bytes)) was larger than allowed
+    /// ([`Download::max_bytes`](crate::builders::Download::max_bytes)). Nothing was kept.
     #[error("download of {url} is larger than the {max_bytes} bytes allowed in memory")]
     DownloadTooLarge {
         /// The URL, without its query string or credentials.
