@@ -37,7 +37,7 @@ use crate::{
 };
 
 /// The official Python client's side of the benchmark.
-const PYTHON_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/python_client.py");
+const PYTHON_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python_client.py");
 
 /// The fault mix the reliability targets are set against: 429 10%, 503 10%, connection reset after processing 5%.
 const FAULT_MIX: &str = "429=0.1,503=0.1,drop-after=0.05";
