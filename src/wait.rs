@@ -143,7 +143,7 @@ impl<'c> WaitFor<'c> {
     }
 
     /// The poll schedule for this wait (default: the client's, see
-    /// [`ClientBuilder::wait_options`](crate::ClientBuilder::wait_options)). Named `options` before.
+    /// [`ClientBuilder::wait_options`](crate::ClientBuilder::wait_options)).
     ///
     /// ```no_run
     /// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {

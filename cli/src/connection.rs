@@ -37,10 +37,7 @@ pub async fn connect(cli: &Cli, simulate_by_default: bool) -> Result<Connection,
                 std::time::Duration::from_millis(1200),
             )
             .seed(seed);
-        let simulator = Simulator::start(config).await.map_err(|e| Failure {
-            code: 3,
-            message: format!("cannot start the simulator: {e}"),
-        })?;
+        let simulator = start_simulator(config).await?;
         let client = simulator.client()?;
         return Ok(Connection {
             client,
@@ -60,5 +57,13 @@ pub async fn connect(cli: &Cli, simulate_by_default: bool) -> Result<Connection,
     Ok(Connection {
         client,
         _simulator: None,
+    })
+}
+
+/// Starts the built-in simulator; failing to is an error of the network kind (exit code 3).
+pub async fn start_simulator(config: SimulatorConfig) -> Result<Simulator, Failure> {
+    Simulator::start(config).await.map_err(|e| Failure {
+        code: 3,
+        message: format!("cannot start the simulator: {e}"),
     })
 }

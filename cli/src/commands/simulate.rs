@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use replicate_ideogram_simulator::{Faults, Simulator, SimulatorConfig};
+use replicate_ideogram_simulator::{Faults, SimulatorConfig};
 
-use crate::{Failure, args};
+use crate::{Failure, args, connection::start_simulator};
 
 pub async fn simulate(args: &args::Simulate) -> Result<ExitCode, Failure> {
     let mut config = SimulatorConfig::default()
@@ -40,10 +40,7 @@ pub async fn simulate(args: &args::Simulate) -> Result<ExitCode, Failure> {
     if let Some(limits) = args.rate_limit {
         config = config.rate_limits(limits);
     }
-    let simulator = Simulator::start(config).await.map_err(|e| Failure {
-        code: 3,
-        message: format!("cannot start the simulator: {e}"),
-    })?;
+    let simulator = start_simulator(config).await?;
     let line = serde_json::json!({
         "base_url": simulator.base_url(),
         "token": simulator.token(),
