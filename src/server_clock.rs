@@ -3,7 +3,9 @@
 //!
 //! Every answer says something: its `Date` header (whole seconds) was written between the request's sending
 //! and its answer's arrival, and a create's answer carries the prediction's `created_at` (milliseconds),
-//! stamped in the same interval. Each such answer bounds the offset (server time − local time) from both
+//! stamped in the same interval, and, when the server held the request until the prediction finished, its
+//! `completed_at`, stamped just before the answer: the first bounds the offset closely from above, the
+//! second from below. Each such answer bounds the offset (server time − local time) from both
 //! sides; the client keeps the tightest bounds that agree with each other. Bounds that stop agreeing (a
 //! clock was stepped) are replaced by the newest answer's. Stamps are preferred to `Date` headers: they are
 //! finer, and they come from the clock the lookup compares with (a proxy's `Date` may come from another).
@@ -148,6 +150,22 @@ mod tests {
         assert_eq!(
             clock.bounds().high,
             TimeDelta::milliseconds(10) - TimeDelta::hours(1)
+        );
+    }
+
+    #[test]
+    fn a_held_creates_creation_and_completion_bound_it_from_both_sides() {
+        let clock = ServerClock::default();
+        // Held 1.5 s: created 10 ms after sending, completed 5 ms before the answer arrived.
+        clock.observe_stamp(at(0), at(1_515), at(10));
+        assert_eq!(clock.bounds().low, TimeDelta::milliseconds(-1_505));
+        clock.observe_stamp(at(0), at(1_515), at(1_510));
+        assert_eq!(
+            clock.bounds(),
+            Bounds {
+                low: TimeDelta::milliseconds(-5),
+                high: TimeDelta::milliseconds(10),
+            }
         );
     }
 

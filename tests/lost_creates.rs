@@ -237,3 +237,100 @@ async fn prefer_wait_never_reaches_past_the_deadline() {
     let seconds: u64 = prefer.strip_prefix("wait=").unwrap().parse().unwrap();
     assert!(seconds <= 15, "{prefer} with 20 s left");
 }
+
+/// A server whose creates and list follow a script in time: the first create (A) is answered with a 503 only
+/// after `A_ANSWER`, having made its prediction just before; the second (B) makes one and is answered 503 at
+/// once; later creates succeed. The list shows what was made by the time it is asked, and its first answer
+/// (B's lookup) is held back until A has looked and adopted.
+#[derive(Clone, Default)]
+struct Scripted {
+    made: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+    creates: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    lists: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+const A_ANSWER: Duration = Duration::from_millis(2_600);
+
+impl Scripted {
+    fn make(&self, id: &str, request: &Request, at: DateTime<Utc>) -> Value {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let made = stored(id, body["input"].clone(), at);
+        self.made.lock().unwrap().push(made.clone());
+        made
+    }
+
+    fn create(&self, request: &Request) -> ResponseTemplate {
+        let unavailable = problem(503, json!({"title": "Unavailable"}));
+        match self
+            .creates
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        {
+            0 => {
+                let at = Utc::now() + TimeDelta::milliseconds(2_500);
+                self.make("a-made", request, at);
+                unavailable.set_delay(A_ANSWER)
+            }
+            1 => {
+                self.make("b-made", request, Utc::now());
+                unavailable
+            }
+            n => json(201, &self.make(&format!("extra-{n}"), request, Utc::now())),
+        }
+    }
+
+    fn list(&self) -> ResponseTemplate {
+        let now = Utc::now();
+        let mut shown: Vec<Value> = self.made.lock().unwrap().clone();
+        shown.retain(|p| p["created_at"].as_str().unwrap() <= now.to_rfc3339().as_str());
+        shown.reverse();
+        let answer = page(shown);
+        match self.lists.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+            0 => answer.set_delay(Duration::from_secs(3)),
+            _ => answer,
+        }
+    }
+
+    fn get(&self, request: &Request) -> ResponseTemplate {
+        let id = request.url.path().rsplit('/').next().unwrap();
+        let made = self.made.lock().unwrap();
+        match made.iter().find(|p| p["id"] == id) {
+            Some(p) => json(200, p),
+            None => problem(404, json!({"title": "Not found"})),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_lookup_that_took_a_neighbours_prediction_leaves_its_own_to_that_neighbour() {
+    let server = server().await;
+    let script = Scripted::default();
+    let (create, list, get) = (script.clone(), script.clone(), script.clone());
+    Mock::given(method("POST"))
+        .and(path(CREATE_PATH))
+        .respond_with(move |r: &Request| create.create(r))
+        .mount(&server)
+        .await;
+    mount_list(&server, move |_: &Request| list.list()).await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(
+            r"^/replicate/v1/predictions/[a-z-]+$",
+        ))
+        .respond_with(move |r: &Request| get.get(r))
+        .mount(&server)
+        .await;
+    // Two creates of the same input from one client: A is sent first and answered late, B's lookup is slow.
+    // A's window holds both predictions and it takes the earlier, B's; B must end with A's, not a third.
+    let client = retrying_client(&server);
+    let input = IdeogramV2TurboInput::new("the same input twice");
+    let a = tokio::spawn({
+        let (client, input) = (client.clone(), input.clone());
+        async move { client.create(input).await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let b = client.create(input).await.unwrap();
+    let a = a.await.unwrap().unwrap();
+    let mut ids = [a.id, b.id];
+    ids.sort();
+    assert_eq!(ids, ["a-made", "b-made"]);
+    assert_eq!(hits(&server, CREATE_PATH).await, 2, "not sent a third time");
+}

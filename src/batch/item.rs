@@ -340,7 +340,7 @@ impl BatchContext {
         let mut found = None;
         let walked = self
             .client
-            .walk_list_since(from, MAX_RESUME_LOOKUP, |prediction| {
+            .walk_list_since(from, None, MAX_RESUME_LOOKUP, |prediction| {
                 if could_be(&prediction, &target, input) && self.claim(&prediction.id) {
                     found = Some(prediction.id);
                     return ControlFlow::Break(());

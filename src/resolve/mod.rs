@@ -9,7 +9,8 @@
 //!
 //! - One such prediction: adopted.
 //! - Several (other processes sent the same input at the same moment): they cannot be told apart. The
-//!   earliest is adopted and a `warn` event names the others, so none is orphaned silently.
+//!   earliest is adopted and a `warn` event names the others, so none is orphaned silently. If the one
+//!   adopted was another create's of this client, that create takes one of those passed over instead.
 //! - None, and the list is shown to cover the window (it lists a prediction created after it, or the
 //!   server's clock has passed the window by a few seconds): nothing was created, and the create is sent
 //!   again.
@@ -68,11 +69,15 @@ impl Client {
             let received = Utc::now();
             let error = match answer {
                 Ok(prediction) => {
-                    if let Some(created) = prediction.created_at {
-                        self.shared
-                            .transport
-                            .clock()
-                            .observe_stamp(sent, received, created);
+                    // Both stamps were written while the create was on its way: the creation just after
+                    // its arrival, the completion (of a create the server held) just before its answer,
+                    // so together they bound the server's clock closely from both sides.
+                    let clock = self.shared.transport.clock();
+                    for stamp in [prediction.created_at, prediction.completed_at]
+                        .into_iter()
+                        .flatten()
+                    {
+                        clock.observe_stamp(sent, received, stamp);
                     }
                     if self.shared.owned.claim(&prediction.id) {
                         return Ok(prediction);
