@@ -88,7 +88,7 @@ const API_KINDS: [&str; 8] = [
 ];
 
 /// The same for the delivery host (downloads).
-const DELIVERY_KINDS: [&str; 7] = [
+const DELIVERY_KINDS: [&str; 8] = [
     "delivery 429",
     "delivery 500",
     "delivery 502 html",
@@ -96,6 +96,7 @@ const DELIVERY_KINDS: [&str; 7] = [
     "delivery dropped before",
     "delivery dropped after",
     "delivery slow",
+    "delivery cut short",
 ];
 
 /// The routes the faults must reach: the create, the polls after it, and the downloads.
@@ -113,8 +114,7 @@ fn api_faults() -> Faults {
         .slow_delay(Duration::from_millis(20))
 }
 
-/// Every kind of fault a download can meet, except a body cut short, which no retry re-reads (see
-/// tests/retry_paths.rs).
+/// Every kind of fault a download can meet.
 fn delivery_faults() -> Faults {
     Faults::default()
         .throttle(0.04)
@@ -123,6 +123,7 @@ fn delivery_faults() -> Faults {
         .unavailable(0.04)
         .drop_before(0.04)
         .drop_after(0.03)
+        .truncated_json(0.03)
         .slow(0.02)
         .slow_delay(Duration::from_millis(20))
 }

@@ -38,7 +38,7 @@ fn injected(sim: &Simulator, kind: &str) -> usize {
 
 #[tokio::test]
 async fn downloads_are_retried_through_each_fault_of_the_delivery_host() {
-    let kinds: [(&str, Faults); 6] = [
+    let kinds: [(&str, Faults); 7] = [
         ("delivery 429", Faults::default().throttle(0.5)),
         ("delivery 500", Faults::default().server_error(0.5)),
         ("delivery 502 html", Faults::default().bad_gateway_html(0.5)),
@@ -48,6 +48,7 @@ async fn downloads_are_retried_through_each_fault_of_the_delivery_host() {
             Faults::default().drop_before(0.5),
         ),
         ("delivery dropped after", Faults::default().drop_after(0.5)),
+        ("delivery cut short", Faults::default().truncated_json(0.5)),
     ];
     for (kind, faults) in kinds {
         let sim = start(SimulatorConfig::default().delivery_faults(faults)).await;
@@ -70,6 +71,29 @@ async fn downloads_are_retried_through_each_fault_of_the_delivery_host() {
 }
 
 #[tokio::test]
+async fn a_download_cut_short_is_fetched_again_into_a_whole_file() {
+    let faults = Faults::default().truncated_json(0.5);
+    let sim = start(SimulatorConfig::default().delivery_faults(faults).seed(3)).await;
+    let client = patient(sim.client_builder());
+    let url = client
+        .run(IdeogramV2TurboInput::new("a fox"))
+        .await
+        .unwrap();
+    let whole = client.download(&url).bytes().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..8 {
+        let target = dir.path().join(format!("fox-{i}.png"));
+        let written = client.download(&url).to_file(&target).await.unwrap();
+        assert_eq!(written, whole.len() as u64);
+        assert_eq!(std::fs::read(&target).unwrap(), whole);
+    }
+    assert!(injected(&sim, "delivery cut short") > 0);
+    let left = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(left, 8, "no .part file is left behind");
+}
+
+/// Cut short every time: the retries run out, and the error says so.
+#[tokio::test]
 async fn a_download_cut_short_is_a_typed_error_and_leaves_no_file() {
     let sim =
         start(SimulatorConfig::default().delivery_faults(Faults::default().truncated_json(1.0)))
@@ -83,7 +107,11 @@ async fn a_download_cut_short_is_a_typed_error_and_leaves_no_file() {
     let target = dir.path().join("fox.png");
     let error = client.download(&url).to_file(&target).await.unwrap_err();
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
-    assert!(injected(&sim, "delivery cut short") > 0);
+    assert_eq!(
+        injected(&sim, "delivery cut short"),
+        21,
+        "the first try and the policy's 20 retries"
+    );
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
 }

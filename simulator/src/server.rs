@@ -208,7 +208,16 @@ async fn cut(response: Response<Body>, role: Role) -> Response<Body> {
     parts
         .headers
         .insert(header::CONTENT_LENGTH, announced.into());
-    Response::from_parts(parts, Body::from(cut))
+    // A body of unknown length (one of known length must match the header; debug builds of hyper assert
+    // it), which breaks off after its first half: the headers and that half reach the client first, so
+    // it is the body that is cut short, not the answer that is lost.
+    use futures_util::StreamExt;
+    let half = futures_util::stream::once(async move { Ok(cut) });
+    let broken = futures_util::stream::once(async {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        Err(std::io::Error::other("cut short"))
+    });
+    Response::from_parts(parts, Body::from_stream(half.chain(broken)))
 }
 
 async fn route(router: Router, request: Request<Body>) -> Response<Body> {

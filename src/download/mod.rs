@@ -75,21 +75,75 @@ impl Download<'_> {
     }
 
     /// The whole output in memory.
+    ///
+    /// A body cut short (the connection closed before all of it came) is fetched again from the start, as
+    /// often as the client's [`RetryPolicy`](crate::RetryPolicy) allows, within the download's timeout.
     pub async fn bytes(self) -> Result<Bytes> {
         let url = match self.source()? {
             Source::Data(bytes) => return Ok(bytes),
             Source::Http(url) => url,
         };
         let deadline = self.deadline();
-        let mut response = self.before(deadline, &url, self.get(url.clone())).await?;
+        let mut attempt = 0;
+        loop {
+            let mut response = self.before(deadline, &url, self.get(url.clone())).await?;
+            let read = self.read_capped(&mut response, &url);
+            match self.before(deadline, &url, read).await {
+                Err(error) if self.read_again(&error, &mut attempt, deadline, &url).await => {}
+                read => return read,
+            }
+        }
+    }
+
+    /// Streams the output to `path` and returns the number of bytes written.
+    ///
+    /// The body is written to `<path>.part` a chunk at a time (memory use does not grow with the file) and
+    /// renamed to `path` only when complete, so a failed download never leaves a truncated file (nor a
+    /// `.part` file) behind. A body cut short is fetched again from the start, as [`bytes`](Self::bytes)
+    /// does. A file already at `path` is replaced; a symlink at `path` or at `<path>.part` is replaced
+    /// too, never followed. Missing parent directories are created.
+    pub async fn to_file(self, path: impl AsRef<Path>) -> Result<u64> {
+        let path = path.as_ref();
+        let deadline = self.deadline();
+        let url = match self.source()? {
+            Source::Data(bytes) => {
+                create_parent(path).await?;
+                let mut part = Part::create(path).await?;
+                return match part.write(&bytes).await {
+                    Ok(()) => part.finish().await,
+                    Err(error) => {
+                        part.abandon().await;
+                        Err(error)
+                    }
+                };
+            }
+            Source::Http(url) => url,
+        };
+        let mut attempt = 0;
+        loop {
+            let mut response = self.before(deadline, &url, self.get(url.clone())).await?;
+            create_parent(path).await?;
+            let mut part = Part::create(path).await?;
+            let copy = copy_body(&mut response, &mut part);
+            match self.before(deadline, &url, copy).await {
+                Ok(()) => return part.finish().await,
+                Err(error) => {
+                    part.abandon().await;
+                    if !self.read_again(&error, &mut attempt, deadline, &url).await {
+                        return Err(error);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The body, refused once it passes `max_bytes`.
+    async fn read_capped(&self, response: &mut reqwest::Response, url: &Url) -> Result<Bytes> {
         let mut body = Vec::new();
-        while let Some(chunk) = self
-            .before(deadline, &url, next_chunk(&mut response))
-            .await?
-        {
+        while let Some(chunk) = next_chunk(response).await? {
             if (body.len() + chunk.len()) as u64 > self.max_bytes {
                 return Err(Error::DownloadTooLarge {
-                    url: crate::redact::url(&url),
+                    url: crate::redact::url(url),
                     max_bytes: self.max_bytes,
                 });
             }
@@ -98,45 +152,27 @@ impl Download<'_> {
         Ok(Bytes::from(body))
     }
 
-    /// Streams the output to `path` and returns the number of bytes written.
-    ///
-    /// The body is written to `<path>.part` a chunk at a time (memory use does not grow with the file) and
-    /// renamed to `path` only when complete, so a failed download never leaves a truncated file (nor a
-    /// `.part` file) behind. A file already at `path` is replaced; a symlink at `path` or at `<path>.part` is
-    /// replaced too, never followed. Missing parent directories are created.
-    pub async fn to_file(self, path: impl AsRef<Path>) -> Result<u64> {
-        let path = path.as_ref();
-        let deadline = self.deadline();
-        let body = match self.source()? {
-            Source::Data(bytes) => Body::Data(bytes),
-            Source::Http(url) => {
-                let response = self.before(deadline, &url, self.get(url.clone())).await?;
-                Body::Http(url, response)
-            }
-        };
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(parent)
-                .await
-                .map_err(|source| Error::Io {
-                    path: parent.to_path_buf(),
-                    source,
-                })?;
+    /// Whether a body that failed with `error` is to be fetched again: it was cut short (a transport error
+    /// while reading it; the request itself is retried by the transport), and the retry policy and the
+    /// deadline leave room. Waits the policy's backoff first.
+    async fn read_again(
+        &self,
+        error: &Error,
+        attempt: &mut u32,
+        deadline: Option<Instant>,
+        url: &Url,
+    ) -> bool {
+        let policy = self.client.shared.transport.retry();
+        if !matches!(error, Error::Transport { .. }) || *attempt >= policy.max_retries {
+            return false;
         }
-        let mut part = Part::create(path).await?;
-        let filled = match body {
-            Body::Data(bytes) => part.write(&bytes).await,
-            Body::Http(url, mut response) => {
-                let copy = copy_body(&mut response, &mut part);
-                self.before(deadline, &url, copy).await
-            }
+        *attempt += 1;
+        tracing::debug!(url = %crate::redact::url(url), attempt = *attempt, "download cut short; fetching it again");
+        let pause = async {
+            tokio::time::sleep(policy.backoff(*attempt)).await;
+            Ok(())
         };
-        match filled {
-            Ok(()) => part.finish().await,
-            Err(error) => {
-                part.abandon().await;
-                Err(error)
-            }
-        }
+        self.before(deadline, url, pause).await.is_ok()
     }
 
     fn source(&self) -> Result<Source> {
@@ -212,10 +248,17 @@ enum Source {
     Data(Bytes),
 }
 
-/// What `to_file` writes: decoded data, or an answer whose body is still to be read.
-enum Body {
-    Http(Url, reqwest::Response),
-    Data(Bytes),
+/// Creates the missing parent directories of `path`.
+async fn create_parent(path: &Path) -> Result<()> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) => fs::create_dir_all(parent)
+            .await
+            .map_err(|source| Error::Io {
+                path: parent.to_path_buf(),
+                source,
+            }),
+        None => Ok(()),
+    }
 }
 
 async fn next_chunk(response: &mut reqwest::Response) -> Result<Option<Bytes>> {
