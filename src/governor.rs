@@ -46,8 +46,9 @@ impl Rate {
     }
 
     fn interval(&self) -> Option<Duration> {
+        // A rate so low that its interval overflows a `Duration` waits as long as one can.
         (self.per_minute.is_finite() && self.per_minute > 0.0)
-            .then(|| Duration::from_secs_f64(60.0 / self.per_minute))
+            .then(|| Duration::try_from_secs_f64(60.0 / self.per_minute).unwrap_or(Duration::MAX))
     }
 }
 
@@ -336,6 +337,17 @@ pub(crate) fn wait_in_body(body: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_too_low_for_a_duration_waits_as_long_as_one_can() {
+        assert_eq!(Rate::per_minute(1e-300, 1).interval(), Some(Duration::MAX));
+        assert_eq!(Rate::per_minute(0.0, 1).interval(), None);
+        assert_eq!(Rate::per_minute(f64::NAN, 1).interval(), None);
+        assert_eq!(
+            Rate::per_minute(60.0, 1).interval(),
+            Some(Duration::from_secs(1))
+        );
+    }
 
     #[test]
     fn hints_in_replicates_words() {

@@ -240,3 +240,24 @@ async fn a_journal_without_files_skips_what_finished() {
     assert!(run().await.iter().all(|o| *o == Origin::Skipped));
     assert_eq!(sim.record().created.len(), 3);
 }
+
+#[tokio::test]
+async fn a_journal_with_an_absurd_predict_time_is_read_without_a_panic() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = run_all(&sim, inputs(2), dir.path(), false).await;
+    assert!(first.iter().all(|r| *r == Ok(Origin::Created)), "{first:?}");
+    let path = dir.path().join("journal.jsonl");
+    let journal = std::fs::read_to_string(&path).unwrap();
+    let mut edited = Vec::new();
+    for line in journal.lines() {
+        let mut event: serde_json::Value = serde_json::from_str(line).unwrap();
+        if event["event"] == "finished" {
+            event["predict_time"] = serde_json::json!(1e300);
+        }
+        edited.push(event.to_string());
+    }
+    std::fs::write(&path, edited.join("\n") + "\n").unwrap();
+    let again = run_all(&sim, inputs(2), dir.path(), false).await;
+    assert!(again.iter().all(|r| *r == Ok(Origin::Skipped)), "{again:?}");
+}

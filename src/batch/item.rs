@@ -457,9 +457,8 @@ fn done<I: ModelInput>(
         output: decoded,
         prediction_id,
         prediction,
-        predict_time: predict_time
-            .filter(|t| t.is_finite() && *t >= 0.0)
-            .map(Duration::from_secs_f64),
+        // The journal is a file anyone may have edited: a time no `Duration` holds is no time.
+        predict_time: predict_time.and_then(|t| Duration::try_from_secs_f64(t).ok()),
         files,
         bytes,
         origin,

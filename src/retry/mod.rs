@@ -116,7 +116,9 @@ impl RetryPolicy {
             .initial_backoff
             .saturating_mul(1 << exponent)
             .min(self.max_backoff);
-        full.mul_f64(0.5 + fastrand::f64() / 2.0)
+        // A backoff set near `Duration::MAX` has no room for jitter above half of it: no panic, the full wait.
+        Duration::try_from_secs_f64(full.as_secs_f64() * (0.5 + fastrand::f64() / 2.0))
+            .unwrap_or(full)
     }
 }
 
@@ -165,6 +167,18 @@ mod tests {
             parse_retry_after("18446744073709551615"),
             Some(Duration::from_secs(MAX_RETRY_AFTER_SECONDS))
         );
+    }
+
+    #[test]
+    fn a_backoff_as_long_as_a_duration_can_be_is_no_panic() {
+        let policy = RetryPolicy::default()
+            .initial_backoff(Duration::MAX)
+            .max_backoff(Duration::MAX);
+        for attempt in [1, 2, 64, u32::MAX] {
+            for _ in 0..20 {
+                assert!(policy.backoff(attempt) >= Duration::MAX / 2);
+            }
+        }
     }
 
     #[test]
