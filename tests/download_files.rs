@@ -163,3 +163,20 @@ async fn a_download_past_its_deadline_leaves_no_part_file() {
         names_in(dir.path())
     );
 }
+
+#[tokio::test]
+async fn a_download_dropped_midway_by_the_caller_leaves_no_part_file() {
+    let api = server().await;
+    let url = trickling_host().await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = client(&api);
+    let download = client.download(&url).to_file(dir.path().join("slow.png"));
+    // The caller's own timeout drops the future while the body is arriving.
+    let outcome = tokio::time::timeout(Duration::from_millis(300), download).await;
+    assert!(outcome.is_err(), "the body takes 50 s");
+    assert!(
+        names_in(dir.path()).is_empty(),
+        "{:?}",
+        names_in(dir.path())
+    );
+}

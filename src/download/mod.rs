@@ -83,58 +83,44 @@ impl Download<'_> {
             Source::Data(bytes) => return Ok(bytes),
             Source::Http(url) => url,
         };
-        let deadline = self.deadline();
-        let mut attempt = 0;
-        loop {
-            let mut response = self.before(deadline, &url, self.get(url.clone())).await?;
-            let read = self.read_capped(&mut response, &url);
-            match self.before(deadline, &url, read).await {
-                Err(error) if self.read_again(&error, &mut attempt, deadline, &url).await => {}
-                read => return read,
-            }
-        }
+        let fetch = self
+            .client
+            .read_again_if_broken(Operation::Download, || async {
+                let mut response = self.get(url.clone()).await?;
+                self.read_capped(&mut response, &url).await
+            });
+        self.before(self.deadline(), &url, fetch).await
     }
 
     /// Streams the output to `path` and returns the number of bytes written.
     ///
     /// The body is written to `<path>.part` a chunk at a time (memory use does not grow with the file) and
     /// renamed to `path` only when complete, so a failed download never leaves a truncated file (nor a
-    /// `.part` file) behind. A body cut short is fetched again from the start, as [`bytes`](Self::bytes)
-    /// does. A file already at `path` is replaced; a symlink at `path` or at `<path>.part` is replaced
-    /// too, never followed. Missing parent directories are created.
+    /// `.part` file) behind, not even when the future is dropped before it ends. A body cut short is
+    /// fetched again from the start, into a fresh `.part` file, as [`bytes`](Self::bytes) does. A file
+    /// already at `path` is replaced; a symlink at `path` or at `<path>.part` is replaced too, never
+    /// followed. Missing parent directories are created.
     pub async fn to_file(self, path: impl AsRef<Path>) -> Result<u64> {
         let path = path.as_ref();
-        let deadline = self.deadline();
         let url = match self.source()? {
             Source::Data(bytes) => {
                 create_parent(path).await?;
                 let mut part = Part::create(path).await?;
-                return match part.write(&bytes).await {
-                    Ok(()) => part.finish().await,
-                    Err(error) => {
-                        part.abandon().await;
-                        Err(error)
-                    }
-                };
+                part.write(&bytes).await?;
+                return part.finish().await;
             }
             Source::Http(url) => url,
         };
-        let mut attempt = 0;
-        loop {
-            let mut response = self.before(deadline, &url, self.get(url.clone())).await?;
-            create_parent(path).await?;
-            let mut part = Part::create(path).await?;
-            let copy = copy_body(&mut response, &mut part);
-            match self.before(deadline, &url, copy).await {
-                Ok(()) => return part.finish().await,
-                Err(error) => {
-                    part.abandon().await;
-                    if !self.read_again(&error, &mut attempt, deadline, &url).await {
-                        return Err(error);
-                    }
-                }
-            }
-        }
+        let fetch = self
+            .client
+            .read_again_if_broken(Operation::Download, || async {
+                let mut response = self.get(url.clone()).await?;
+                create_parent(path).await?;
+                let mut part = Part::create(path).await?;
+                copy_body(&mut response, &mut part).await?;
+                part.finish().await
+            });
+        self.before(self.deadline(), &url, fetch).await
     }
 
     /// The body, refused once it passes `max_bytes`.
@@ -150,29 +136,6 @@ impl Download<'_> {
             body.extend_from_slice(&chunk);
         }
         Ok(Bytes::from(body))
-    }
-
-    /// Whether a body that failed with `error` is to be fetched again: it was cut short (a transport error
-    /// while reading it; the request itself is retried by the transport), and the retry policy and the
-    /// deadline leave room. Waits the policy's backoff first.
-    async fn read_again(
-        &self,
-        error: &Error,
-        attempt: &mut u32,
-        deadline: Option<Instant>,
-        url: &Url,
-    ) -> bool {
-        let policy = self.client.shared.transport.retry();
-        if !matches!(error, Error::Transport { .. }) || *attempt >= policy.max_retries {
-            return false;
-        }
-        *attempt += 1;
-        tracing::debug!(url = %crate::redact::url(url), attempt = *attempt, "download cut short; fetching it again");
-        let pause = async {
-            tokio::time::sleep(policy.backoff(*attempt)).await;
-            Ok(())
-        };
-        self.before(deadline, url, pause).await.is_ok()
     }
 
     fn source(&self) -> Result<Source> {

@@ -4,7 +4,8 @@
 //! exclusively, and whatever had that name (a stale `.part`, or a symlink planted there) is removed first, so
 //! no write ever follows a link into another file. It is
 //! removed whenever the download fails. The rename replaces what `path` names, a file or a symlink itself,
-//! never the file a symlink points to.
+//! never the file a symlink points to. A download dropped before it finished (the caller's own timeout, a
+//! task aborted) removes it too.
 
 use std::{
     io::ErrorKind,
@@ -29,6 +30,23 @@ pub(super) struct Part {
     // them into 1 MiB writes cuts those trips a hundredfold; the memory stays fixed whatever the size.
     file: BufWriter<fs::File>,
     written: u64,
+    // Last, so that the file is closed before it is removed.
+    unfinished: RemoveOnDrop,
+}
+
+/// Removes a `.part` file when dropped, unless it was renamed into place.
+struct RemoveOnDrop {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if self.armed {
+            // One unlink; not worth a trip to the blocking pool, and a drop cannot await one.
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 impl Part {
@@ -41,6 +59,10 @@ impl Part {
             Err(panicked) => return Err(io(&part, std::io::Error::other(panicked))),
         };
         Ok(Self {
+            unfinished: RemoveOnDrop {
+                path: part.clone(),
+                armed: true,
+            },
             part,
             target: target.to_path_buf(),
             file: BufWriter::with_capacity(WRITE_BUFFER, file),
@@ -58,15 +80,11 @@ impl Part {
     }
 
     /// Flushes, syncs and renames the file into place; returns the bytes written. On failure the `.part`
-    /// file is removed.
+    /// file is removed (when `self` is dropped).
     pub(super) async fn finish(mut self) -> Result<u64> {
-        match self.complete().await {
-            Ok(()) => Ok(self.written),
-            Err(error) => {
-                self.abandon().await;
-                Err(error)
-            }
-        }
+        self.complete().await?;
+        self.unfinished.armed = false;
+        Ok(self.written)
     }
 
     async fn complete(&mut self) -> Result<()> {
@@ -79,13 +97,6 @@ impl Part {
         fs::rename(&self.part, &self.target)
             .await
             .map_err(|e| io(&self.target, e))
-    }
-
-    /// Removes the `.part` file (the download failed).
-    pub(super) async fn abandon(self) {
-        let Self { part, file, .. } = self;
-        drop(file);
-        let _ = fs::remove_file(&part).await;
     }
 }
 

@@ -7,8 +7,8 @@ use super::table::{Decision, Failure, decide};
 use crate::{Client, Operation, Result};
 
 impl Client {
-    /// Runs `read` (an `operation` that reads: get, a list page, the webhook secret) again while the table
-    /// says its failure is worth reading again, as the retry policy allows.
+    /// Runs `read` (an `operation` that reads: get, a list page, the webhook secret, a download) again while
+    /// the table says its failure is worth reading again, as the retry policy allows.
     pub(crate) async fn read_again_if_broken<T, F, Fut>(
         &self,
         operation: Operation,

@@ -23,7 +23,7 @@
 //! | 408 | never | never | delay | delay | delay |
 //! | 5xx | look up | never | delay | delay | delay |
 //! | any other error status | never | never | never | never | never |
-//! | the body broke off or came cut short | look up | never | read again | never | never |
+//! | the body broke off or came cut short | look up | never | read again | never | read again |
 //! | the body is whole but unreadable or over a limit | look up | never | never | never | never |
 //! | the caller's deadline passed on the way | look up | never | never | never | never |
 //! | its prediction adopted by another create | look up | never | never | never | never |
@@ -35,8 +35,8 @@
 //! Why: a read changes nothing, so sending it again is safe whatever happened. A write is sent again only
 //! when the server certainly did not process it (no connection, or a 429). A create whose fate is unknown
 //! is never sent blindly: its prediction is looked for first, so that none is paid for twice. A body over a
-//! limit or of the wrong shape would come the same again. A download's body is not read again once it
-//! started (a file is written as it arrives), and a model's description is read once. Decoding JSON handed
+//! limit or of the wrong shape would come the same again. A download cut short is fetched again from the
+//! start (into a fresh `.part` file); a model's description is read once. Decoding JSON handed
 //! to the client, or a verified webhook's body, sends nothing and is never retried.
 
 use reqwest::Response;
@@ -127,7 +127,7 @@ pub(crate) fn decide(operation: Operation, failure: Failure) -> Decision {
         (_, Failure::Throttled) => AfterPace,
         (r, Failure::NoAnswer | Failure::Status(408 | 500..=599)) if r.is_read() => AfterDelay,
         (Request::Create, Failure::NoAnswer | Failure::Status(500..=599)) => LookUp,
-        (Request::Read, Failure::BrokenBody) => ReadAgain,
+        (Request::Read | Request::Download, Failure::BrokenBody) => ReadAgain,
         (
             Request::Create,
             Failure::BrokenBody | Failure::Unreadable | Failure::Deadline | Failure::Adopted,
@@ -264,7 +264,7 @@ mod tests {
     fn a_broken_body_is_read_again_by_reads_that_can_and_looked_up_for_a_create() {
         row(
             Failure::BrokenBody,
-            [LookUp, Never, ReadAgain, Never, Never],
+            [LookUp, Never, ReadAgain, Never, ReadAgain],
         );
     }
 
