@@ -20,6 +20,9 @@ const UNKNOWN: Bounds = Bounds {
     high: TimeDelta::minutes(5),
 };
 
+/// The coarsest resolution a server's stamps are taken to have.
+const STAMP_RESOLUTION: TimeDelta = TimeDelta::milliseconds(1);
+
 /// Server time − local time lies in `low..=high`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Bounds {
@@ -58,11 +61,12 @@ impl ServerClock {
         received: DateTime<Utc>,
         stamped: DateTime<Utc>,
     ) {
+        // A stamp may be cut to whole milliseconds (the moment was up to one later).
         observe(
             &self.stamps,
             Bounds {
                 low: stamped - received,
-                high: stamped - sent,
+                high: stamped + STAMP_RESOLUTION - sent,
             },
         );
     }
@@ -129,14 +133,15 @@ mod tests {
     fn answers_narrow_the_offset_and_a_stepped_clock_starts_afresh() {
         let clock = ServerClock::default();
         assert_eq!(clock.bounds(), UNKNOWN);
-        // The server is 90 s ahead; a request took 40 ms; the prediction was stamped 10 ms after sending.
+        // The server is 90 s ahead; a request took 40 ms; the prediction was stamped 10 ms after sending
+        // (in whole milliseconds: up to one more).
         let ahead = TimeDelta::seconds(90);
         clock.observe_stamp(at(0), at(40), at(10) + ahead);
         assert_eq!(
             clock.bounds(),
             Bounds {
                 low: ahead - TimeDelta::milliseconds(30),
-                high: ahead + TimeDelta::milliseconds(10),
+                high: ahead + TimeDelta::milliseconds(11),
             }
         );
         // A second answer narrows it further from below.
@@ -144,12 +149,12 @@ mod tests {
         assert_eq!(clock.bounds().low, ahead - TimeDelta::milliseconds(5));
         let (from, to) = clock.window(at(2000), at(2100));
         assert_eq!(from, at(1995) + ahead);
-        assert_eq!(to, at(2110) + ahead);
+        assert_eq!(to, at(2111) + ahead);
         // The server's clock is stepped back an hour: the old bounds are dropped for the new answer's.
         clock.observe_stamp(at(3000), at(3020), at(3010) - TimeDelta::hours(1));
         assert_eq!(
             clock.bounds().high,
-            TimeDelta::milliseconds(10) - TimeDelta::hours(1)
+            TimeDelta::milliseconds(11) - TimeDelta::hours(1)
         );
     }
 
@@ -164,7 +169,7 @@ mod tests {
             clock.bounds(),
             Bounds {
                 low: TimeDelta::milliseconds(-5),
-                high: TimeDelta::milliseconds(10),
+                high: TimeDelta::milliseconds(11),
             }
         );
     }

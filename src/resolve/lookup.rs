@@ -199,26 +199,32 @@ impl Client {
             covered: true,
             window: window(),
         };
-        let from = || window().0;
-        let asked_from = from();
-        // One prediction listed past the window shows the list covers it; the rest need not be walked.
+        // What is listed: the window with room on either side for the bounds to move while the list is
+        // walked (a new answer may replace them), and, past its end, room for one later prediction to
+        // show the list covers it; the rest need not be walked.
+        let asked_from = search.window.0 - SLACK;
         let until = search.window.1 + FIRST_LOOK_PAST;
-        self.walk_list_since(from, Some(until), MAX_LOOKUP_PREDICTIONS, |prediction| {
-            search.window = window();
-            match prediction.created_at {
-                Some(at) if at > search.window.1 => search.newer_listed = true,
-                Some(_) if could_be(&prediction, &request.target, request.input()) => {
-                    if self.shared.owned.holds(&prediction.id) {
-                        let passed_over = self.shared.owned.passed_over(&prediction.id);
-                        search.passed_over.extend(passed_over);
-                    } else {
-                        search.candidates.push(prediction);
+        self.walk_list_since(
+            || asked_from,
+            Some(until),
+            MAX_LOOKUP_PREDICTIONS,
+            |prediction| {
+                search.window = window();
+                match prediction.created_at {
+                    Some(at) if at > search.window.1 => search.newer_listed = true,
+                    Some(_) if could_be(&prediction, &request.target, request.input()) => {
+                        if self.shared.owned.holds(&prediction.id) {
+                            let passed_over = self.shared.owned.passed_over(&prediction.id);
+                            search.passed_over.extend(passed_over);
+                        } else {
+                            search.candidates.push(prediction);
+                        }
                     }
+                    _ => {}
                 }
-                _ => {}
-            }
-            ControlFlow::Continue(())
-        })
+                ControlFlow::Continue(())
+            },
+        )
         .await?;
         search.window = window();
         search.covered = search.window.0 >= asked_from && search.window.1 < until;
