@@ -132,6 +132,32 @@ async fn retry_after_is_honoured_and_bounded_by_the_budget() {
 }
 
 #[tokio::test]
+async fn throttled_answers_do_not_use_up_the_retries_of_failures() {
+    let server = server().await;
+    // 429, 503, 429, 503, 429, 503, then the answer: three failures, as many as the policy retries, and
+    // three throttles between them, which the policy does not count.
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    Mock::given(method("GET"))
+        .and(path(GET_PATH))
+        .respond_with(move |_: &wiremock::Request| {
+            match seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                n if n < 6 && n % 2 == 0 => {
+                    ResponseTemplate::new(429).insert_header("retry-after", "0")
+                }
+                n if n < 6 => problem(503, json!({"title": "Unavailable"})),
+                _ => json(200, &prediction("r1", "starting")),
+            }
+        })
+        .mount(&server)
+        .await;
+    retrying_client(&server, fast().max_retries(3))
+        .get("r1")
+        .await
+        .unwrap();
+    assert_eq!(hits(&server, GET_PATH).await, 7);
+}
+
+#[tokio::test]
 async fn a_throttled_create_is_sent_again_it_was_not_processed() {
     let server = server().await;
     let created = json(201, &prediction("c1", "starting"));

@@ -198,11 +198,18 @@ impl Transport {
         let trace = Trace::of(label, &request);
         let first = Instant::now();
         let class = self.class_of(&request);
+        // Attempts are counted for the traces; only failures count against the policy's retries, and
+        // only the time outside the governor's pace against its elapsed time: a throttled request is
+        // not failing, it waits its turn.
         let mut attempt = 1;
+        let mut retries = 0;
+        let mut paced = Duration::ZERO;
         loop {
             let again = request.try_clone();
             if let Some(class) = class {
+                let queued = Instant::now();
                 self.governor.acquire(class).await;
+                paced += queued.elapsed();
             }
             let result = trace.send(http, request, attempt).await;
             let decision = Failure::of_sending(&result, class.is_some())
@@ -232,7 +239,10 @@ impl Transport {
                 .ok()
                 .and_then(|r| retry_after_of(r.headers()));
             let wait = match decision {
-                Decision::AfterDelay => self.retry.delay(attempt, first.elapsed(), asked),
+                Decision::AfterDelay => {
+                    let failing = first.elapsed().saturating_sub(paced);
+                    self.retry.delay(retries + 1, failing, asked)
+                }
                 // The other decisions are not the transport's: the layers above act on them.
                 _ => None,
             };
@@ -244,6 +254,7 @@ impl Transport {
                     tokio::time::sleep(wait).await;
                     request = again;
                     attempt += 1;
+                    retries += 1;
                 }
                 _ => return result,
             }
