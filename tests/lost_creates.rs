@@ -334,3 +334,44 @@ async fn a_lookup_that_took_a_neighbours_prediction_leaves_its_own_to_that_neigh
     assert_eq!(ids, ["a-made", "b-made"]);
     assert_eq!(hits(&server, CREATE_PATH).await, 2, "not sent a third time");
 }
+
+#[tokio::test]
+async fn a_prediction_made_just_before_the_create_was_sent_is_not_taken_for_it() {
+    let server = server().await;
+    let input = IdeogramV2TurboInput::new("made just before");
+    // The first create teaches the client the server's clock (stamped now: no offset); the second is
+    // answered 503; the third makes "fresh".
+    let creates = std::sync::atomic::AtomicUsize::new(0);
+    Mock::given(method("POST"))
+        .and(path(CREATE_PATH))
+        .respond_with(move |request: &Request| {
+            let body: Value = serde_json::from_slice(&request.body).unwrap();
+            let made = |id: &str| {
+                let mut p = stored(id, body["input"].clone(), Utc::now());
+                p["completed_at"] = Utc::now().to_rfc3339().into();
+                json(201, &p)
+            };
+            match creates.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                0 => made("first"),
+                1 => problem(503, json!({"title": "Unavailable"})),
+                _ => made("fresh"),
+            }
+        })
+        .mount(&server)
+        .await;
+    let client = retrying_client(&server);
+    client.create(input.clone()).await.unwrap();
+    // An identical prediction made 300 ms before the next create is sent (by another process, say), and
+    // one of another input made well after it, which shows the list covers the create's time.
+    let older = stored("older", serde_json::to_value(&input).unwrap(), Utc::now());
+    let later = stored(
+        "later",
+        json!({"prompt": "someone else's"}),
+        Utc::now() + TimeDelta::seconds(30),
+    );
+    mount_list(&server, page(vec![later, older])).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let prediction = client.create(input).await.unwrap();
+    assert_eq!(prediction.id, "fresh");
+    assert_eq!(hits(&server, CREATE_PATH).await, 3);
+}

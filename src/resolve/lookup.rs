@@ -212,6 +212,8 @@ impl Client {
                 search.window = window();
                 match prediction.created_at {
                     Some(at) if at > search.window.1 => search.newer_listed = true,
+                    // The margin before the window: created before this create was sent.
+                    Some(at) if at < search.window.0 => {}
                     Some(_) if could_be(&prediction, &request.target, request.input()) => {
                         if self.shared.owned.holds(&prediction.id) {
                             let passed_over = self.shared.owned.passed_over(&prediction.id);
