@@ -80,20 +80,31 @@ async fn an_input_the_server_normalised_is_still_recognised() {
 #[tokio::test]
 async fn a_client_clock_ten_minutes_fast_still_finds_it() {
     let server = server().await;
-    let server_now = Utc::now() - TimeDelta::minutes(10);
-    let date = httpdate::fmt_http_date(server_now.into());
-    mount_create(
-        &server,
-        problem(503, json!({"title": "Unavailable"})).insert_header("date", date.as_str()),
-    )
+    // The server's clock runs ten minutes behind this machine's; it stamps and dates by it.
+    let server_now = || Utc::now() - TimeDelta::minutes(10);
+    let dated = move |answer: ResponseTemplate| {
+        answer.insert_header(
+            "date",
+            httpdate::fmt_http_date(server_now().into()).as_str(),
+        )
+    };
+    let made = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let on_create = made.clone();
+    Mock::given(method("POST"))
+        .and(path(CREATE_PATH))
+        .respond_with(move |request: &Request| {
+            let body: Value = serde_json::from_slice(&request.body).unwrap();
+            let created = stored("c1", body["input"].clone(), server_now());
+            on_create.lock().unwrap().push(created);
+            dated(problem(503, json!({"title": "Unavailable"})))
+        })
+        .mount(&server)
+        .await;
+    mount_list(&server, move |_: &Request| {
+        dated(page(made.lock().unwrap().clone()))
+    })
     .await;
     let input = IdeogramV2TurboInput::new("a fox on a fast clock");
-    let found = stored("c1", serde_json::to_value(&input).unwrap(), server_now);
-    mount_list(
-        &server,
-        page(vec![found]).insert_header("date", date.as_str()),
-    )
-    .await;
     let prediction = retrying_client(&server).create(input).await.unwrap();
     assert_eq!(prediction.id, "c1");
     assert_eq!(hits(&server, CREATE_PATH).await, 1, "not sent again");
