@@ -73,6 +73,7 @@ pub fn report(args: &Args, rows: &[Row], downloads: &[Download]) -> bool {
     lines.extend(download_lines(downloads));
     let (faults, clean) = fault_line(rows);
     lines.push(faults);
+    lines.push(fault_requests_line(rows));
     lines.push(rate_limit_line(args, rows));
     for line in &lines {
         line.print();
@@ -277,6 +278,25 @@ fn fault_line(rows: &[Row]) -> (Line, bool) {
         }
     }
     (faults, clean)
+}
+
+/// The fault mix's cost in API requests. Its floor: 20% of create attempts make nothing (429, 503), so any
+/// client needs 1.25 creates per prediction, and about 1.33 to fetch what a lost answer made (a request
+/// answers 75% of the time); one that never pays twice also lists after each 503, about 1.5 (BENCHMARKS.md).
+fn fault_requests_line(rows: &[Row]) -> Line {
+    let mut line = Line::new("under the fault mix: API requests per prediction ≤ 1.3");
+    for row in rows
+        .iter()
+        .filter(|r| r.scenario == Scenario::Faults && r.who == OURS)
+    {
+        let per = row.requests_per_prediction();
+        line.check(
+            format!("c={}: {per:.3}", row.concurrency),
+            per <= 1.3,
+            || "below this mix's floor of about 1.5 for a client that never pays twice".into(),
+        );
+    }
+    line
 }
 
 /// Under a create limit: nothing lost, few creates refused, about as fast as the limit allows (the bounds
