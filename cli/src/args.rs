@@ -68,7 +68,7 @@ pub enum Command {
     ///
     /// Prints one JSON line: `base_url`, `token`, `delivery_url`, `record_url` (its record of requests, as
     /// JSON, with the token).
-    Simulate(Simulate),
+    Simulate(Box<Simulate>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,6 +135,10 @@ pub struct Simulate {
     /// 502-html, 503, drop-before, drop-after, truncated-json.
     #[arg(long, value_name = "KIND=P,...", value_parser = parse_fault_mix)]
     pub fault_mix: Option<Faults>,
+    /// Inject faults on the delivery host (output files) with these probabilities, in the kinds of
+    /// --fault-mix; `truncated-json` there cuts a file's body short.
+    #[arg(long, value_name = "KIND=P,...", value_parser = parse_fault_mix)]
+    pub delivery_fault_mix: Option<Faults>,
     /// Make `urls.*` and list pages name api.replicate.com, as a proxy's answers do.
     #[arg(long)]
     pub foreign_urls: bool,

@@ -400,6 +400,8 @@ async fn simulate_serves_another_process_and_its_record() {
             "10",
             "--processing-ms",
             "30",
+            "--delivery-fault-mix",
+            "truncated-json=0.5",
         ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -427,6 +429,10 @@ async fn simulate_serves_another_process_and_its_record() {
         .await
         .unwrap();
     assert!(url.starts_with(announced["delivery_url"].as_str().unwrap()));
+    for _ in 0..8 {
+        let png = client.download(&url).bytes().await.unwrap();
+        assert_eq!(&png[..4], b"\x89PNG");
+    }
 
     let record: Value = reqwest::Client::new()
         .get(announced["record_url"].as_str().unwrap())
@@ -450,6 +456,10 @@ async fn simulate_serves_another_process_and_its_record() {
     assert!(
         record["requests"].get("GET /_simulator/record").is_none(),
         "the record is not counted"
+    );
+    assert!(
+        record["faults"]["delivery cut short"].as_u64() > Some(0),
+        "the delivery faults asked for were injected: {record}"
     );
     child.kill().await.unwrap();
 }

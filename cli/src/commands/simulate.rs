@@ -22,6 +22,9 @@ pub async fn simulate(args: &args::Simulate) -> Result<ExitCode, Failure> {
     if let Some(faults) = &args.fault_mix {
         config = config.faults(faults.clone());
     }
+    if let Some(faults) = &args.delivery_fault_mix {
+        config = config.delivery_faults(faults.clone());
+    }
     for published in &args.published_schema {
         let (model, file) = published.split_once('=').ok_or_else(|| {
             Failure::usage(format!(
