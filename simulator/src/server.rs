@@ -201,23 +201,26 @@ async fn cut(response: Response<Body>, role: Role) -> Response<Body> {
         .map(|b| b.to_bytes())
         .unwrap_or_default();
     let cut = bytes.slice(..bytes.len() / 2);
-    let announced = match role {
-        Role::Api => cut.len(),
-        Role::Delivery => bytes.len(),
+    let (announced, body) = match role {
+        // A whole answer whose JSON is cut: the length announced is what is sent.
+        Role::Api => (cut.len(), Body::from(cut)),
+        // The whole length announced, then a body of unknown length (one of known length must match the
+        // header; debug builds of hyper assert it) that breaks off after its first half: the headers and
+        // that half reach the client first, so it is the body that is cut short, not the answer lost.
+        Role::Delivery => {
+            use futures_util::StreamExt;
+            let half = futures_util::stream::once(async move { Ok(cut) });
+            let broken = futures_util::stream::once(async {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                Err(std::io::Error::other("cut short"))
+            });
+            (bytes.len(), Body::from_stream(half.chain(broken)))
+        }
     };
     parts
         .headers
         .insert(header::CONTENT_LENGTH, announced.into());
-    // A body of unknown length (one of known length must match the header; debug builds of hyper assert
-    // it), which breaks off after its first half: the headers and that half reach the client first, so
-    // it is the body that is cut short, not the answer that is lost.
-    use futures_util::StreamExt;
-    let half = futures_util::stream::once(async move { Ok(cut) });
-    let broken = futures_util::stream::once(async {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        Err(std::io::Error::other("cut short"))
-    });
-    Response::from_parts(parts, Body::from_stream(half.chain(broken)))
+    Response::from_parts(parts, body)
 }
 
 async fn route(router: Router, request: Request<Body>) -> Response<Body> {
