@@ -57,7 +57,7 @@ impl OwnedPredictions {
     /// Records that a lookup adopted `adopted` over `others`, which it could not tell apart from it.
     pub(crate) fn pass_over(&self, adopted: &str, others: Vec<String>) {
         let mut held = self.lock();
-        if held.ids.contains(adopted) {
+        if !others.is_empty() && held.ids.contains(adopted) {
             held.passed_over.insert(adopted.to_owned(), others);
         }
     }
