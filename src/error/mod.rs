@@ -222,6 +222,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The file of claims shared by the processes of this machine could not be read or written (SQLite
+    /// failed, or another process held its lock for too long).
+    #[error("claim file {}: {reason}", path.display())]
+    ClaimFile {
+        /// The claim file.
+        path: PathBuf,
+        /// What went wrong, in SQLite's words.
+        reason: String,
+    },
 }
 
 /// An error status from the server, with the problem details it sent.
