@@ -26,6 +26,8 @@
 //! when its answer arrives, and looks for the lost one's prediction in turn: each caller ends with its own
 //! prediction, and none is paid for twice.
 
+#[cfg(feature = "claims-file")]
+pub(crate) mod claim_file;
 mod lookup;
 pub(crate) mod matching;
 mod owned;
