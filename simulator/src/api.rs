@@ -200,11 +200,13 @@ async fn list(
     };
     let size = shared.config.page_size;
     let clock = shared.clock;
+    let now = Instant::now();
+    let lag = shared.runtime.list_lag();
     let (page, more) = shared.store.newest_first(offset, size, |s| {
         let at = clock.wall(s.created);
-        after.is_none_or(|a| at >= a) && before.is_none_or(|b| at < b)
+        let listed = now.saturating_duration_since(s.created) >= lag;
+        listed && after.is_none_or(|a| at >= a) && before.is_none_or(|b| at < b)
     });
-    let now = Instant::now();
     let urls = shared.urls();
     let results: Vec<Value> = page.iter().map(|s| s.to_json(now, &clock, &urls)).collect();
     let mut filters = String::new();

@@ -93,7 +93,8 @@ async fn create(
     authorize(&shared, &headers)?;
     let request = read_request(&shared, &headers, &body, target).await?;
     let prefer = request.prefer;
-    let (id, created, settles) = store(&shared, request);
+    let (id, created, settles) = store_after_delay(&shared, request).await?;
+    shared.runtime.released().await;
     if let Some(wait) = prefer {
         sleep_until(settles.min(created + wait)).await;
     }
@@ -242,6 +243,34 @@ fn webhook_of(body: &Map<String, Value>) -> Result<(Option<String>, Vec<String>)
         }
     }
     Ok((webhook, events))
+}
+
+/// Stores the new prediction once the [create delay](SimulatorConfig::create_delay) has passed. The delay and
+/// the store run in a task of their own, which this awaits: a client that goes away during the delay drops
+/// the handler, and the prediction must be made all the same, as a server goes on with a request whose
+/// client left.
+async fn store_after_delay(
+    shared: &Arc<ServerState>,
+    request: Request,
+) -> Result<(String, Instant, Instant), Response> {
+    let delay = shared.runtime.create_delay();
+    if delay.is_zero() {
+        return Ok(store(shared, request));
+    }
+    let (made, stored) = tokio::sync::oneshot::channel();
+    let worker = shared.clone();
+    shared.spawn(async move {
+        tokio::time::sleep(delay).await;
+        let _ = made.send(store(&worker, request));
+    });
+    // The task ends only if the simulator stops, which answers no one.
+    stored.await.map_err(|_| {
+        problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Stopped",
+            "The simulator stopped before the prediction was made.",
+        )
+    })
 }
 
 /// Stores the new prediction and records it; its id, when it was created and when it settles.

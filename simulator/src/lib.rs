@@ -17,6 +17,7 @@ mod files;
 mod image;
 mod rate_limit;
 mod record;
+mod runtime;
 mod server;
 mod state;
 mod validate;
@@ -89,6 +90,12 @@ pub struct SimulatorConfig {
     pub published_schemas: BTreeMap<String, serde_json::Value>,
     /// Rate limits per class of request, as Replicate's. Default: none.
     pub rate_limits: ServerLimits,
+    /// How long after its creation a prediction appears in the list ([`list_lag`](Self::list_lag)).
+    /// Default: none.
+    pub list_lag: Duration,
+    /// How long a create takes before its prediction exists ([`create_delay`](Self::create_delay)).
+    /// Default: none.
+    pub create_delay: Duration,
 }
 
 impl Default for SimulatorConfig {
@@ -111,6 +118,8 @@ impl Default for SimulatorConfig {
             port: 0,
             published_schemas: BTreeMap::new(),
             rate_limits: ServerLimits::none(),
+            list_lag: Duration::ZERO,
+            create_delay: Duration::ZERO,
         }
     }
 }
@@ -219,6 +228,7 @@ pub(crate) struct ServerState {
     pub(crate) delivery_base: String,
     pub(crate) limiter: rate_limit::Limiter,
     pub(crate) validators: validate::Validators,
+    pub(crate) runtime: runtime::Runtime,
     record: Mutex<Record>,
     rng: Mutex<StdRng>,
     next_id: AtomicU64,
@@ -297,6 +307,7 @@ impl Simulator {
         let shared = Arc::new(ServerState {
             limiter: rate_limit::Limiter::new(&config.rate_limits, tokio::time::Instant::now()),
             rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
+            runtime: runtime::Runtime::new(&config),
             config,
             validators: validate::Validators::default(),
             store: Store::default(),
@@ -368,6 +379,20 @@ impl Simulator {
     /// A snapshot of what it received so far.
     pub fn record(&self) -> Record {
         self.shared.snapshot()
+    }
+
+    /// Every prediction's JSON as `GET /predictions/{id}` would answer it now, in creation order, without
+    /// counting a request or telling the record that a client learned of its end: a test's view of statuses
+    /// and inputs.
+    pub fn predictions(&self) -> Vec<serde_json::Value> {
+        let now = tokio::time::Instant::now();
+        let urls = self.shared.urls();
+        self.shared
+            .store
+            .all()
+            .iter()
+            .map(|stored| stored.to_json(now, &self.shared.clock, &urls))
+            .collect()
     }
 }
 

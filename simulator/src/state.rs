@@ -259,6 +259,12 @@ impl Store {
         inner.order.push(stored);
     }
 
+    /// Every prediction, in creation order.
+    pub(crate) fn all(&self) -> Vec<Stored> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.order.clone()
+    }
+
     pub(crate) fn get(&self, id: &str) -> Option<Stored> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let index = *inner.by_id.get(id)?;
