@@ -313,6 +313,8 @@ fn store(shared: &Arc<ServerState>, request: Request) -> (String, Instant, Insta
         webhook: request.webhook.clone(),
         webhook_events: request.webhook_events,
         notified: false,
+        output_expiry: config.output_expiry,
+        removed: None,
     };
     let id = stored.id.clone();
     let settles = stored.settles_at();

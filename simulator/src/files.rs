@@ -19,6 +19,7 @@ use super::{
     ServerState,
     api::{Reply, authorize, invalid, json_reply, missing, problem},
     image,
+    state::Stored,
 };
 
 /// `POST /files`: a multipart upload (`content`, optional `filename` and `type`), answered as Replicate does.
@@ -123,7 +124,7 @@ pub(crate) async fn file(
         None => (name.strip_suffix(".png").unwrap_or(&name), false),
     };
     match shared.store.get(id) {
-        Some(stored) if stored.phase(Instant::now()).status == "succeeded" && json => {
+        Some(stored) if served(&stored) && json => {
             let layers = json!({"prediction": stored.id, "layers": [{"kind": "background"}]});
             (
                 [(header::CONTENT_TYPE, "application/json")],
@@ -131,12 +132,19 @@ pub(crate) async fn file(
             )
                 .into_response()
         }
-        Some(stored) if stored.phase(Instant::now()).status == "succeeded" => {
+        Some(stored) if served(&stored) => {
             let png = image::png_for(&stored.id, &stored.input);
             ([(header::CONTENT_TYPE, "image/png")], Body::from(png)).into_response()
         }
         _ => missing(),
     }
+}
+
+/// Whether a prediction's files are on the delivery host now: it succeeded and its output was not removed.
+fn served(stored: &Stored) -> bool {
+    let now = Instant::now();
+    let phase = stored.phase(now);
+    phase.status == "succeeded" && !stored.output_removed(&phase, now)
 }
 
 /// `bytes` bytes of filler, sent in 1 MiB chunks of one shared buffer (so serving 100 MB costs 1 MiB).

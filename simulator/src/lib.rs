@@ -17,6 +17,7 @@ mod files;
 mod image;
 mod rate_limit;
 mod record;
+mod removal;
 mod runtime;
 mod server;
 mod state;
@@ -96,6 +97,9 @@ pub struct SimulatorConfig {
     /// How long a create takes before its prediction exists ([`create_delay`](Self::create_delay)).
     /// Default: none.
     pub create_delay: Duration,
+    /// How long after it finishes a prediction's output is removed ([`output_expiry`](Self::output_expiry)).
+    /// Default: never.
+    pub output_expiry: Option<Duration>,
 }
 
 impl Default for SimulatorConfig {
@@ -120,6 +124,7 @@ impl Default for SimulatorConfig {
             rate_limits: ServerLimits::none(),
             list_lag: Duration::ZERO,
             create_delay: Duration::ZERO,
+            output_expiry: None,
         }
     }
 }

@@ -32,6 +32,10 @@ pub(crate) struct Stored {
     pub(crate) webhook_events: Vec<String>,
     /// Whether an answer has already told the client that it finished.
     pub(crate) notified: bool,
+    /// How long after it finishes its output is removed (the configured expiry).
+    pub(crate) output_expiry: Option<Duration>,
+    /// When its output was removed on demand.
+    pub(crate) removed: Option<Instant>,
 }
 
 /// A moment in a prediction's life.
@@ -171,15 +175,19 @@ pub(crate) struct Urls<'a> {
 impl Stored {
     pub(crate) fn to_json(&self, now: Instant, clock: &Clock, urls: &Urls<'_>) -> Value {
         let phase = self.phase(now);
-        let output = match phase.status {
+        let removed = self.output_removed(&phase, now);
+        let output = match (phase.status, &self.outcome) {
+            ("succeeded", _) if removed => Value::Null,
             // A model whose output is a list (layerize) gives a picture and a JSON file, as the real one does.
-            "succeeded" if crate::published::LIST_OUTPUT_MODELS.contains(&self.model.as_str()) => {
+            ("succeeded", _)
+                if crate::published::LIST_OUTPUT_MODELS.contains(&self.model.as_str()) =>
+            {
                 json!([
                     format!("{}/files/{}.png", urls.delivery, self.id),
                     format!("{}/files/{}.json", urls.delivery, self.id),
                 ])
             }
-            "succeeded" => Value::String(format!("{}/files/{}.png", urls.delivery, self.id)),
+            ("succeeded", _) => Value::String(format!("{}/files/{}.png", urls.delivery, self.id)),
             _ => Value::Null,
         };
         let error = match (&self.outcome, phase.status) {
@@ -206,7 +214,7 @@ impl Stored {
             "input": self.input,
             "logs": self.logs(&phase, now),
             "output": output,
-            "data_removed": false,
+            "data_removed": removed,
             "error": error,
             "status": phase.status,
             "source": "api",
@@ -263,6 +271,21 @@ impl Store {
     pub(crate) fn all(&self) -> Vec<Stored> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.order.clone()
+    }
+
+    /// Removes the outputs of every prediction finished at `now`; returns how many were removed.
+    pub(crate) fn remove_outputs(&self, now: Instant) -> usize {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let finished = inner
+            .order
+            .iter_mut()
+            .filter(|stored| stored.removed.is_none() && stored.phase(now).is_terminal());
+        let mut count = 0;
+        for stored in finished {
+            stored.removed = Some(now);
+            count += 1;
+        }
+        count
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<Stored> {
@@ -330,6 +353,8 @@ mod tests {
             webhook: None,
             webhook_events: Vec::new(),
             notified: false,
+            output_expiry: None,
+            removed: None,
         }
     }
 
