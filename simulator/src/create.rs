@@ -19,6 +19,7 @@ use tokio::time::{Instant, sleep_until};
 use super::{
     CreatedPrediction, ServerState, SimulatorConfig,
     api::{Reply, answer, authorize, invalid, json_reply, not_found, problem, problem_with},
+    literal::literal_output,
     state::{Outcome, Stored},
     validate::InvalidField,
     webhooks,
@@ -332,7 +333,7 @@ fn store(shared: &Arc<ServerState>, request: Request) -> (String, Instant, Insta
     (id, created, settles)
 }
 
-/// How the prompt's markers (`[fail]`, `[cancel]`, `[abort]`) make a prediction end.
+/// How the prompt's markers (`[fail]`, `[cancel]`, `[abort]`, `[output=<json>]`) make a prediction end.
 struct Fate {
     outcome: Outcome,
     canceled: bool,
@@ -355,7 +356,7 @@ impl Fate {
             Some(marker) => {
                 Outcome::Fail(format!("Simulated failure: the prompt contains {marker}"))
             }
-            None => Outcome::Succeed,
+            None => literal_output(prompt).map_or(Outcome::Succeed, Outcome::SucceedWith),
         };
         Self {
             outcome,

@@ -15,6 +15,7 @@ mod create;
 mod faults;
 mod files;
 mod image;
+mod literal;
 mod rate_limit;
 mod record;
 mod removal;
@@ -47,6 +48,13 @@ use state::{Clock, Store, Urls};
 const REPLICATE_API: &str = "https://api.replicate.com/v1";
 
 /// How the simulator behaves.
+///
+/// Prompts steer a prediction's end: one containing [`fail_marker`](Self::fail_marker) (`[fail]`) fails,
+/// [`cancel_marker`](Self::cancel_marker) (`[cancel]`) is canceled while processing,
+/// [`abort_marker`](Self::abort_marker) (`[abort]`) is aborted before it starts, and one containing
+/// `[output=<json>]` (e.g. `[output=[]]`, `[output={}]`, `[output=[null,5]]`, `[output=null]`) succeeds with
+/// exactly that JSON as its `output`, to test how a client takes outputs it does not expect. A marker whose
+/// JSON does not parse, or is not followed by `]`, is ignored; `[fail]` wins over it.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct SimulatorConfig {

@@ -10,6 +10,8 @@ use tokio::time::Instant;
 #[derive(Clone, Debug)]
 pub(crate) enum Outcome {
     Succeed,
+    /// Succeeds with this JSON as its output (a prompt's `[output=<json>]`).
+    SucceedWith(Value),
     Fail(String),
 }
 
@@ -87,7 +89,7 @@ impl Stored {
             }
         } else {
             let status = match self.outcome {
-                Outcome::Succeed => "succeeded",
+                Outcome::Succeed | Outcome::SucceedWith(_) => "succeeded",
                 Outcome::Fail(_) => "failed",
             };
             Phase {
@@ -178,6 +180,7 @@ impl Stored {
         let removed = self.output_removed(&phase, now);
         let output = match (phase.status, &self.outcome) {
             ("succeeded", _) if removed => Value::Null,
+            ("succeeded", Outcome::SucceedWith(literal)) => literal.clone(),
             // A model whose output is a list (layerize) gives a picture and a JSON file, as the real one does.
             ("succeeded", _)
                 if crate::published::LIST_OUTPUT_MODELS.contains(&self.model.as_str()) =>

@@ -1,4 +1,5 @@
-//! Outputs a client must cope with: removed after their expiry (or on demand).
+//! Outputs a client must cope with: removed after their expiry (or on demand), and literal JSON outputs a
+//! prompt asks for.
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +8,7 @@ use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
 use serde_json::{Value, json};
 
 mod common;
-use common::{eventually, fast, get_json, start};
+use common::{create_request, eventually, fast, get_json, start};
 
 /// The delivery host's status for `url`, fetched without the token.
 async fn delivery_status(url: &str) -> u16 {
@@ -94,4 +95,45 @@ async fn outputs_expire_after_the_configured_time() {
     );
     assert_eq!(listed["data_removed"], true);
     assert_eq!(delivery_status(&url).await, 404);
+}
+
+#[tokio::test]
+async fn a_prompt_asks_for_a_literal_output() {
+    let sim = start(fast()).await;
+    let cases = [
+        ("a cat [output=[]]", json!([])),
+        ("[output={}]", json!({})),
+        ("two [output=[null,5]] things", json!([null, 5])),
+        ("[output=null]", Value::Null),
+        (
+            r#"[output={"url": "]", "n": [1]}]"#,
+            json!({"url": "]", "n": [1]}),
+        ),
+    ];
+    for (prompt, _) in &cases {
+        assert_eq!(
+            create_request(&sim, prompt).send().await.unwrap().status(),
+            201
+        );
+    }
+    assert_eq!(
+        create_request(&sim, "[output=nope]")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    let all_done = || sim.predictions().iter().all(|p| p["status"] == "succeeded");
+    assert!(eventually(all_done).await);
+
+    let predictions = sim.predictions();
+    for ((prompt, expected), prediction) in cases.iter().zip(&predictions) {
+        assert_eq!(&prediction["output"], expected, "{prompt}");
+    }
+    let ignored = &predictions[cases.len()]["output"];
+    assert!(
+        ignored.as_str().is_some_and(|u| u.ends_with(".png")),
+        "{ignored}"
+    );
 }
