@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 use super::{
     ServerState,
+    account::account,
     create::{create_for_deployment, create_for_model, create_for_version},
     files::{blob, file, file_or_output, sha256_hex, upload},
     state::Stored,
@@ -45,6 +46,7 @@ pub(crate) fn router(shared: Arc<ServerState>) -> Router {
         .route("/predictions/{id}", get(read))
         .route("/predictions/{id}/cancel", post(cancel))
         .route("/webhooks/default/secret", get(secret))
+        .route("/account", get(account))
         .route("/files", post(upload))
         .route("/files/{name}", get(file_or_output))
         .route(RECORD_PATH, get(record))

@@ -11,6 +11,7 @@ mod api;
 mod published {
     include!(concat!(env!("OUT_DIR"), "/published.rs"));
 }
+mod account;
 mod create;
 mod faults;
 mod files;
@@ -108,6 +109,8 @@ pub struct SimulatorConfig {
     /// How long after it finishes a prediction's output is removed ([`output_expiry`](Self::output_expiry)).
     /// Default: never.
     pub output_expiry: Option<Duration>,
+    /// The `username` that `GET /account` answers. Default `simulator`.
+    pub account_username: String,
 }
 
 impl Default for SimulatorConfig {
@@ -133,6 +136,7 @@ impl Default for SimulatorConfig {
             list_lag: Duration::ZERO,
             create_delay: Duration::ZERO,
             output_expiry: None,
+            account_username: "simulator".into(),
         }
     }
 }
