@@ -68,6 +68,7 @@ pub(crate) async fn upload(
         content_type: media.unwrap_or_else(|| "application/octet-stream".into()),
         size: content.len(),
         sha256,
+        created_at: Utc::now(),
     };
     let body = file_json(&shared, &upload);
     shared.record(|r| r.uploads.push(upload));
@@ -83,9 +84,11 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// An uploaded file's answer (`GET /files/{id}` and `POST /files`).
+/// An uploaded file's answer (`GET /files/{id}` and `POST /files`): it expires a day after its upload, as
+/// Replicate's uploads do.
 fn file_json(shared: &ServerState, upload: &super::UploadRecord) -> Value {
-    let now = Utc::now();
+    let created = upload.created_at;
+    let stamp = |at: chrono::DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     json!({
         "id": upload.id,
         "urls": {"get": format!("{}/files/{}", shared.urls().api, upload.id)},
@@ -93,8 +96,8 @@ fn file_json(shared: &ServerState, upload: &super::UploadRecord) -> Value {
         "size": upload.size,
         "checksums": {"sha256": upload.sha256},
         "metadata": {},
-        "created_at": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "expires_at": (now + chrono::TimeDelta::days(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "created_at": stamp(created),
+        "expires_at": stamp(created + chrono::TimeDelta::days(1)),
     })
 }
 

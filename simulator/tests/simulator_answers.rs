@@ -1,9 +1,12 @@
-//! Answers beyond predictions: the account.
+//! Answers beyond predictions: the account, and uploads that expire.
 
-use serde_json::json;
+use std::time::Duration;
+
+use chrono::DateTime;
+use serde_json::{Value, json};
 
 mod common;
-use common::{fast, get_json, start};
+use common::{api, fast, get_json, start};
 
 #[tokio::test]
 async fn the_account_answers_with_the_token_and_refuses_without() {
@@ -32,4 +35,50 @@ async fn the_account_answers_with_the_token_and_refuses_without() {
         get_json(&default, "/account").await.1["username"],
         "simulator"
     );
+}
+
+#[tokio::test]
+async fn uploads_expire_a_day_after_they_were_made() {
+    let sim = start(fast()).await;
+    let form = reqwest::multipart::Form::new().part(
+        "content",
+        reqwest::multipart::Part::bytes(b"hello".to_vec())
+            .file_name("hello.txt")
+            .mime_str("text/plain")
+            .unwrap(),
+    );
+    let uploaded: Value = api(&sim, reqwest::Method::POST, "/files")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let time = |value: &Value| DateTime::parse_from_rfc3339(value.as_str().unwrap()).unwrap();
+    let (created, expires) = (time(&uploaded["created_at"]), time(&uploaded["expires_at"]));
+    assert_eq!(expires - created, chrono::TimeDelta::hours(24));
+    for stamp in [&uploaded["created_at"], &uploaded["expires_at"]] {
+        let text = stamp.as_str().unwrap();
+        let millis = text.len() == "2026-01-01T00:00:00.000Z".len() && text.ends_with('Z');
+        assert!(millis && text.as_bytes()[19] == b'.', "{text}");
+    }
+    assert_eq!(
+        uploaded["checksums"]["sha256"],
+        "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+    );
+    assert_eq!(
+        (&uploaded["size"], &uploaded["content_type"]),
+        (&json!(5), &json!("text/plain"))
+    );
+
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let id = uploaded["id"].as_str().unwrap();
+    let (status, again) = get_json(&sim, &format!("/files/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        again["created_at"], uploaded["created_at"],
+        "the upload's moment, not the get's"
+    );
+    assert_eq!(again["expires_at"], uploaded["expires_at"]);
 }
