@@ -1,8 +1,9 @@
-//! Answers beyond predictions: the account, and uploads that expire.
+//! Answers beyond predictions: the account, uploads that expire, and the wording of throttles.
 
 use std::time::Duration;
 
 use chrono::DateTime;
+use replicate_ideogram_simulator::{Bucket, Faults, ServerLimits};
 use serde_json::{Value, json};
 
 mod common;
@@ -81,4 +82,67 @@ async fn uploads_expire_a_day_after_they_were_made() {
         "the upload's moment, not the get's"
     );
     assert_eq!(again["expires_at"], uploaded["expires_at"]);
+}
+
+/// The 429's `Retry-After` header (if any) and its body's `detail`.
+async fn throttled(response: reqwest::Response) -> (Option<String>, Value) {
+    assert_eq!(response.status(), 429);
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    let body: Value = response.json().await.unwrap();
+    (retry_after, body["detail"].clone())
+}
+
+#[tokio::test]
+async fn a_throttle_can_say_a_fraction_of_a_second_and_omit_retry_after() {
+    let detail = "Request was throttled. Expected available in 0.5 seconds.";
+    let faults = Faults::default()
+        .throttle(1.0)
+        .throttle_detail(detail)
+        .omit_retry_after(true);
+    let sim = start(fast().faults(faults)).await;
+    let response = api(&sim, reqwest::Method::GET, "/predictions/x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(throttled(response).await, (None, json!(detail)));
+
+    let plain = Faults::default()
+        .throttle(1.0)
+        .retry_after(Duration::from_secs(2));
+    let sim = start(fast().faults(plain)).await;
+    let response = api(&sim, reqwest::Method::GET, "/predictions/x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        throttled(response).await,
+        (
+            Some("2".into()),
+            json!("Request was throttled. Expected available in 2 seconds.")
+        )
+    );
+}
+
+#[tokio::test]
+async fn the_rate_limits_429_takes_the_same_wording() {
+    let detail = "Request was throttled. Expected available in 0.25 seconds.";
+    let faults = Faults::default()
+        .throttle_detail(detail)
+        .omit_retry_after(true);
+    let limits = ServerLimits::none().others(Bucket::new(1.0, 1));
+    let sim = start(fast().faults(faults).rate_limits(limits)).await;
+    let first = api(&sim, reqwest::Method::GET, "/predictions/x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 404, "the bucket's one token");
+    let second = api(&sim, reqwest::Method::GET, "/predictions/x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(throttled(second).await, (None, json!(detail)));
+    assert_eq!(sim.record().faults.len(), 0, "a limit, not a fault");
 }
