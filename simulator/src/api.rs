@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 use super::{
     ServerState,
+    account::account,
     create::{create_for_deployment, create_for_model, create_for_version},
     files::{blob, file, file_or_output, sha256_hex, upload},
     state::Stored,
@@ -45,6 +46,7 @@ pub(crate) fn router(shared: Arc<ServerState>) -> Router {
         .route("/predictions/{id}", get(read))
         .route("/predictions/{id}/cancel", post(cancel))
         .route("/webhooks/default/secret", get(secret))
+        .route("/account", get(account))
         .route("/files", post(upload))
         .route("/files/{name}", get(file_or_output))
         .route(RECORD_PATH, get(record))
@@ -200,11 +202,13 @@ async fn list(
     };
     let size = shared.config.page_size;
     let clock = shared.clock;
+    let now = Instant::now();
+    let lag = shared.runtime.list_lag();
     let (page, more) = shared.store.newest_first(offset, size, |s| {
         let at = clock.wall(s.created);
-        after.is_none_or(|a| at >= a) && before.is_none_or(|b| at < b)
+        let listed = now.saturating_duration_since(s.created) >= lag;
+        listed && after.is_none_or(|a| at >= a) && before.is_none_or(|b| at < b)
     });
-    let now = Instant::now();
     let urls = shared.urls();
     let results: Vec<Value> = page.iter().map(|s| s.to_json(now, &clock, &urls)).collect();
     let mut filters = String::new();

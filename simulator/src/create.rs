@@ -19,6 +19,7 @@ use tokio::time::{Instant, sleep_until};
 use super::{
     CreatedPrediction, ServerState, SimulatorConfig,
     api::{Reply, answer, authorize, invalid, json_reply, not_found, problem, problem_with},
+    literal::literal_output,
     state::{Outcome, Stored},
     validate::InvalidField,
     webhooks,
@@ -93,7 +94,8 @@ async fn create(
     authorize(&shared, &headers)?;
     let request = read_request(&shared, &headers, &body, target).await?;
     let prefer = request.prefer;
-    let (id, created, settles) = store(&shared, request);
+    let (id, created, settles) = store_after_delay(&shared, request).await?;
+    shared.runtime.released().await;
     if let Some(wait) = prefer {
         sleep_until(settles.min(created + wait)).await;
     }
@@ -244,6 +246,34 @@ fn webhook_of(body: &Map<String, Value>) -> Result<(Option<String>, Vec<String>)
     Ok((webhook, events))
 }
 
+/// Stores the new prediction once the [create delay](SimulatorConfig::create_delay) has passed. The delay and
+/// the store run in a task of their own, which this awaits: a client that goes away during the delay drops
+/// the handler, and the prediction must be made all the same, as a server goes on with a request whose
+/// client left.
+async fn store_after_delay(
+    shared: &Arc<ServerState>,
+    request: Request,
+) -> Result<(String, Instant, Instant), Response> {
+    let delay = shared.runtime.create_delay();
+    if delay.is_zero() {
+        return Ok(store(shared, request));
+    }
+    let (made, stored) = tokio::sync::oneshot::channel();
+    let worker = shared.clone();
+    shared.spawn(async move {
+        tokio::time::sleep(delay).await;
+        let _ = made.send(store(&worker, request));
+    });
+    // The task ends only if the simulator stops, which answers no one.
+    stored.await.map_err(|_| {
+        problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Stopped",
+            "The simulator stopped before the prediction was made.",
+        )
+    })
+}
+
 /// Stores the new prediction and records it; its id, when it was created and when it settles.
 fn store(shared: &Arc<ServerState>, request: Request) -> (String, Instant, Instant) {
     let created = Instant::now();
@@ -284,6 +314,8 @@ fn store(shared: &Arc<ServerState>, request: Request) -> (String, Instant, Insta
         webhook: request.webhook.clone(),
         webhook_events: request.webhook_events,
         notified: false,
+        output_expiry: config.output_expiry,
+        removed: None,
     };
     let id = stored.id.clone();
     let settles = stored.settles_at();
@@ -301,7 +333,7 @@ fn store(shared: &Arc<ServerState>, request: Request) -> (String, Instant, Insta
     (id, created, settles)
 }
 
-/// How the prompt's markers (`[fail]`, `[cancel]`, `[abort]`) make a prediction end.
+/// How the prompt's markers (`[fail]`, `[cancel]`, `[abort]`, `[output=<json>]`) make a prediction end.
 struct Fate {
     outcome: Outcome,
     canceled: bool,
@@ -324,7 +356,7 @@ impl Fate {
             Some(marker) => {
                 Outcome::Fail(format!("Simulated failure: the prompt contains {marker}"))
             }
-            None => Outcome::Succeed,
+            None => literal_output(prompt).map_or(Outcome::Succeed, Outcome::SucceedWith),
         };
         Self {
             outcome,

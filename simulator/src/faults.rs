@@ -27,6 +27,12 @@ pub struct Faults {
     pub slow_delay: Duration,
     /// The `Retry-After` of a throttled answer, in whole seconds. Default 0.
     pub retry_after: Duration,
+    /// The `detail` of a throttled answer's body, in place of the default
+    /// `Request was throttled. Expected available in {retry_after} seconds.`, e.g. one that names a fraction
+    /// of a second. Also used by the [rate limits](super::ServerLimits)' 429s. Default: none.
+    pub throttle_detail: Option<String>,
+    /// Send throttled answers without a `Retry-After` header (the rate limits' 429s too). Default: false.
+    pub omit_retry_after: bool,
 }
 
 impl Faults {
@@ -97,6 +103,20 @@ impl Faults {
     #[must_use]
     pub fn retry_after(mut self, wait: Duration) -> Self {
         self.retry_after = wait;
+        self
+    }
+
+    /// Sets the `detail` of throttled answers (and of the rate limits' 429s).
+    #[must_use]
+    pub fn throttle_detail(mut self, detail: impl Into<String>) -> Self {
+        self.throttle_detail = Some(detail.into());
+        self
+    }
+
+    /// Sends throttled answers (and the rate limits' 429s) without `Retry-After`.
+    #[must_use]
+    pub fn omit_retry_after(mut self, omit: bool) -> Self {
+        self.omit_retry_after = omit;
         self
     }
 

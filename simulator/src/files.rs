@@ -19,6 +19,7 @@ use super::{
     ServerState,
     api::{Reply, authorize, invalid, json_reply, missing, problem},
     image,
+    state::Stored,
 };
 
 /// `POST /files`: a multipart upload (`content`, optional `filename` and `type`), answered as Replicate does.
@@ -67,6 +68,7 @@ pub(crate) async fn upload(
         content_type: media.unwrap_or_else(|| "application/octet-stream".into()),
         size: content.len(),
         sha256,
+        created_at: Utc::now(),
     };
     let body = file_json(&shared, &upload);
     shared.record(|r| r.uploads.push(upload));
@@ -82,9 +84,11 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// An uploaded file's answer (`GET /files/{id}` and `POST /files`).
+/// An uploaded file's answer (`GET /files/{id}` and `POST /files`): it expires a day after its upload, as
+/// Replicate's uploads do.
 fn file_json(shared: &ServerState, upload: &super::UploadRecord) -> Value {
-    let now = Utc::now();
+    let created = upload.created_at;
+    let stamp = |at: chrono::DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     json!({
         "id": upload.id,
         "urls": {"get": format!("{}/files/{}", shared.urls().api, upload.id)},
@@ -92,8 +96,8 @@ fn file_json(shared: &ServerState, upload: &super::UploadRecord) -> Value {
         "size": upload.size,
         "checksums": {"sha256": upload.sha256},
         "metadata": {},
-        "created_at": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "expires_at": (now + chrono::TimeDelta::days(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "created_at": stamp(created),
+        "expires_at": stamp(created + chrono::TimeDelta::days(1)),
     })
 }
 
@@ -123,7 +127,7 @@ pub(crate) async fn file(
         None => (name.strip_suffix(".png").unwrap_or(&name), false),
     };
     match shared.store.get(id) {
-        Some(stored) if stored.phase(Instant::now()).status == "succeeded" && json => {
+        Some(stored) if served(&stored) && json => {
             let layers = json!({"prediction": stored.id, "layers": [{"kind": "background"}]});
             (
                 [(header::CONTENT_TYPE, "application/json")],
@@ -131,12 +135,19 @@ pub(crate) async fn file(
             )
                 .into_response()
         }
-        Some(stored) if stored.phase(Instant::now()).status == "succeeded" => {
+        Some(stored) if served(&stored) => {
             let png = image::png_for(&stored.id, &stored.input);
             ([(header::CONTENT_TYPE, "image/png")], Body::from(png)).into_response()
         }
         _ => missing(),
     }
+}
+
+/// Whether a prediction's files are on the delivery host now: it succeeded and its output was not removed.
+fn served(stored: &Stored) -> bool {
+    let now = Instant::now();
+    let phase = stored.phase(now);
+    phase.status == "succeeded" && !stored.output_removed(&phase, now)
 }
 
 /// `bytes` bytes of filler, sent in 1 MiB chunks of one shared buffer (so serving 100 MB costs 1 MiB).

@@ -11,12 +11,16 @@ mod api;
 mod published {
     include!(concat!(env!("OUT_DIR"), "/published.rs"));
 }
+mod account;
 mod create;
 mod faults;
 mod files;
 mod image;
+mod literal;
 mod rate_limit;
 mod record;
+mod removal;
+mod runtime;
 mod server;
 mod state;
 mod validate;
@@ -45,6 +49,13 @@ use state::{Clock, Store, Urls};
 const REPLICATE_API: &str = "https://api.replicate.com/v1";
 
 /// How the simulator behaves.
+///
+/// Prompts steer a prediction's end: one containing [`fail_marker`](Self::fail_marker) (`[fail]`) fails,
+/// [`cancel_marker`](Self::cancel_marker) (`[cancel]`) is canceled while processing,
+/// [`abort_marker`](Self::abort_marker) (`[abort]`) is aborted before it starts, and one containing
+/// `[output=<json>]` (e.g. `[output=[]]`, `[output={}]`, `[output=[null,5]]`, `[output=null]`) succeeds with
+/// exactly that JSON as its `output`, to test how a client takes outputs it does not expect. A marker whose
+/// JSON does not parse, or is not followed by `]`, is ignored; `[fail]` wins over it.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct SimulatorConfig {
@@ -89,6 +100,17 @@ pub struct SimulatorConfig {
     pub published_schemas: BTreeMap<String, serde_json::Value>,
     /// Rate limits per class of request, as Replicate's. Default: none.
     pub rate_limits: ServerLimits,
+    /// How long after its creation a prediction appears in the list ([`list_lag`](Self::list_lag)).
+    /// Default: none.
+    pub list_lag: Duration,
+    /// How long a create takes before its prediction exists ([`create_delay`](Self::create_delay)).
+    /// Default: none.
+    pub create_delay: Duration,
+    /// How long after it finishes a prediction's output is removed ([`output_expiry`](Self::output_expiry)).
+    /// Default: never.
+    pub output_expiry: Option<Duration>,
+    /// The `username` that `GET /account` answers. Default `simulator`.
+    pub account_username: String,
 }
 
 impl Default for SimulatorConfig {
@@ -111,6 +133,10 @@ impl Default for SimulatorConfig {
             port: 0,
             published_schemas: BTreeMap::new(),
             rate_limits: ServerLimits::none(),
+            list_lag: Duration::ZERO,
+            create_delay: Duration::ZERO,
+            output_expiry: None,
+            account_username: "simulator".into(),
         }
     }
 }
@@ -219,6 +245,7 @@ pub(crate) struct ServerState {
     pub(crate) delivery_base: String,
     pub(crate) limiter: rate_limit::Limiter,
     pub(crate) validators: validate::Validators,
+    pub(crate) runtime: runtime::Runtime,
     record: Mutex<Record>,
     rng: Mutex<StdRng>,
     next_id: AtomicU64,
@@ -297,6 +324,7 @@ impl Simulator {
         let shared = Arc::new(ServerState {
             limiter: rate_limit::Limiter::new(&config.rate_limits, tokio::time::Instant::now()),
             rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
+            runtime: runtime::Runtime::new(&config),
             config,
             validators: validate::Validators::default(),
             store: Store::default(),
@@ -368,6 +396,20 @@ impl Simulator {
     /// A snapshot of what it received so far.
     pub fn record(&self) -> Record {
         self.shared.snapshot()
+    }
+
+    /// Every prediction's JSON as `GET /predictions/{id}` would answer it now, in creation order, without
+    /// counting a request or telling the record that a client learned of its end: a test's view of statuses
+    /// and inputs.
+    pub fn predictions(&self) -> Vec<serde_json::Value> {
+        let now = tokio::time::Instant::now();
+        let urls = self.shared.urls();
+        self.shared
+            .store
+            .all()
+            .iter()
+            .map(|stored| stored.to_json(now, &self.shared.clock, &urls))
+            .collect()
     }
 }
 

@@ -8,7 +8,9 @@
 //! A token is taken as the request arrives, before anything else (before the token is checked, before fault
 //! injection), so a request with a wrong token spends one too. A request that finds its bucket empty is answered
 //! 429 as Replicate answers it, with `Retry-After` in whole seconds, and does nothing else; it is counted in
-//! [`Record::requests`](super::Record::requests) and in `throttled_creates` or `throttled_others`.
+//! [`Record::requests`](super::Record::requests) and in `throttled_creates` or `throttled_others`. The API
+//! faults' [`throttle_detail`](super::Faults::throttle_detail) and
+//! [`omit_retry_after`](super::Faults::omit_retry_after) reword it as they do the throttle fault's.
 //!
 //! By default there are no limits. Predictions slow enough to stop a process in the middle of a batch come
 //! from the timings, not from here: [`SimulatorConfig::timings`](super::SimulatorConfig::timings), or
@@ -22,7 +24,7 @@ use axum::{
 };
 use tokio::time::Instant;
 
-use super::{ServerState, SimulatorConfig, api};
+use super::{Faults, ServerState, SimulatorConfig, api};
 
 /// One class's limit: a bucket of `burst` tokens, refilled at `per_minute` tokens a minute. Each request takes
 /// one token; a request that finds none is throttled.
@@ -289,7 +291,7 @@ pub(crate) fn admit(shared: &ServerState, method: &Method, route: &str) -> Optio
         Class::Create => r.throttled_creates += 1,
         Class::Other => r.throttled_others += 1,
     });
-    Some(throttled(wait))
+    Some(throttled(wait, &shared.config.faults))
 }
 
 /// Whole seconds until `wait` has passed, at least 1 (as `Retry-After` says it).
@@ -299,17 +301,28 @@ fn retry_after_seconds(wait: Duration) -> u64 {
         .max(1)
 }
 
-/// Replicate's 429: problem details and `Retry-After`.
-fn throttled(wait: Duration) -> Response {
+/// Replicate's 429 for a bucket that will have a token in `wait`.
+fn throttled(wait: Duration, faults: &Faults) -> Response {
     let seconds = retry_after_seconds(wait);
-    let mut response = api::problem(
-        StatusCode::TOO_MANY_REQUESTS,
-        "Request was throttled",
-        &format!("Request was throttled. Your rate limit resets in ~{seconds}s."),
-    );
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    let detail = format!("Request was throttled. Your rate limit resets in ~{seconds}s.");
+    too_many_requests("Request was throttled", &detail, seconds, faults)
+}
+
+/// A 429: problem details with `detail` (or the faults' [`throttle_detail`](Faults::throttle_detail)) and
+/// `Retry-After: {seconds}` (unless the faults [omit it](Faults::omit_retry_after)).
+pub(crate) fn too_many_requests(
+    title: &str,
+    detail: &str,
+    seconds: u64,
+    faults: &Faults,
+) -> Response {
+    let detail = faults.throttle_detail.as_deref().unwrap_or(detail);
+    let mut response = api::problem(StatusCode::TOO_MANY_REQUESTS, title, detail);
+    if !faults.omit_retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     response
 }
 

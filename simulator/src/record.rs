@@ -18,6 +18,8 @@ pub struct UploadRecord {
     pub size: usize,
     /// The SHA-256 of its content, in hex.
     pub sha256: String,
+    /// When it was uploaded (its `created_at`; it expires a day later).
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What the simulator received and did, for assertions.

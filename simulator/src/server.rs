@@ -151,13 +151,13 @@ async fn inject(
     match fault {
         Fault::Throttle => {
             let seconds = faults.retry_after.as_secs();
-            let mut response = api::problem(
-                StatusCode::TOO_MANY_REQUESTS,
+            let detail = format!("Request was throttled. Expected available in {seconds} seconds.");
+            Ok(rate_limit::too_many_requests(
                 "Too Many Requests",
-                &format!("Request was throttled. Expected available in {seconds} seconds."),
-            );
-            response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
-            Ok(response)
+                &detail,
+                seconds,
+                faults,
+            ))
         }
         Fault::ServerError => Ok(api::problem(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -10,6 +10,8 @@ use tokio::time::Instant;
 #[derive(Clone, Debug)]
 pub(crate) enum Outcome {
     Succeed,
+    /// Succeeds with this JSON as its output (a prompt's `[output=<json>]`).
+    SucceedWith(Value),
     Fail(String),
 }
 
@@ -32,6 +34,10 @@ pub(crate) struct Stored {
     pub(crate) webhook_events: Vec<String>,
     /// Whether an answer has already told the client that it finished.
     pub(crate) notified: bool,
+    /// How long after it finishes its output is removed (the configured expiry).
+    pub(crate) output_expiry: Option<Duration>,
+    /// When its output was removed on demand.
+    pub(crate) removed: Option<Instant>,
 }
 
 /// A moment in a prediction's life.
@@ -83,7 +89,7 @@ impl Stored {
             }
         } else {
             let status = match self.outcome {
-                Outcome::Succeed => "succeeded",
+                Outcome::Succeed | Outcome::SucceedWith(_) => "succeeded",
                 Outcome::Fail(_) => "failed",
             };
             Phase {
@@ -171,15 +177,20 @@ pub(crate) struct Urls<'a> {
 impl Stored {
     pub(crate) fn to_json(&self, now: Instant, clock: &Clock, urls: &Urls<'_>) -> Value {
         let phase = self.phase(now);
-        let output = match phase.status {
+        let removed = self.output_removed(&phase, now);
+        let output = match (phase.status, &self.outcome) {
+            ("succeeded", _) if removed => Value::Null,
+            ("succeeded", Outcome::SucceedWith(literal)) => literal.clone(),
             // A model whose output is a list (layerize) gives a picture and a JSON file, as the real one does.
-            "succeeded" if crate::published::LIST_OUTPUT_MODELS.contains(&self.model.as_str()) => {
+            ("succeeded", _)
+                if crate::published::LIST_OUTPUT_MODELS.contains(&self.model.as_str()) =>
+            {
                 json!([
                     format!("{}/files/{}.png", urls.delivery, self.id),
                     format!("{}/files/{}.json", urls.delivery, self.id),
                 ])
             }
-            "succeeded" => Value::String(format!("{}/files/{}.png", urls.delivery, self.id)),
+            ("succeeded", _) => Value::String(format!("{}/files/{}.png", urls.delivery, self.id)),
             _ => Value::Null,
         };
         let error = match (&self.outcome, phase.status) {
@@ -206,7 +217,7 @@ impl Stored {
             "input": self.input,
             "logs": self.logs(&phase, now),
             "output": output,
-            "data_removed": false,
+            "data_removed": removed,
             "error": error,
             "status": phase.status,
             "source": "api",
@@ -257,6 +268,27 @@ impl Store {
         let index = inner.order.len();
         inner.by_id.insert(stored.id.clone(), index);
         inner.order.push(stored);
+    }
+
+    /// Every prediction, in creation order.
+    pub(crate) fn all(&self) -> Vec<Stored> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.order.clone()
+    }
+
+    /// Removes the outputs of every prediction finished at `now`; returns how many were removed.
+    pub(crate) fn remove_outputs(&self, now: Instant) -> usize {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let finished = inner
+            .order
+            .iter_mut()
+            .filter(|stored| stored.removed.is_none() && stored.phase(now).is_terminal());
+        let mut count = 0;
+        for stored in finished {
+            stored.removed = Some(now);
+            count += 1;
+        }
+        count
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<Stored> {
@@ -324,6 +356,8 @@ mod tests {
             webhook: None,
             webhook_events: Vec::new(),
             notified: false,
+            output_expiry: None,
+            removed: None,
         }
     }
 
