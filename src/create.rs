@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 
 use crate::{
     Client, Error, ModelInput, Operation, Prediction, Result, Target, WebhookEvent,
-    generated::types, resolve::Deadline, wait::sync_wait_within,
+    generated::types,
+    resolve::{Deadline, matching::Sent},
+    wait::sync_wait_within,
 };
 
 /// The longest a server holds a `Prefer: wait` request.
@@ -25,6 +27,8 @@ pub(crate) struct CreateOptions {
     /// The caller's deadline: the create is cut short at it (and its prediction looked for), and its
     /// `Prefer: wait` never reaches past it.
     pub(crate) deadline: Option<Deadline>,
+    /// Who the prediction is claimed for (a batch item); a new owner of this client's if none.
+    pub(crate) owner: Option<String>,
 }
 
 impl CreateOptions {
@@ -215,11 +219,22 @@ impl Client {
     ) -> Result<Prediction> {
         input.validate()?;
         let target = input.target();
-        let input = match serde_json::to_value(input) {
+        let mut input = match serde_json::to_value(input) {
             Ok(Value::Object(map)) => map,
             Ok(_) => return Err(Error::invalid_input("input", "must be a JSON object")),
             Err(e) => return Err(Error::invalid_input("input", e.to_string())),
         };
+        self.place_local_files(&mut input).await?;
+        self.create_json(target, input, options).await
+    }
+
+    /// Creates a prediction of `target` from an input already validated, as it goes on the wire.
+    pub(crate) async fn create_json(
+        &self,
+        target: Target,
+        input: Map<String, Value>,
+        options: &CreateOptions,
+    ) -> Result<Prediction> {
         if let Some(webhook) = &options.webhook {
             match reqwest::Url::parse(webhook) {
                 Ok(url) if matches!(url.scheme(), "https" | "http") => {}
@@ -232,6 +247,11 @@ impl Client {
             }
         }
         let request = CreateRequest {
+            owner: options
+                .owner
+                .clone()
+                .unwrap_or_else(|| self.shared.new_owner()),
+            sent: Sent::of(&target, &input),
             target,
             body: types::PredictionRequest {
                 input,
@@ -300,6 +320,10 @@ impl Client {
 /// A create request, validated and ready to send (again, if its first sending had an unknown outcome).
 pub(crate) struct CreateRequest {
     pub(crate) target: Target,
+    /// What was sent, as a lookup compares listed predictions with it.
+    pub(crate) sent: Sent,
+    /// Who the prediction is claimed for.
+    pub(crate) owner: String,
     body: types::PredictionRequest,
     prefer_wait: Option<Duration>,
     cancel_after: Option<String>,
@@ -321,11 +345,6 @@ impl CreateRequest {
             None => wait,
         };
         Some(format!("wait={}", wait.as_secs_f64().ceil() as u64))
-    }
-
-    /// The model's input, as sent.
-    pub(crate) fn input(&self) -> &Map<String, Value> {
-        &self.body.input
     }
 }
 

@@ -95,7 +95,7 @@ impl Client {
     }
 
     /// Uploads `bytes`, read from `path` (which names the upload and gives its media type).
-    async fn upload_bytes(&self, path: &Path, bytes: Vec<u8>) -> Result<UploadedFile> {
+    pub(crate) async fn upload_bytes(&self, path: &Path, bytes: Vec<u8>) -> Result<UploadedFile> {
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -203,7 +203,7 @@ fn check_size(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn encode_data_url(path: &Path, bytes: &[u8]) -> String {
+pub(crate) fn encode_data_url(path: &Path, bytes: &[u8]) -> String {
     let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
     format!("data:{};base64,{encoded}", media_type(path))
 }

@@ -145,6 +145,19 @@ impl Target {
     }
 }
 
+impl Target {
+    /// The target a [`Display`](std::fmt::Display) text names (`model owner/name`, …), as a journal keeps it.
+    pub(crate) fn from_display(text: &str) -> Option<Self> {
+        let (kind, name) = text.split_once(' ')?;
+        match kind {
+            "model" => Some(Self::Model(name.to_string())),
+            "version" => Some(Self::Version(name.to_string())),
+            "deployment" => Some(Self::Deployment(name.to_string())),
+            _ => None,
+        }
+    }
+}
+
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -8,6 +8,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+mod account;
 pub mod batch;
 pub mod builders;
 mod client;
@@ -19,6 +20,7 @@ mod generated;
 mod governor;
 mod input;
 mod list;
+mod local_files;
 mod model_info;
 pub mod models;
 mod prediction;
@@ -36,6 +38,7 @@ mod root_enums {
     include!(concat!(env!("OUT_DIR"), "/root_enums.rs"));
 }
 
+pub use account::Account;
 pub use client::{Client, ClientBuilder};
 pub use error::{ApiError, DecodeKind, Error, InvalidField, Operation, Result};
 pub use files::UploadedFile;

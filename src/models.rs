@@ -8,7 +8,7 @@
 
 use crate::{Error, ModelInput, Result};
 
-pub use crate::{files::data_url_of, input::Pinned};
+pub use crate::{files::data_url_of, input::Pinned, local_files::local_file};
 
 include!(concat!(env!("OUT_DIR"), "/models.rs"));
 
@@ -98,10 +98,14 @@ pub(crate) fn check_typed<I: ModelInput + serde::de::DeserializeOwned>(
 /// Checks a `format: uri` field: an `http(s)` URL or a `data:` URL.
 pub(crate) fn check_uri(field: &str, value: &str) -> Result<()> {
     match reqwest::Url::parse(value) {
-        Ok(url) if matches!(url.scheme(), "http" | "https" | "data") => Ok(()),
+        // A `file:` URL is a local file the client puts in place before sending (`local_file`).
+        Ok(url) if matches!(url.scheme(), "http" | "https" | "data" | "file") => Ok(()),
         Ok(url) => Err(Error::invalid_input(
             field,
-            format!("must be an http(s) or data: URL, not {}:", url.scheme()),
+            format!(
+                "must be an http(s), data: or file: URL, not {}:",
+                url.scheme()
+            ),
         )),
         Err(e) => Err(Error::invalid_input(
             field,

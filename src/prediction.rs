@@ -133,16 +133,7 @@ impl Prediction {
     /// # Ok(()) }
     /// ```
     pub fn output_urls(&self) -> Result<Vec<String>> {
-        let output = self.output_as::<Value>()?;
-        let urls = output_urls(&output);
-        if urls.is_empty() {
-            return Err(Error::output_mismatch(
-                self.id.clone(),
-                "the output holds no file URL".to_string(),
-                &output,
-            ));
-        }
-        Ok(urls)
+        output_files(&self.id, self.output.as_ref(), self.data_removed)
     }
 
     /// Whether the id is a plain prediction id (1 to 64 ASCII letters, digits, `-` or `_`), safe to use in a
@@ -158,16 +149,30 @@ impl Prediction {
     }
 }
 
-/// The file URLs of an output: one URL, or the strings of a list of them.
-pub(crate) fn output_urls(output: &Value) -> Vec<String> {
+/// The file URLs of prediction `id`'s output (`removed`: the server says it deleted it), by the one rule
+/// every reader of outputs follows: one URL, or a list of them and nothing else. A missing output is
+/// [`Error::OutputMissing`]; an empty list, an object, or a list with anything but URLs in it is
+/// [`Error::OutputMismatch`].
+pub(crate) fn output_files(id: &str, output: Option<&Value>, removed: bool) -> Result<Vec<String>> {
+    let Some(output) = output.filter(|o| !o.is_null()) else {
+        return Err(Error::OutputMissing {
+            prediction_id: id.to_string(),
+            removed,
+        });
+    };
+    let mismatch = |why: &str| Error::output_mismatch(id.to_string(), why.to_string(), output);
     match output {
-        Value::String(url) => vec![url.clone()],
+        Value::String(url) => Ok(vec![url.clone()]),
+        Value::Array(items) if items.is_empty() => Err(mismatch("the output is an empty list")),
         Value::Array(items) => items
             .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
+            .map(|item| {
+                item.as_str().map(str::to_string).ok_or_else(|| {
+                    mismatch("the output's list holds something other than a file URL")
+                })
+            })
             .collect(),
-        _ => Vec::new(),
+        _ => Err(mismatch("the output holds no file URL")),
     }
 }
 

@@ -26,7 +26,8 @@ async fn batch(sim: &Simulator, n: usize, concurrency: usize) -> (Vec<String>, D
         .batch(inputs)
         .concurrency(concurrency)
         .timeout(Duration::from_secs(300))
-        .stream()
+        .start()
+        .await
         .unwrap()
         .filter_map(|item| async move { item.result.err().map(|e| format!("{}: {e}", item.index)) })
         .collect()
@@ -90,7 +91,8 @@ async fn the_client_reports_the_pace_it_learned() {
     let done = client
         .batch(inputs)
         .concurrency(20)
-        .stream()
+        .start()
+        .await
         .unwrap()
         .count()
         .await;

@@ -48,7 +48,7 @@ pub async fn connect(cli: &Cli, simulate_by_default: bool) -> Result<Connection,
     if let Some(base_url) = &cli.base_url {
         builder = builder.base_url(base_url);
     }
-    let client = builder.build().map_err(|e| match e {
+    let client = with_claims(builder).map_err(|e| match e {
         Error::Config(message) if !has_token => Failure::usage(format!(
             "{message} (or pass --simulator to use the built-in offline simulator)"
         )),
@@ -58,6 +58,24 @@ pub async fn connect(cli: &Cli, simulate_by_default: bool) -> Result<Connection,
         client,
         _simulator: None,
     })
+}
+
+/// Builds the client with its claims in the user's cache directory, shared with every other `ideogram`
+/// process of the same server and token; without one (or if it cannot be opened), in memory, with a warning.
+fn with_claims(builder: ClientBuilder) -> Result<Client, Error> {
+    let Some(dir) = dirs::cache_dir().map(|d| d.join("replicate-ideogram")) else {
+        tracing::warn!(
+            "no cache directory: claims are kept in memory, not shared with other processes"
+        );
+        return builder.build();
+    };
+    match builder.clone().claims_dir(&dir).build() {
+        Err(Error::ClaimFile { path, reason }) => {
+            tracing::warn!(path = %path.display(), %reason, "the claim file cannot be opened: claims are kept in memory, not shared with other processes");
+            builder.build()
+        }
+        other => other,
+    }
 }
 
 /// Starts the built-in simulator; failing to is an error of the network kind (exit code 3).

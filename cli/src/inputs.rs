@@ -1,11 +1,11 @@
-//! The inputs the command line describes: options checked against the model's schema, local files inline
-//! or waiting for their upload, a JSON prompt read from a file.
+//! The inputs the command line describes: options checked against the model's schema, local files as
+//! `file://` URLs (the library reads, inlines or uploads them), a JSON prompt read from a file.
 
 use std::path::{Path, PathBuf};
 
 use replicate_ideogram::{
-    Client, UploadedFile,
-    models::{KNOWN_MODELS, data_url_of, input_schema_for},
+    Client,
+    models::{KNOWN_MODELS, input_schema_for, local_file},
 };
 use serde_json::{Map, Value};
 
@@ -33,16 +33,6 @@ pub fn known_model(name: &str) -> Result<&'static str, Failure> {
 /// One model input, as JSON.
 pub type Input = Map<String, Value>;
 
-/// A local file an input waits for: uploaded before anything is created, its URL then put in `field` (at
-/// `slot` in a list field) of input `item` (of every input, for `None`).
-#[derive(Debug)]
-pub struct PendingUpload {
-    pub item: Option<usize>,
-    pub field: String,
-    pub slot: Option<usize>,
-    pub path: PathBuf,
-}
-
 /// One option on the command line: its flag, the field it sets and the value.
 pub type Setting = (String, String, Value);
 
@@ -52,9 +42,8 @@ pub fn base_input(
     prompt: Option<&str>,
     model: &str,
     count: u32,
-) -> Result<(Input, Vec<PendingUpload>), Failure> {
-    let mut uploads = Vec::new();
-    let settings = settings(args, prompt, &mut uploads)?;
+) -> Result<Input, Failure> {
+    let settings = settings(args, prompt)?;
     let base = apply(&settings, model)?;
     if let Some(seed) = args.seed {
         let last = seed + i64::from(count) - 1;
@@ -64,17 +53,13 @@ pub fn base_input(
             )));
         }
     }
-    Ok((base, uploads))
+    Ok(base)
 }
 
 /// Every field the options set, files included (not yet checked against a model).
-pub fn settings(
-    args: &InputOptions,
-    prompt: Option<&str>,
-    uploads: &mut Vec<PendingUpload>,
-) -> Result<Vec<Setting>, Failure> {
+pub fn settings(args: &InputOptions, prompt: Option<&str>) -> Result<Vec<Setting>, Failure> {
     let mut settings = value_settings(args, prompt)?;
-    settings.extend(file_settings(args, uploads)?);
+    settings.extend(file_settings(args)?);
     Ok(settings)
 }
 
@@ -135,11 +120,8 @@ fn value_settings(args: &InputOptions, prompt: Option<&str>) -> Result<Vec<Setti
     Ok(settings)
 }
 
-/// The options that name a file: URLs as they are, local files inline or waiting for their upload.
-fn file_settings(
-    args: &InputOptions,
-    uploads: &mut Vec<PendingUpload>,
-) -> Result<Vec<Setting>, Failure> {
+/// The options that name a file: URLs as they are, local files as `file://` URLs.
+fn file_settings(args: &InputOptions) -> Result<Vec<Setting>, Failure> {
     let mut settings = Vec::new();
     for (flag, field, value) in [
         ("--image", "image", &args.image),
@@ -156,7 +138,7 @@ fn file_settings(
         ),
     ] {
         if let Some(value) = value {
-            let url = file_or_url(flag, value, (None, field, None), uploads)?;
+            let url = file_or_url(flag, value)?;
             settings.push((flag.to_string(), field.to_string(), url.into()));
         }
     }
@@ -165,8 +147,7 @@ fn file_settings(
         let urls = args
             .style_reference_images
             .iter()
-            .enumerate()
-            .map(|(i, v)| file_or_url(flag, v, (None, field, Some(i)), uploads).map(Value::String))
+            .map(|v| file_or_url(flag, v).map(Value::String))
             .collect::<Result<Vec<_>, _>>()?;
         settings.push((flag.to_string(), field.to_string(), urls.into()));
     }
@@ -194,73 +175,58 @@ pub fn json_prompt(path: &Path) -> Result<String, Failure> {
     }
 }
 
-/// Stands in for a file still to be uploaded while the input is validated; never sent (the upload's URL
-/// replaces it, found by field and slot, not by its text).
-const PENDING_UPLOAD: &str = "https://upload.pending.invalid/";
-
-/// A URL as it is; a local file inline as a data URL (at most 256 kB), or a stand-in for its upload.
-pub fn file_or_url(
-    flag: &str,
-    value: &str,
-    (item, field, slot): (Option<usize>, &str, Option<usize>),
-    uploads: &mut Vec<PendingUpload>,
-) -> Result<String, Failure> {
+/// A URL as it is; a local file as a `file://` URL, which the library reads when it sends the input (inline
+/// up to 256 kB, uploaded above), and a batch identifies by its content.
+pub fn file_or_url(flag: &str, value: &str) -> Result<String, Failure> {
     if ["http://", "https://", "data:"]
         .iter()
         .any(|p| value.starts_with(p))
     {
         return Ok(value.to_string());
     }
-    let path = Path::new(value);
-    let size = std::fs::metadata(path)
-        .map_err(|e| Failure::usage(format!("{flag} {value}: {e}")))?
-        .len();
-    if size > UploadedFile::MAX_UPLOAD {
-        return Err(Failure::usage(format!(
-            "{flag} {value}: {size} bytes is over the {} bytes Replicate accepts",
-            UploadedFile::MAX_UPLOAD
-        )));
-    }
-    if size > UploadedFile::MAX_INLINE {
-        uploads.push(PendingUpload {
-            item,
-            field: field.to_string(),
-            slot,
-            path: path.to_path_buf(),
-        });
-        return Ok(PENDING_UPLOAD.to_string());
-    }
-    data_url_of(path).map_err(|e| Failure::usage(format!("{flag} {value}: {e}")))
+    local_file(value).map_err(|e| Failure::usage(format!("{flag} {value}: {e}")))
 }
 
-/// Uploads the files the inputs wait for (once each) and puts their URLs where they belong.
-pub async fn upload_files(
-    client: &Client,
-    uploads: &[PendingUpload],
-    inputs: &mut [Input],
-) -> Result<(), Failure> {
-    for pending in uploads {
-        let uploaded = client
-            .upload(&pending.path)
-            .await
-            .map_err(|error| Failure {
-                code: exit_code(&error),
-                message: format!("upload of {}: {error}", pending.path.display()),
-            })?;
-        let url = Value::String(uploaded.url);
-        for (index, input) in inputs.iter_mut().enumerate() {
-            if pending.item.is_some_and(|item| item != index) {
-                continue;
-            }
-            let place = match (input.get_mut(&pending.field), pending.slot) {
-                (Some(Value::Array(items)), Some(slot)) => items.get_mut(slot),
-                (value, None) => value,
-                _ => None,
-            };
-            if let Some(place) = place {
-                *place = url.clone();
-            }
-        }
+/// Puts the local files of `inputs` in place (inline or uploaded), each file once, for inputs sent one by
+/// one outside a batch: an input run N times uploads its files once.
+pub async fn place_local_files(client: &Client, inputs: &mut [Input]) -> Result<(), Failure> {
+    let mut placed: Vec<(String, String)> = Vec::new();
+    for value in inputs.iter_mut().flat_map(|input| input.values_mut()) {
+        place(client, value, &mut placed).await?;
     }
     Ok(())
+}
+
+fn place<'a>(
+    client: &'a Client,
+    value: &'a mut Value,
+    placed: &'a mut Vec<(String, String)>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Failure>> + 'a>> {
+    Box::pin(async move {
+        match value {
+            Value::String(text) if text.starts_with("file:") => {
+                if let Some((_, done)) = placed.iter().find(|(url, _)| url == text) {
+                    *text = done.clone();
+                    return Ok(());
+                }
+                let path = url::Url::parse(text)
+                    .ok()
+                    .and_then(|u| u.to_file_path().ok())
+                    .unwrap_or_else(|| PathBuf::from(text.as_str()));
+                let url = client.file_input(&path).await.map_err(|error| Failure {
+                    code: exit_code(&error),
+                    message: format!("{}: {error}", path.display()),
+                })?;
+                placed.push((text.clone(), url.clone()));
+                *text = url;
+            }
+            Value::Array(items) => {
+                for item in items {
+                    place(client, item, placed).await?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    })
 }

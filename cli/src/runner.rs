@@ -6,7 +6,6 @@ use std::{
     io::IsTerminal,
     path::PathBuf,
     process::ExitCode,
-    sync::{Arc, OnceLock},
     time::{Duration, Instant},
 };
 
@@ -20,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::{
     Failure, exit_code,
-    inputs::{Input, PendingUpload, upload_files},
+    inputs::Input,
     sheet::{Entry, Sheet},
 };
 
@@ -44,41 +43,27 @@ struct Tally {
     worst: u8,
 }
 
-/// Runs `items` (model, input) into `run.dir`, uploading `uploads` once the journal is ours.
+/// Runs `items` (model, input) into `run.dir`. Local files are read, inlined or uploaded by the library's
+/// batch once the journal is locked: a second process on the same directory sends nothing at all.
 pub async fn run(
     client: &Client,
     items: Vec<(String, Input)>,
-    uploads: Vec<PendingUpload>,
     run: &Run,
 ) -> Result<ExitCode, Failure> {
     let started = Instant::now();
     let total = items.len();
-    let (models, mut inputs): (Vec<String>, Vec<Input>) = items.into_iter().unzip();
-    // Inputs are read when the batch reaches them, after the uploads below: the journal's lock is taken
-    // first, so a second process on the same directory sends nothing at all.
-    let ready: Arc<OnceLock<Vec<Input>>> = Arc::new(OnceLock::new());
-    let lazy = {
-        let ready = Arc::clone(&ready);
-        (0..total).map(move |i| {
-            let input = ready
-                .get()
-                .and_then(|all| all.get(i))
-                .cloned()
-                .unwrap_or_default();
-            let model = models.get(i).cloned().unwrap_or_default();
-            JsonInput::new(Target::model(model), Value::Object(input))
-        })
-    };
+    let inputs = items
+        .into_iter()
+        .map(|(model, input)| JsonInput::new(Target::model(model), Value::Object(input)));
     let mut results = client
-        .batch(lazy)
+        .batch(inputs)
         .concurrency(run.concurrency)
         .outputs(Outputs::directory(&run.dir))
         .journal(run.dir.join("journal.jsonl"))
         .retry_failed(run.retry_failed)
         .timeout(run.timeout)
-        .stream()?;
-    upload_files(client, &uploads, &mut inputs).await?;
-    let _ = ready.set(inputs);
+        .start()
+        .await?;
 
     let mut sheet = Sheet::new(run.dir.join("index.html"), total);
     let bar = progress_bar(total);

@@ -170,6 +170,7 @@ async fn server_text_reaches_the_terminal_without_escape_sequences() {
         let output = Command::new(env!("CARGO_BIN_EXE_ideogram"))
             .args(["get", id])
             .current_dir(dir.path())
+            .env("XDG_CACHE_HOME", dir.path().join(".cache"))
             .env("REPLICATE_API_TOKEN", "r8_cli_test")
             .env("REPLICATE_BASE_URL", format!("{}/v1", server.uri()))
             .output()
@@ -244,6 +245,7 @@ async fn api_and_network_errors_exit_3() {
     let output = command
         .args(["generate", "x"])
         .current_dir(dir.path())
+        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
         .env("REPLICATE_API_TOKEN", "r8_wrong")
         .env("REPLICATE_BASE_URL", sim.base_url())
         .output()

@@ -51,6 +51,7 @@ fn spawn_batch(sim: &Simulator, dir: &Path, extra: &[&str]) -> Child {
         ])
         .args(extra)
         .current_dir(dir)
+        .env("XDG_CACHE_HOME", dir.join(".cache"))
         .env("REPLICATE_API_TOKEN", sim.token())
         .env("REPLICATE_BASE_URL", sim.base_url())
         .stdout(Stdio::null())

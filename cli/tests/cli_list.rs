@@ -14,6 +14,7 @@ async fn ideogram_list_against_endless_empty_pages_ends_with_a_clear_error() {
     let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_ideogram"))
         .args(["list", "--limit", "10"])
         .current_dir(dir.path())
+        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
         .env("REPLICATE_API_TOKEN", TOKEN)
         .env("REPLICATE_BASE_URL", format!("{}{PREFIX}", server.uri()))
         .output();

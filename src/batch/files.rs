@@ -1,20 +1,22 @@
 //! Where a batch item's output files go: their names (index, a slug of the prompt, the output's own
-//! extension) and how they are written (complete and synced before they take their name).
+//! extension, never a name another item holds) and how they are written (streamed whole to a `.part` file
+//! that is never a symlink's target, then renamed), and whether a recorded file is still whole.
 
 use std::{
-    io::Write,
+    io::Read,
     path::{Path, PathBuf},
+    time::Duration,
 };
 
-use bytes::Bytes;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::journal::SavedFile;
-use crate::{
-    Error, Result,
-    download::part::{open_fresh, part_path},
+use super::{
+    context::{BatchContext, lock},
+    identify::Item,
+    journal::{ItemId, SavedFile},
 };
+use crate::{Error, Result, download::Finish, resolve::identity::hex};
 
 /// The longest slug of a prompt in a file name.
 const SLUG_CHARS: usize = 40;
@@ -23,7 +25,7 @@ const SLUG_CHARS: usize = 40;
 /// files `00007-a-red-fox-2.json`. Stable across runs: it depends on the item and the URL only.
 pub(crate) fn file_name(
     index: usize,
-    input: &Value,
+    input: &Map<String, Value>,
     part: usize,
     parts: usize,
     url: &str,
@@ -99,39 +101,92 @@ pub(crate) fn sniffed_extension(content: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// Writes `content` to `dir/name`: to `name.part` first, then renamed, so a file under its name is always
-/// whole (the batch syncs its files in groups: see `durable`). A name with no extension gets the one the
-/// content says. A `.part` left by an earlier run, or a link put there, is removed rather than followed.
-pub(crate) fn write(dir: &Path, name: &str, content: &Bytes) -> Result<SavedFile> {
-    let mut name = name.to_string();
-    if let (Some(stem), Some(sniffed)) = (name.strip_suffix(".bin"), sniffed_extension(content)) {
-        name = format!("{stem}.{sniffed}");
+impl BatchContext {
+    /// Streams part `part` of an item's output from `url` into the directory, under a name no other item
+    /// holds, and returns the file as the journal records it. Memory stays bounded whatever its size; the
+    /// file is synced with the batch's others (see `durable`).
+    pub(super) async fn save(
+        &self,
+        item: &Item,
+        dir: &Path,
+        (part, parts): (usize, usize),
+        url: &str,
+        left: Duration,
+    ) -> Result<SavedFile> {
+        let wanted = file_name(item.index, &item.json, part, parts, url);
+        let name = self.free_name(&item.id, &wanted);
+        let finish = Finish {
+            hash: true,
+            no_sync: true,
+        };
+        let written = self
+            .client
+            .download(url)
+            .timeout(left)
+            .save(&dir.join(&name), finish)
+            .await?;
+        let mut name = name;
+        if let (Some(stem), Some(sniffed)) =
+            (name.strip_suffix(".bin"), sniffed_extension(&written.head))
+        {
+            // The URL named no kind of file; the content does.
+            let renamed = self.free_name(&item.id, &format!("{stem}.{sniffed}"));
+            std::fs::rename(dir.join(&name), dir.join(&renamed)).map_err(|source| Error::Io {
+                path: dir.join(&renamed),
+                source,
+            })?;
+            name = renamed;
+        }
+        self.durable.written(dir.join(&name));
+        Ok(SavedFile {
+            path: PathBuf::from(name),
+            bytes: written.bytes,
+            sha256: written.sha256.unwrap_or_default(),
+        })
     }
-    let path = dir.join(&name);
-    let part = part_path(&path);
-    let io = |source| Error::Io {
-        path: part.clone(),
-        source,
-    };
-    let mut file = open_fresh(&part).map_err(io)?;
-    if let Err(error) = file.write_all(content) {
-        drop(file);
-        let _ = std::fs::remove_file(&part);
-        return Err(io(error));
+
+    /// `wanted`, or `wanted` numbered (`~2`, `~3`, …) if another item holds that name: an edited batch
+    /// moves items to other lines, and an item's file is never written over another's.
+    fn free_name(&self, id: &ItemId, wanted: &str) -> String {
+        let mut names = lock(&self.names);
+        let (stem, extension) = wanted.rsplit_once('.').unwrap_or((wanted, ""));
+        let mut candidate = wanted.to_string();
+        let mut n = 1;
+        while names
+            .get(Path::new(&candidate))
+            .is_some_and(|holder| holder != id)
+        {
+            n += 1;
+            candidate = format!("{stem}~{n}.{extension}");
+        }
+        names.insert(PathBuf::from(&candidate), id.clone());
+        candidate
     }
-    drop(file);
-    std::fs::rename(&part, &path).map_err(|source| Error::Io {
-        path: path.clone(),
-        source,
-    })?;
-    Ok(SavedFile {
-        path: PathBuf::from(name),
-        bytes: content.len() as u64,
-        sha256: Sha256::digest(content)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-    })
+}
+
+/// Whether `file` (under `dir`) is the complete file the journal recorded: same size, same SHA-256.
+pub(crate) fn is_complete(dir: &Path, file: &SavedFile) -> bool {
+    let path = dir.join(&file.path);
+    match std::fs::symlink_metadata(&path) {
+        Ok(meta) if meta.is_file() && meta.len() == file.bytes => {}
+        _ => return false,
+    }
+    sha256_of(&path).is_some_and(|sum| sum == file.sha256)
+}
+
+/// The SHA-256 of a file, in lowercase hex.
+fn sha256_of(path: &Path) -> Option<String> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut hash = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let read = file.read(&mut buffer).ok()?;
+        if read == 0 {
+            break;
+        }
+        hash.update(buffer.get(..read).unwrap_or_default());
+    }
+    Some(hex(&hash.finalize()))
 }
 
 #[cfg(test)]
@@ -141,12 +196,13 @@ mod tests {
     #[test]
     fn names_are_stable_and_tell_the_item() {
         let input = serde_json::json!({"prompt": "A Red Fox, at dawn! (№ 7)"});
+        let input = input.as_object().unwrap();
         assert_eq!(
-            file_name(7, &input, 0, 1, "https://x/abc/out-0.webp?sig=1"),
+            file_name(7, input, 0, 1, "https://x/abc/out-0.webp?sig=1"),
             "00007-a-red-fox-at-dawn-7.webp"
         );
         assert_eq!(
-            file_name(12, &serde_json::json!({}), 1, 2, "https://x/abc/layers"),
+            file_name(12, &Map::new(), 1, 2, "https://x/abc/layers"),
             "00012-output-2.bin"
         );
         assert_eq!(slug(&"word ".repeat(30)).len(), 39);
@@ -158,20 +214,5 @@ mod tests {
         assert_eq!(sniffed_extension(b"  {\"a\":1}"), Some("json"));
         assert_eq!(sniffed_extension(b"RIFF\0\0\0\0WEBPVP8 "), Some("webp"));
         assert_eq!(sniffed_extension(b"\0\0"), None);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_link_in_the_part_files_place_is_replaced_not_followed() {
-        let dir = std::env::temp_dir().join(format!("batch-files-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let elsewhere = dir.join("elsewhere.txt");
-        std::fs::write(&elsewhere, b"keep me").unwrap();
-        std::os::unix::fs::symlink(&elsewhere, dir.join("00001-fox.png.part")).unwrap();
-        let saved = write(&dir, "00001-fox.png", &Bytes::from_static(b"png")).unwrap();
-        assert_eq!(std::fs::read(dir.join(&saved.path)).unwrap(), b"png");
-        assert_eq!(std::fs::read(&elsewhere).unwrap(), b"keep me");
-        assert!(!dir.join("00001-fox.png.part").exists());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -12,7 +12,8 @@
 //!     .concurrency(8)
 //!     .outputs(Outputs::directory("out"))
 //!     .journal("out/journal.jsonl")
-//!     .stream()?;
+//!     .start()
+//!     .await?;
 //! while let Some(item) = results.next().await {
 //!     match item.result {
 //!         Ok(done) => println!("{}: {:?}", item.index, done.files),
@@ -22,30 +23,43 @@
 //! # Ok(()) }
 //! ```
 //!
-//! With a journal, running the same batch again (same inputs in the same order, same journal) skips the
-//! items whose files are complete (checked by size and SHA-256), waits for predictions that were created but
-//! not finished, downloads the outputs of finished ones, and looks up predictions whose create was sent
-//! but whose answer never came, before creating anything. Failed predictions and expired outputs are
-//! reported; [`Batch::retry_failed`] runs them again.
+//! **What an item is.** An item is its target, its input (each file standing as the SHA-256 of its content:
+//! a `data:` URL, or a local file given with [`local_file`](crate::models::local_file)) and its
+//! occurrence among identical inputs. Its place in the list does not matter: a rerun of an edited list
+//! (lines inserted, moved or deleted) re-creates nothing that was made; a line added twice is a second item.
+//!
+//! **Running it again** with the same journal skips the items whose files are complete (size and SHA-256
+//! checked), waits for predictions that were created but not finished, downloads the outputs of finished
+//! ones, and looks up, in one walk of the list for all of them, the predictions whose create was sent but
+//! whose answer never came. Only what the list proves was never made is created; a create that cannot be
+//! settled is reported as uncertain ([`Error::CreateUncertain`](crate::Error::CreateUncertain), naming what
+//! it found), never paid for twice. Failed predictions and outputs that expired or came empty are reported;
+//! [`Batch::retry_failed`] runs them again. A journal belongs to the server and account it was started on.
 
+mod cancel;
+mod context;
 mod durable;
 mod files;
+mod identify;
 mod item;
 pub(crate) mod journal;
+mod place;
+mod plan;
+mod start;
 
 use std::{
-    collections::HashSet,
-    path::{Path, PathBuf},
-    sync::{Arc, Mutex},
+    path::PathBuf,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
     time::Duration,
 };
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt, stream};
+use futures_util::Stream;
 
 use crate::{Client, ModelInput, Prediction, Result};
 pub use files::extension_of;
-use journal::Journal;
 pub use journal::SavedFile;
 
 /// What a batch does with each output.
@@ -58,7 +72,8 @@ pub enum Outputs {
     /// Downloaded into memory ([`Done::bytes`]).
     Memory,
     /// Downloaded into files in this directory ([`Done::files`]), named by item index and a slug of the
-    /// prompt (`00007-a-red-fox.png`), with the output's own extension.
+    /// prompt (`00007-a-red-fox.png`), with the output's own extension; streamed to disk, whatever their
+    /// size.
     Directory(PathBuf),
 }
 
@@ -113,8 +128,19 @@ pub struct BatchItem<I: ModelInput> {
     pub result: Result<Done<I::Output>>,
 }
 
-/// A batch being configured: made by [`Client::batch`], started by [`Batch::stream`].
-#[must_use = "a batch does nothing until its stream is polled"]
+/// What a batch found that belongs to no item's result: predictions paid for and delivered to no one, as
+/// far as it can tell. [`BatchStream::report`], once the stream has ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BatchReport {
+    /// Predictions made for this batch's inputs that no item was given: a surplus of identical predictions
+    /// found on resuming (another process's, or one nobody claimed), those an adoption passed over that no
+    /// one took, and those made for items no longer in the batch.
+    pub undelivered: Vec<String>,
+}
+
+/// A batch being configured: made by [`Client::batch`], started by [`Batch::start`].
+#[must_use = "a batch does nothing until it is started and its stream polled"]
 pub struct Batch<I> {
     client: Client,
     inputs: Box<dyn Iterator<Item = I> + Send>,
@@ -157,59 +183,62 @@ impl<I: ModelInput + 'static> Batch<I> {
         self
     }
 
-    /// Run again the items whose prediction failed, was canceled or aborted, or whose output expired, in an
-    /// earlier run (default: report them, and create nothing for them).
+    /// Run again, at a cost, the items whose prediction failed, was canceled or aborted, or whose output
+    /// was removed or came empty, in an earlier run (default: report them, and create nothing for them).
     pub fn retry_failed(mut self, retry: bool) -> Self {
         self.settings.retry_failed = retry;
         self
     }
 
-    /// When the stream is dropped before it ends, cancel the predictions in flight (default: no; they run
-    /// to their end, and a journal lets a later run collect them).
+    /// When the stream is dropped before it ends, cancel the predictions in flight, those whose create is
+    /// still on its way included (found the way a lost create is found, then canceled, in the background).
+    /// Default: no; they run to their end, and a journal lets a later run collect them.
     pub fn cancel_on_drop(mut self, cancel: bool) -> Self {
         self.settings.cancel_on_drop = cancel;
         self
     }
 
-    /// Starts the batch: opens (and locks) the journal, then yields each item's result as it finishes.
-    /// Items are started in order, at most [`concurrency`](Self::concurrency) at a time; dropping the
-    /// stream starts no more.
+    /// Starts the batch: opens and locks the journal, checks that it belongs to this client's server and
+    /// account, and settles what an earlier run left unsettled (one walk of the list for every create whose
+    /// answer it never recorded). Then yields each item's result as it finishes. Items are started in order,
+    /// at most [`concurrency`](Self::concurrency) at a time; dropping the stream starts no more.
     ///
-    /// Fails before sending anything if the journal cannot be opened or is held by another process
-    /// ([`Error::JournalLocked`](crate::Error::JournalLocked)).
-    pub fn stream(self) -> Result<impl Stream<Item = BatchItem<I>> + Send + 'static> {
-        if let Outputs::Directory(dir) = &self.settings.outputs {
-            std::fs::create_dir_all(dir).map_err(|source| crate::Error::Io {
-                path: dir.clone(),
-                source,
-            })?;
-        }
-        let journal = self.journal.as_deref().map(Journal::open).transpose()?;
-        let claimed = journal
-            .as_ref()
-            .map(|j| j.known_ids().map(str::to_string).collect())
-            .unwrap_or_default();
-        let shared = Arc::new(item::BatchContext {
-            client: self.client,
-            settings: self.settings,
-            journal,
-            claimed: Mutex::new(claimed),
-            durable: Default::default(),
-        });
-        let items = stream::iter(self.inputs.enumerate())
-            .map(move |(index, input)| {
-                let shared = Arc::clone(&shared);
-                async move {
-                    let result = shared.run(index, &input).await;
-                    BatchItem {
-                        index,
-                        input,
-                        result,
-                    }
-                }
-            })
-            .buffer_unordered(self.concurrency);
-        Ok(items)
+    /// Fails before creating anything if the journal cannot be opened, is held by another process
+    /// ([`Error::JournalLocked`](crate::Error::JournalLocked)), belongs to another server or account
+    /// ([`Error::JournalMismatch`](crate::Error::JournalMismatch)), or the server cannot say whose the
+    /// token is.
+    pub async fn start(self) -> Result<BatchStream<I>> {
+        let context = Arc::new(start::start(self.client, self.settings, self.journal).await?);
+        let stream = item::items(Arc::clone(&context), self.inputs, self.concurrency);
+        Ok(BatchStream { context, stream })
+    }
+}
+
+/// A started batch: each item's result as it finishes (a [`Stream`] of [`BatchItem`]s), and at the end
+/// what it found that no item was given ([`report`](Self::report)).
+pub struct BatchStream<I: ModelInput> {
+    context: Arc<context::BatchContext>,
+    stream: Pin<Box<dyn Stream<Item = BatchItem<I>> + Send>>,
+}
+
+impl<I: ModelInput> std::fmt::Debug for BatchStream<I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchStream").finish_non_exhaustive()
+    }
+}
+
+impl<I: ModelInput> BatchStream<I> {
+    /// What the batch found that belongs to no item's result (complete once the stream has ended).
+    pub fn report(&self) -> BatchReport {
+        self.context.report()
+    }
+}
+
+impl<I: ModelInput> Stream for BatchStream<I> {
+    type Item = BatchItem<I>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.stream.as_mut().poll_next(cx)
     }
 }
 
@@ -239,19 +268,10 @@ impl Client {
     }
 }
 
-/// The key the journal gives an item: its target (as [`Target`](crate::Target) displays it) and its input
-/// JSON, hashed. An item whose key changed between two runs is a new item.
+/// The key the journal gives an input of `target` (as [`Target`](crate::Target) displays it): its target
+/// and input, every inline file (`data:` URL) standing as the SHA-256 of its content, in a canonical form,
+/// hashed. Identical inputs share a key; the journal tells them apart by their occurrence.
 pub fn journal_key(target: &str, input: &serde_json::Value) -> String {
-    journal::key_of(target, input)
+    let input = input.as_object().cloned().unwrap_or_default();
+    crate::resolve::identity::key_of(target, &crate::resolve::identity::sent_form(&input))
 }
-
-/// The directory outputs go to, if any.
-fn directory(outputs: &Outputs) -> Option<&Path> {
-    match outputs {
-        Outputs::Directory(dir) => Some(dir),
-        _ => None,
-    }
-}
-
-/// Prediction ids already taken by an item of this batch (or recorded by an earlier run).
-type Claimed = Mutex<HashSet<String>>;

@@ -19,6 +19,7 @@ use crate::{
 pub(crate) mod part;
 
 use part::Part;
+pub(crate) use part::{Finish, Written};
 
 /// The default total time of a download.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -119,6 +120,30 @@ impl Download<'_> {
                 let mut part = Part::create(path).await?;
                 copy_body(&mut response, &mut part).await?;
                 part.finish().await
+            });
+        self.before(self.deadline(), &url, fetch).await
+    }
+
+    /// Streams the output to `path` as [`to_file`](Self::to_file) does, finished as `finish` says, and
+    /// returns what was written (its size, hash and first bytes).
+    pub(crate) async fn save(self, path: &Path, finish: Finish) -> Result<Written> {
+        let url = match self.source()? {
+            Source::Data(bytes) => {
+                create_parent(path).await?;
+                let mut part = Part::create_with(path, finish).await?;
+                part.write(&bytes).await?;
+                return part.finish_written().await;
+            }
+            Source::Http(url) => url,
+        };
+        let fetch = self
+            .client
+            .read_again_if_broken(Operation::Download, || async {
+                let mut response = self.get(url.clone()).await?;
+                create_parent(path).await?;
+                let mut part = Part::create_with(path, finish).await?;
+                copy_body(&mut response, &mut part).await?;
+                part.finish_written().await
             });
         self.before(self.deadline(), &url, fetch).await
     }
@@ -241,7 +266,7 @@ fn transport(source: reqwest::Error) -> Error {
 }
 
 /// Decodes `data:[<media type>][;base64],<data>`.
-fn decode_data_url(url: &str) -> Result<Bytes> {
+pub(crate) fn decode_data_url(url: &str) -> Result<Bytes> {
     let bad = |why: &str| Error::invalid_input("url", format!("is not a valid data: URL ({why})"));
     let rest = url
         .get(5..)

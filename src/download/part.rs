@@ -21,11 +21,35 @@ use crate::{Error, Result};
 
 /// The size of the writes to the file.
 const WRITE_BUFFER: usize = 1 << 20;
+/// How many of a file's first bytes are kept to tell its kind.
+const HEAD: usize = 16;
+
+/// How a `.part` file is finished.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Finish {
+    /// Hash the content as it is written.
+    pub(crate) hash: bool,
+    /// Do not sync the file before renaming it (the caller syncs files in groups).
+    pub(crate) no_sync: bool,
+}
+
+/// A file written whole and renamed into place.
+#[derive(Clone, Debug)]
+pub(crate) struct Written {
+    pub(crate) bytes: u64,
+    /// Its SHA-256 in lowercase hex, if asked for.
+    pub(crate) sha256: Option<String>,
+    /// Its first bytes (up to 16), which say what kind of file it is.
+    pub(crate) head: Vec<u8>,
+}
 
 /// A `.part` file being written.
 pub(super) struct Part {
     part: PathBuf,
     target: PathBuf,
+    finish: Finish,
+    hash: Option<sha2::Sha256>,
+    head: Vec<u8>,
     // Network chunks are a few KiB; each write to a tokio file is a trip to the blocking pool. Gathering
     // them into 1 MiB writes cuts those trips a hundredfold; the memory stays fixed whatever the size.
     file: BufWriter<fs::File>,
@@ -52,6 +76,11 @@ impl Drop for RemoveOnDrop {
 impl Part {
     /// A fresh, empty `<target>.part`.
     pub(super) async fn create(target: &Path) -> Result<Self> {
+        Self::create_with(target, Finish::default()).await
+    }
+
+    /// A fresh, empty `<target>.part`, to be finished as `finish` says.
+    pub(super) async fn create_with(target: &Path, finish: Finish) -> Result<Self> {
         let part = part_path(target);
         let opening = part.clone();
         let file = match tokio::task::spawn_blocking(move || open_fresh(&opening)).await {
@@ -65,6 +94,9 @@ impl Part {
             },
             part,
             target: target.to_path_buf(),
+            hash: finish.hash.then(sha2::Sha256::default),
+            finish,
+            head: Vec::new(),
             file: BufWriter::with_capacity(WRITE_BUFFER, file),
             written: 0,
         })
@@ -76,24 +108,46 @@ impl Part {
             .await
             .map_err(|e| io(&self.part, e))?;
         self.written += bytes.len() as u64;
+        if let Some(hash) = &mut self.hash {
+            sha2::Digest::update(hash, bytes);
+        }
+        if self.head.len() < HEAD {
+            let wanted = HEAD - self.head.len();
+            self.head
+                .extend_from_slice(bytes.get(..wanted.min(bytes.len())).unwrap_or_default());
+        }
         Ok(())
     }
 
     /// Flushes, syncs and renames the file into place; returns the bytes written. On failure the `.part`
     /// file is removed (when `self` is dropped).
-    pub(super) async fn finish(mut self) -> Result<u64> {
+    pub(super) async fn finish(self) -> Result<u64> {
+        Ok(self.finish_written().await?.bytes)
+    }
+
+    /// As [`finish`](Self::finish), with what was written.
+    pub(super) async fn finish_written(mut self) -> Result<Written> {
         self.complete().await?;
         self.unfinished.armed = false;
-        Ok(self.written)
+        Ok(Written {
+            bytes: self.written,
+            sha256: self
+                .hash
+                .take()
+                .map(|h| crate::resolve::identity::hex(&sha2::Digest::finalize(h))),
+            head: std::mem::take(&mut self.head),
+        })
     }
 
     async fn complete(&mut self) -> Result<()> {
         self.file.flush().await.map_err(|e| io(&self.part, e))?;
-        self.file
-            .get_ref()
-            .sync_all()
-            .await
-            .map_err(|e| io(&self.part, e))?;
+        if !self.finish.no_sync {
+            self.file
+                .get_ref()
+                .sync_all()
+                .await
+                .map_err(|e| io(&self.part, e))?;
+        }
         fs::rename(&self.part, &self.target)
             .await
             .map_err(|e| io(&self.target, e))

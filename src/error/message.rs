@@ -38,15 +38,22 @@ pub(super) fn quoted(what: &str, snippet: &str) -> String {
 pub(super) fn describe_lookup(
     lookup: Option<&Error>,
     searched: Option<&(DateTime<Utc>, DateTime<Utc>)>,
+    candidates: &[String],
 ) -> String {
+    if !candidates.is_empty() {
+        return format!(
+            "predictions that may be it cannot be told apart from others' ({}); none was taken",
+            candidates.join(", ")
+        );
+    }
     match (lookup, searched) {
         (Some(error), _) => format!("looking for it failed ({error})"),
         (None, Some((from, to))) => format!(
-            "no prediction of that input is listed between {} and {} (server time), but the list may not show it yet",
+            "no prediction of that input is listed between {} and {} (server time), and the list cannot prove that none was made",
             from.format("%H:%M:%S%.3f"),
             to.format("%H:%M:%S%.3f")
         ),
-        (None, None) => "looking for it did not finish in time".into(),
+        (None, None) => "looking for it could not settle it".into(),
     }
 }
 

@@ -63,7 +63,7 @@ pub enum Error {
     /// creating it again.
     #[error(
         "create: a prediction may have been created ({cause}), and {}; list recent predictions before creating it again",
-        describe_lookup(lookup.as_deref(), searched.as_ref())
+        describe_lookup(lookup.as_deref(), searched.as_ref(), candidates)
     )]
     CreateUncertain {
         /// Why the create's outcome is unknown.
@@ -72,6 +72,10 @@ pub enum Error {
         lookup: Option<Box<Error>>,
         /// The window of the server's time searched, when the lookup ran but could not tell.
         searched: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        /// Predictions found that may be the create's but could not be told apart from another's (their
+        /// inputs could not be compared with what was sent, or another request may have made them): none
+        /// was taken.
+        candidates: Vec<String>,
     },
     /// The prediction a create made was adopted by another create of the same input on this client, whose
     /// own answer had been lost. The create then looks for the other's prediction; this is what is left when
@@ -83,6 +87,13 @@ pub enum Error {
     AdoptedByAnother {
         /// The prediction the other create took.
         prediction_id: String,
+    },
+    /// A create an earlier run of a batch sent, and stopped (was killed, or lost its connection) before its
+    /// answer came: the cause of an [`Error::CreateUncertain`] when the batch's rerun could not settle it.
+    #[error("an earlier run sent this create and stopped before its answer ({reason})")]
+    CreateUnanswered {
+        /// Why the rerun could not tell what it made.
+        reason: String,
     },
     /// Looking for the prediction a create may have made read as many predictions as one lookup may without
     /// reaching the time the create was sent. Found as the `lookup` of an [`Error::CreateUncertain`].
@@ -202,6 +213,20 @@ pub enum Error {
         path: PathBuf,
         /// Who holds it, as it wrote itself down: process id, host, start time, command.
         holder: String,
+    },
+    /// A batch's journal belongs to another server or account than the client's: its predictions are not
+    /// there to be waited for or found, and its finished items are not this account's. Nothing was sent.
+    #[error(
+        "{} belongs to {recorded}, not {current}; to run this batch here, give it another directory (or move the journal away to start afresh)",
+        path.display()
+    )]
+    JournalMismatch {
+        /// The journal.
+        path: PathBuf,
+        /// The server and account it records.
+        recorded: String,
+        /// The client's.
+        current: String,
     },
     /// A batch journal could not be read.
     #[error("{}, line {line}: {reason}", path.display())]

@@ -18,6 +18,8 @@ pub enum Operation {
     List,
     /// Reading a model's description (`Client::model`).
     GetModel,
+    /// Reading the account the token belongs to (`Client::account`).
+    GetAccount,
     /// Reading the signing secret of the account's default webhook.
     GetWebhookSecret,
     /// Uploading a file (`Client::upload`).
@@ -39,6 +41,7 @@ impl Operation {
             Self::Cancel => "cancel",
             Self::List => "list",
             Self::GetModel => "get model",
+            Self::GetAccount => "get account",
             Self::GetWebhookSecret => "get webhook secret",
             Self::Upload => "upload",
             Self::Download => "download",

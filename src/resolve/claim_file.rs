@@ -19,12 +19,6 @@
 //! - The file is never opened through a symbolic link: one planted at its path could make this process write
 //!   into a file of another's choosing.
 
-// The client does not call it yet; the allow goes when it does.
-#![cfg_attr(
-    not(test),
-    allow(dead_code, reason = "the store is built ahead of its callers")
-)]
-
 use std::{
     io,
     path::{Path, PathBuf},
@@ -131,22 +125,6 @@ impl ClaimFile {
                 .prepare_cached("SELECT other FROM passed_over WHERE adopted = ?1 ORDER BY rank")?
                 .query_map([adopted], |row| row.get(0))?
                 .collect()
-        })
-    }
-
-    /// Releases `id` if `owner` holds it (a create that was refused for certain, an adoption undone), with
-    /// what its adoption passed over. Another owner's claim is left alone.
-    pub(crate) fn release(&self, id: &str, owner: &str) -> Result<()> {
-        self.write(|transaction| {
-            let removed = transaction
-                .prepare_cached("DELETE FROM claims WHERE id = ?1 AND owner = ?2")?
-                .execute([id, owner])?;
-            if removed > 0 {
-                transaction
-                    .prepare_cached("DELETE FROM passed_over WHERE adopted = ?1")?
-                    .execute([id])?;
-            }
-            Ok(())
         })
     }
 

@@ -1,22 +1,75 @@
-//! Whether a listed prediction is what a create request would have made: the same target and the same
-//! input, allowing for what a server does to an input on its way in.
+//! Whether a listed prediction is what a create sent: the same target and exactly the same input.
+//!
+//! The input is compared with what was sent in its [sent form](super::identity): every field and value
+//! equal (a number in either notation), an inline file by the hash of its content (a stored `data:` URL is
+//! decoded), an uploaded file by its URL. A server may add a field the create did not send only if it is
+//! the model's default for that field. What cannot be checked (a server that stored an inline file under a
+//! URL of its own, or added a field to an input of a model whose defaults are unknown) is
+//! [`Match::Unverifiable`]: never taken as a match, and never as a difference.
 
 use serde_json::{Map, Value};
 
+use super::identity::{data_url_hash, marker_hash};
 use crate::{Prediction, PredictionStatus, Target};
 
-/// Whether `prediction` could be what `target` and `input` created. A failed, canceled or aborted one is
-/// never taken: a caller handed it would get an error for a prediction it never ran.
-pub(crate) fn could_be(
-    prediction: &Prediction,
-    target: &Target,
-    input: &Map<String, Value>,
-) -> bool {
-    !matches!(
-        prediction.status,
-        PredictionStatus::Failed | PredictionStatus::Canceled | PredictionStatus::Aborted
-    ) && same_target(prediction, target)
-        && same_input(input, &prediction.input)
+/// How a listed prediction compares with a create.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Match {
+    /// Its target and input are those sent.
+    Exact,
+    /// It may be: nothing differs, but something could not be checked.
+    Unverifiable,
+    /// It is not (another target or input, or a failure that nobody should be handed).
+    Different,
+}
+
+impl Match {
+    fn and(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Different, _) | (_, Self::Different) => Self::Different,
+            (Self::Unverifiable, _) | (_, Self::Unverifiable) => Self::Unverifiable,
+            _ => Self::Exact,
+        }
+    }
+}
+
+/// What a create sent, to compare listed predictions with.
+#[derive(Clone, Debug)]
+pub(crate) struct Sent {
+    pub(crate) target: Target,
+    /// The input's sent form.
+    pub(crate) input: Map<String, Value>,
+    /// The defaults of the target's model, when this crate knows its schema.
+    defaults: Option<Map<String, Value>>,
+}
+
+impl Sent {
+    /// What `target` and `input` (as sent on the wire) look like to a lookup.
+    pub(crate) fn of(target: &Target, input: &Map<String, Value>) -> Self {
+        Self::from_sent_form(target, super::identity::sent_form(input))
+    }
+
+    /// What a create sent, from its sent form (as a batch's journal records it).
+    pub(crate) fn from_sent_form(target: &Target, input: Map<String, Value>) -> Self {
+        Self {
+            target: target.clone(),
+            input,
+            defaults: defaults_of(target),
+        }
+    }
+
+    /// How `prediction` compares with what was sent. A failed, canceled or aborted prediction is
+    /// [`Match::Different`]: a caller handed it would get an error for a prediction it never ran.
+    pub(crate) fn compare(&self, prediction: &Prediction) -> Match {
+        if matches!(
+            prediction.status,
+            PredictionStatus::Failed | PredictionStatus::Canceled | PredictionStatus::Aborted
+        ) || !same_target(prediction, &self.target)
+        {
+            return Match::Different;
+        }
+        compare_inputs(&self.input, &prediction.input, self.defaults.as_ref())
+    }
 }
 
 /// The target must be named by the prediction, not merely not contradicted by it.
@@ -40,30 +93,86 @@ fn same_target(prediction: &Prediction, target: &Target) -> bool {
     }
 }
 
-/// Every field sent is in the prediction's input with the same value. A server may add fields (defaults),
-/// write a number differently (`1.0` as `1`) or store an inline file elsewhere (a `data:` URL becomes a
-/// URL of its own).
-pub(crate) fn same_input(sent: &Map<String, Value>, stored: &Map<String, Value>) -> bool {
-    sent.iter().all(|(key, value)| match stored.get(key) {
-        Some(found) => same_value(value, found),
-        None => value.is_null(),
-    })
+/// The defaults of the model a target runs, when this crate knows its schema.
+fn defaults_of(target: &Target) -> Option<Map<String, Value>> {
+    let model = match target {
+        Target::Model(model) => model.as_str(),
+        Target::Version(version) => version.split_once(':')?.0,
+        Target::Deployment(_) => return None,
+    };
+    let schema = crate::models::input_schema_for(model)?;
+    let properties = schema.get("properties")?.as_object()?;
+    Some(
+        properties
+            .iter()
+            .filter_map(|(field, p)| Some((field.clone(), p.get("default")?.clone())))
+            .collect(),
+    )
 }
 
-fn same_value(sent: &Value, stored: &Value) -> bool {
-    match (sent, stored) {
-        (Value::Number(a), Value::Number(b)) => a == b || a.as_f64() == b.as_f64(),
-        (Value::String(a), Value::String(_)) if a.starts_with("data:") => true,
-        (Value::Array(a), Value::Array(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_value(a, b))
+/// Compares a sent form with a stored input: every field sent is stored with the same value (a null sent is
+/// a field not sent), and every other field stored is the model's default for it.
+pub(crate) fn compare_inputs(
+    sent: &Map<String, Value>,
+    stored: &Map<String, Value>,
+    defaults: Option<&Map<String, Value>>,
+) -> Match {
+    let mut verdict = Match::Exact;
+    for (key, value) in sent {
+        verdict = verdict.and(match stored.get(key) {
+            Some(found) => compare_values(value, found),
+            None if value.is_null() => Match::Exact,
+            None => Match::Different,
+        });
+    }
+    for (key, value) in stored {
+        if value.is_null() || sent.get(key).is_some_and(|v| !v.is_null()) {
+            continue;
         }
-        (Value::Object(a), Value::Object(b)) => same_input(a, b),
-        _ => sent == stored,
+        verdict = verdict.and(match defaults {
+            Some(defaults) => match defaults.get(key) {
+                Some(default) if compare_values(default, value) == Match::Exact => Match::Exact,
+                _ => Match::Different,
+            },
+            None => Match::Unverifiable,
+        });
+    }
+    verdict
+}
+
+fn compare_values(sent: &Value, stored: &Value) -> Match {
+    if let Some(hash) = marker_hash(sent) {
+        return match stored {
+            Value::String(text) => match data_url_hash(text) {
+                Some(found) if found == hash => Match::Exact,
+                Some(_) => Match::Different,
+                // Stored under a URL of the server's own: the content cannot be compared.
+                None => Match::Unverifiable,
+            },
+            _ => Match::Different,
+        };
+    }
+    let same = |equal: bool| {
+        if equal {
+            Match::Exact
+        } else {
+            Match::Different
+        }
+    };
+    match (sent, stored) {
+        (Value::Number(a), Value::Number(b)) => same(a == b || a.as_f64() == b.as_f64()),
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .fold(Match::Exact, |m, (a, b)| m.and(compare_values(a, b))),
+        (Value::Object(a), Value::Object(b)) => compare_inputs(a, b, Some(&Map::new())),
+        _ => same(sent == stored),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
     use serde_json::json;
 
     use super::*;
@@ -72,24 +181,87 @@ mod tests {
         value.as_object().cloned().unwrap_or_default()
     }
 
+    fn data(content: &[u8]) -> String {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(content);
+        format!("data:image/png;base64,{encoded}")
+    }
+
+    fn compare(sent: Value, stored: Value) -> Match {
+        let sent = super::super::identity::sent_form(&map(sent));
+        compare_inputs(
+            &sent,
+            &map(stored),
+            Some(&map(json!({"aspect_ratio": "1:1"}))),
+        )
+    }
+
     #[test]
-    fn what_a_server_does_to_an_input_still_matches() {
-        let sent = map(
-            json!({"prompt": "fox", "magic_prompt_option": null, "scale": 1.0,
-            "image": "data:image/png;base64,AAAA", "nested": {"a": [1, 2.5]}}),
+    fn inputs_match_exactly_allowing_for_notation_and_defaults() {
+        let sent = json!({"prompt": "fox", "magic_prompt_option": null, "scale": 1.0,
+            "nested": {"a": [1, 2.5]}});
+        let stored = json!({"prompt": "fox", "scale": 1, "nested": {"a": [1.0, 2.5]},
+            "aspect_ratio": "1:1"});
+        assert_eq!(compare(sent, stored), Match::Exact);
+        assert_eq!(
+            compare(json!({"prompt": "fox"}), json!({"prompt": "fox "})),
+            Match::Different
         );
-        let stored = map(
-            json!({"prompt": "fox", "scale": 1, "image": "https://x/files/abc",
-            "nested": {"a": [1.0, 2.5]}, "aspect_ratio": "1:1"}),
+        assert_eq!(
+            compare(json!({"seed": 1}), json!({"seed": 2})),
+            Match::Different
         );
-        assert!(same_input(&sent, &stored));
-        let other = map(json!({"prompt": "fox ", "scale": 1}));
-        assert!(!same_input(&map(json!({"prompt": "fox"})), &other));
-        assert!(!same_input(
-            &map(json!({"seed": 1})),
-            &map(json!({"seed": 2}))
-        ));
-        assert!(!same_input(&map(json!({"seed": 1})), &map(json!({}))));
+        assert_eq!(compare(json!({"seed": 1}), json!({})), Match::Different);
+        assert_eq!(
+            compare(
+                json!({"prompt": "x"}),
+                json!({"prompt": "x", "aspect_ratio": "16:9"})
+            ),
+            Match::Different,
+            "a field the create did not send, not at its default"
+        );
+    }
+
+    #[test]
+    fn inline_files_are_told_apart_by_their_content() {
+        let alice = data(b"alice");
+        let bob = data(b"bob");
+        assert_eq!(
+            compare(json!({"image": alice}), json!({"image": alice})),
+            Match::Exact
+        );
+        assert_eq!(
+            compare(json!({"image": alice}), json!({"image": bob})),
+            Match::Different
+        );
+        let jpeg = alice.replace("image/png", "image/jpeg");
+        assert_eq!(
+            compare(json!({"image": alice}), json!({"image": jpeg})),
+            Match::Exact
+        );
+        assert_eq!(
+            compare(
+                json!({"image": alice}),
+                json!({"image": "https://server/files/x"})
+            ),
+            Match::Unverifiable,
+            "stored elsewhere: it cannot be told"
+        );
+        assert_eq!(
+            compare(
+                json!({"image": "https://up/1"}),
+                json!({"image": "https://up/2"})
+            ),
+            Match::Different
+        );
+    }
+
+    #[test]
+    fn extra_fields_of_a_model_with_unknown_defaults_cannot_be_checked() {
+        let sent = map(json!({"prompt": "x"}));
+        let stored = map(json!({"prompt": "x", "steps": 4}));
+        assert_eq!(compare_inputs(&sent, &stored, None), Match::Unverifiable);
+        let other = map(json!({"prompt": "y", "steps": 4}));
+        assert_eq!(compare_inputs(&sent, &other, None), Match::Different);
     }
 
     #[test]
@@ -99,32 +271,24 @@ mod tests {
             br#"{"id":"p1","status":"processing","input":{"prompt":"fox"},"version":"v1"}"#,
         )
         .unwrap();
+        let sent = |target: Target| Sent::of(&target, &input);
         let model = Target::Model("ideogram-ai/ideogram-v2".into());
-        assert!(!could_be(&prediction, &model, &input), "no model named");
+        assert_eq!(sent(model.clone()).compare(&prediction), Match::Different);
         prediction.model = Some("ideogram-ai/ideogram-v2".into());
-        assert!(could_be(&prediction, &model, &input));
-        assert!(could_be(
-            &prediction,
-            &Target::Version("ideogram-ai/ideogram-v2:v1".into()),
-            &input
-        ));
-        assert!(!could_be(
-            &prediction,
-            &Target::Version("ideogram-ai/ideogram-v2:v2".into()),
-            &input
-        ));
-        assert!(!could_be(
-            &prediction,
-            &Target::Version("other/model:v1".into()),
-            &input
-        ));
+        assert_eq!(sent(model.clone()).compare(&prediction), Match::Exact);
+        let pinned = Target::Version("ideogram-ai/ideogram-v2:v1".into());
+        assert_eq!(sent(pinned).compare(&prediction), Match::Exact);
+        let other = Target::Version("ideogram-ai/ideogram-v2:v2".into());
+        assert_eq!(sent(other).compare(&prediction), Match::Different);
+        let elsewhere = Target::Version("other/model:v1".into());
+        assert_eq!(sent(elsewhere).compare(&prediction), Match::Different);
         for status in [
             PredictionStatus::Failed,
             PredictionStatus::Canceled,
             PredictionStatus::Aborted,
         ] {
             prediction.status = status;
-            assert!(!could_be(&prediction, &model, &input));
+            assert_eq!(sent(model.clone()).compare(&prediction), Match::Different);
         }
     }
 }

@@ -1,40 +1,47 @@
-//! Never create a prediction twice: what to do when a create request's outcome is unknown.
+//! Never pay twice, never hand one request's prediction to another: identity, proof of absence and claims.
+//!
+//! Replicate has no idempotency key, so "did my create make a prediction, and which one is mine?" is
+//! answered from what the client recorded and what the server lists. Three ideas, each in one module, used
+//! by a live create whose answer was lost and by a batch resumed after a crash alike:
+//!
+//! - **Identity** ([`identity`]): what a create sent, with every file standing as the hash of its content,
+//!   so a prediction can be recognised whatever URL a file had; a batch item's key is its target, that
+//!   canonical input and its occurrence among identical items.
+//! - **Matching** ([`matching`]): a listed prediction is a create's only if its target and input are
+//!   exactly what was sent; what cannot be compared is never taken for a match.
+//! - **Proof of absence** ([`absence`]): "nothing was made" only from a complete list that covered the
+//!   create's window, read after the server's clock passed it by the settle margin.
+//! - **Claims** ([`claims`]): each prediction goes to one owner (a create request, a batch item), across the
+//!   creates of a client and, with a claim file, across processes.
 //!
 //! A create that was sent but got no readable answer (the connection dropped, a 5xx, a truncated body, the
-//! caller's deadline) may or may not have created a prediction. Resending blindly could pay twice; giving up
-//! could lose one that runs. So the client looks for *its own* prediction first: one with the same target and
-//! input, not failed or canceled, not already held by this client, and created while the request was on its
-//! way, in the server's time (the [`ServerClock`](crate::server_clock) turns the local send and answer times
-//! into a window of the server's a few seconds wide, from the answers the client already had).
+//! caller's deadline) may or may not have made a prediction. The client looks for *its own*:
 //!
-//! - One such prediction: adopted.
-//! - Several (other processes sent the same input at the same moment): they cannot be told apart. The
-//!   earliest is adopted and a `warn` event names the others, so none is orphaned silently. If the one
-//!   adopted was another create's of this client, that create takes one of those passed over instead.
-//! - None, and the list is shown to cover the window (it lists a prediction created after it, or the
-//!   server's clock has passed the window by a few seconds): nothing was created, and the create is sent
-//!   again.
-//! - None, and the list cannot be shown to cover the window, or the lookup itself fails:
-//!   [`Error::CreateUncertain`], which says a prediction may exist. The create is not sent again.
-//! - When the retry policy allows no more sending, one look: finding nothing after an error answer or a
-//!   dropped connection returns that error (nothing was made, as far as can be told without waiting);
-//!   after a success whose body was cut short or a gateway's 504, `CreateUncertain`.
-//!
-//! Identical inputs sent on purpose still give distinct predictions: every prediction a create returns is
-//! *claimed* (held) by this client, and a claimed prediction is never adopted again. If a lookup adopted the
-//! prediction of another create of the same input that was still on its way, that create finds its claim taken
-//! when its answer arrives, and looks for the lost one's prediction in turn: each caller ends with its own
-//! prediction, and none is paid for twice.
+//! - One unclaimed prediction of exactly that input in the window: adopted.
+//! - Several (other processes sent the same input at the same moment): the earliest is adopted and a `warn`
+//!   event names the others, which are remembered as passed over: if the one adopted was another create's
+//!   of this client (or, with a claim file, of another process), that create takes one of those instead.
+//! - Predictions that may be its own but cannot be compared (a server that stored an inline file under a
+//!   URL of its own): [`Error::CreateUncertain`] naming them; nothing is created again.
+//! - None, and the list proves absence: the create is sent again (within the retry policy; when no more
+//!   sending is allowed, the create's error is returned: nothing was made).
+//! - None, and no proof can be had (the list lags, a cap, the lookup failed): [`Error::CreateUncertain`].
+//!   The create is not sent again.
 
+pub(crate) mod absence;
 #[cfg(feature = "claims-file")]
 pub(crate) mod claim_file;
+pub(crate) mod claims;
+pub(crate) mod identity;
 mod lookup;
 pub(crate) mod matching;
-mod owned;
+pub(crate) mod resume;
+mod unanswered;
+pub(crate) mod walk;
 
 use chrono::Utc;
+pub(crate) use claims::Claims;
 use lookup::{Absence, Found};
-pub(crate) use owned::OwnedPredictions;
 use tokio::time::Instant;
 
 use crate::{
@@ -81,7 +88,10 @@ impl Client {
                     {
                         clock.observe_stamp(sent, received, stamp);
                     }
-                    if self.shared.owned.claim(&prediction.id) {
+                    if let Some(created) = prediction.created_at {
+                        self.shared.claims.record_known(&prediction.id, created);
+                    }
+                    if self.shared.claims.claim(&prediction.id, &request.owner) {
                         return Ok(prediction);
                     }
                     tracing::debug!(prediction_id = %prediction.id, "adopted by another create of the same input; looking for that one's prediction");
@@ -94,17 +104,10 @@ impl Client {
             if !outcome_unknown(&error) {
                 return Err(error);
             }
-            let absence = Absence::shown_for(&error);
+            let absence = Absence::of(&error);
             tracing::debug!(error = %error, "create outcome unknown; looking for the prediction");
-            let resend_allowed =
-                attempt < policy.max_retries && started.elapsed() < policy.max_elapsed;
             let found = self
-                .resolve(
-                    &request,
-                    (sent, received),
-                    (&error, absence),
-                    resend_allowed,
-                )
+                .resolve(&request, (sent, received), (&error, absence))
                 .await;
             if let Some(deadline) = request.deadline.filter(|d| Instant::now() >= d.at) {
                 return Err(cut_short(deadline, error, found));
@@ -112,11 +115,16 @@ impl Client {
             match found {
                 Found::Own(prediction) => return Ok(*prediction),
                 Found::Nothing => {}
-                Found::Unsettled { lookup, searched } => {
+                Found::Unsettled {
+                    lookup,
+                    searched,
+                    candidates,
+                } => {
                     return Err(Error::CreateUncertain {
                         cause: Box::new(error),
                         lookup: lookup.map(Box::new),
                         searched,
+                        candidates,
                     });
                 }
             }
@@ -153,21 +161,21 @@ impl Client {
         request: &CreateRequest,
         times: (chrono::DateTime<Utc>, chrono::DateTime<Utc>),
         failure: (&Error, Absence),
-        resend_allowed: bool,
     ) -> Found {
         match request.deadline {
             Some(deadline) if Instant::now() >= deadline.at => {
                 // Nothing will be resent; the look goes on (bounded) to name the prediction.
-                let search = self.find_own(request, times, failure, true);
+                let search = self.find_own(request, times, failure);
                 match tokio::time::timeout(DEADLINE_GRACE, search).await {
                     Ok(found) => found,
                     Err(_) => Found::Unsettled {
                         lookup: None,
                         searched: None,
+                        candidates: Vec::new(),
                     },
                 }
             }
-            _ => self.find_own(request, times, failure, resend_allowed).await,
+            _ => self.find_own(request, times, failure).await,
         }
     }
 }
@@ -186,10 +194,15 @@ fn cut_short(deadline: Deadline, error: Error, found: Found) -> Error {
             waited,
             status: None,
         },
-        Found::Unsettled { lookup, searched } => Error::CreateUncertain {
+        Found::Unsettled {
+            lookup,
+            searched,
+            candidates,
+        } => Error::CreateUncertain {
             cause: Box::new(error),
             lookup: lookup.map(Box::new),
             searched,
+            candidates,
         },
     }
 }

@@ -104,7 +104,10 @@ impl Request {
         match operation {
             Operation::Create => Self::Create,
             Operation::Cancel | Operation::Upload => Self::Write,
-            Operation::Get | Operation::List | Operation::GetWebhookSecret => Self::Read,
+            Operation::Get
+            | Operation::List
+            | Operation::GetAccount
+            | Operation::GetWebhookSecret => Self::Read,
             Operation::GetModel => Self::ReadOnce,
             Operation::Download => Self::Download,
             Operation::Decode | Operation::VerifyWebhook => Self::Nothing,
@@ -190,7 +193,12 @@ mod tests {
     const COLUMNS: [&[Operation]; 5] = [
         &[Operation::Create],
         &[Operation::Cancel, Operation::Upload],
-        &[Operation::Get, Operation::List, Operation::GetWebhookSecret],
+        &[
+            Operation::Get,
+            Operation::List,
+            Operation::GetAccount,
+            Operation::GetWebhookSecret,
+        ],
         &[Operation::GetModel],
         &[Operation::Download],
     ];

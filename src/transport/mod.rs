@@ -78,6 +78,9 @@ pub(crate) struct Transport {
     governor: std::sync::Arc<Governor>,
     /// What the answers' `Date` headers (and creates' stamps) say of the server's clock.
     clock: std::sync::Arc<ServerClock>,
+    /// A hash of the token that names it without revealing it (a batch journal's account, where the server
+    /// cannot say whose the token is).
+    token_fingerprint: String,
 }
 
 impl std::fmt::Debug for Transport {
@@ -105,7 +108,13 @@ impl Transport {
                 value.set_sensitive(true);
                 value
             });
+        let token_fingerprint =
+            crate::resolve::identity::sha256_hex(token.expose_secret().as_bytes())
+                .get(..16)
+                .unwrap_or_default()
+                .to_string();
         Self {
+            token_fingerprint,
             authorization,
             api,
             retry,
@@ -118,6 +127,11 @@ impl Transport {
     /// The server's clock, as the answers so far bound it.
     pub(crate) fn clock(&self) -> &ServerClock {
         &self.clock
+    }
+
+    /// A hash of the token, 64 bits of it: names the token, never reveals it.
+    pub(crate) fn token_fingerprint(&self) -> &str {
+        &self.token_fingerprint
     }
 
     /// The rate governor every API request passes.
@@ -402,6 +416,7 @@ fn operation_of(operation_id: &str, method: &reqwest::Method) -> Operation {
         "predictions_list" => Operation::List,
         "predictions_cancel" => Operation::Cancel,
         "models_get" => Operation::GetModel,
+        "account_get" => Operation::GetAccount,
         "webhooks_default_secret_get" => Operation::GetWebhookSecret,
         _ if *method == reqwest::Method::GET => Operation::Get,
         _ => Operation::Cancel,

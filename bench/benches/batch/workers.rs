@@ -165,8 +165,9 @@ async fn ours_batch(job: &Job) -> Cost {
         .batch(inputs)
         .concurrency(job.concurrency)
         .outputs(Outputs::Memory)
-        .stream()
-        .expect("no journal, nothing to open");
+        .start()
+        .await
+        .expect("no journal: nothing to open or bind");
     let failed: Vec<String> = items
         .filter_map(|item| async move { item.result.err().map(|e| label(&e)) })
         .collect()

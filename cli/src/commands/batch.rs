@@ -10,23 +10,20 @@ use crate::{
     Failure,
     args::{Batch, Cli},
     connect,
-    inputs::{Input, PendingUpload, Setting, apply, file_or_url, known_model, settings},
+    inputs::{Input, Setting, apply, file_or_url, known_model, settings},
     runner,
 };
 
 pub async fn batch(cli: &Cli, args: &Batch) -> Result<ExitCode, Failure> {
     let text = read(&args.file)?;
-    let mut uploads = Vec::new();
-    let defaults = settings(&args.options, None, &mut uploads)?;
+    let defaults = settings(&args.options, None)?;
     let mut items = Vec::new();
     for (number, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let item = items.len();
         let at = |message: String| Failure::usage(format!("line {number}: {message}"));
-        let (model, input) =
-            line_input(line, item, &defaults, args, &mut uploads).map_err(|f| at(f.message))?;
+        let (model, input) = line_input(line, &defaults, args).map_err(|f| at(f.message))?;
         items.push((model, input));
     }
     if items.is_empty() {
@@ -43,27 +40,26 @@ pub async fn batch(cli: &Cli, args: &Batch) -> Result<ExitCode, Failure> {
         json: args.json,
         timeout: args.timeout,
     };
-    runner::run(&connection.client, items, uploads, &run).await
+    runner::run(&connection.client, items, &run).await
 }
 
+/// The batch file's text; a byte order mark at its start (as some editors write) is not part of it.
 fn read(path: &Path) -> Result<String, Failure> {
-    if path == Path::new("-") {
+    let text = if path == Path::new("-") {
         std::io::read_to_string(std::io::stdin().lock())
     } else {
         std::fs::read_to_string(path)
     }
-    .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))
+    .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
 }
 
 /// One line's model and input: the defaults, then the line's own fields, its local files inline or
 /// waiting for their upload, checked against the model's schema.
-fn line_input(
-    line: &str,
-    item: usize,
-    defaults: &[Setting],
-    args: &Batch,
-    uploads: &mut Vec<PendingUpload>,
-) -> Result<(String, Input), Failure> {
+fn line_input(line: &str, defaults: &[Setting], args: &Batch) -> Result<(String, Input), Failure> {
     let mut fields: Map<String, Value> = if line.starts_with('{') {
         match serde_json::from_str(line) {
             Ok(Value::Object(object)) => object,
@@ -89,7 +85,7 @@ fn line_input(
         let Some(property) = property else {
             return Err(Failure::usage(format!("{model} has no field `{field}`")));
         };
-        let value = local_files(&field, value, property, item, uploads)?;
+        let value = local_files(&field, value, property)?;
         input.insert(field, value);
     }
     encode_json_strings(model, &mut input);
@@ -99,28 +95,16 @@ fn line_input(
     Ok((model.to_string(), input))
 }
 
-/// A file field's local paths as data URLs or pending uploads; any other value as it is.
-fn local_files(
-    field: &str,
-    value: Value,
-    property: &Value,
-    item: usize,
-    uploads: &mut Vec<PendingUpload>,
-) -> Result<Value, Failure> {
+/// A file field's local paths as `file://` URLs; any other value as it is.
+fn local_files(field: &str, value: Value, property: &Value) -> Result<Value, Failure> {
     let uri = |p: &Value| p.get("format").and_then(Value::as_str) == Some("uri");
     let flag = format!("`{field}`");
     match value {
-        Value::String(text) if uri(property) => {
-            Ok(file_or_url(&flag, &text, (Some(item), field, None), uploads)?.into())
-        }
+        Value::String(text) if uri(property) => Ok(file_or_url(&flag, &text)?.into()),
         Value::Array(items) if property.get("items").is_some_and(uri) => items
             .into_iter()
-            .enumerate()
-            .map(|(slot, v)| match v {
-                Value::String(text) => {
-                    file_or_url(&flag, &text, (Some(item), field, Some(slot)), uploads)
-                        .map(Value::from)
-                }
+            .map(|v| match v {
+                Value::String(text) => file_or_url(&flag, &text).map(Value::from),
                 other => Ok(other),
             })
             .collect::<Result<Vec<_>, _>>()

@@ -19,13 +19,13 @@ use crate::{
     Failure,
     args::{Cli, Generate},
     connect, exit_code,
-    inputs::{Input, PendingUpload, base_input, known_model, upload_files},
+    inputs::{Input, base_input, known_model, place_local_files},
     progress::Progress,
     runner,
 };
 
 pub async fn generate(cli: &Cli, args: &Generate) -> Result<ExitCode, Failure> {
-    let (model, mut inputs, uploads) = inputs(args)?;
+    let (model, mut inputs) = inputs(args)?;
     let connection = connect(cli, true).await?;
     if let Some(dir) = &args.out_dir {
         // Into a directory: a batch, with its journal and contact sheet.
@@ -40,9 +40,9 @@ pub async fn generate(cli: &Cli, args: &Generate) -> Result<ExitCode, Failure> {
             json: args.json,
             timeout: args.timeout,
         };
-        return runner::run(&connection.client, items, uploads, &run).await;
+        return runner::run(&connection.client, items, &run).await;
     }
-    upload_files(&connection.client, &uploads, &mut inputs).await?;
+    place_local_files(&connection.client, &mut inputs).await?;
     let progress = Progress::new();
     let total = inputs.len();
     let (done, running) = (AtomicUsize::new(0), AtomicUsize::new(0));
@@ -75,9 +75,9 @@ pub async fn generate(cli: &Cli, args: &Generate) -> Result<ExitCode, Failure> {
 }
 
 /// Every input, validated against the model's typed input before anything is sent.
-fn inputs(args: &Generate) -> Result<(&'static str, Vec<Input>, Vec<PendingUpload>), Failure> {
+fn inputs(args: &Generate) -> Result<(&'static str, Vec<Input>), Failure> {
     let model = known_model(&args.options.model)?;
-    let (mut base, uploads) = base_input(&args.options, args.prompt.as_deref(), model, args.count)?;
+    let mut base = base_input(&args.options, args.prompt.as_deref(), model, args.count)?;
     encode_json_strings(model, &mut base);
     if let Some(Err(error)) = check_input(model, &base) {
         return Err(Failure::usage(format!("{model}: {error}")));
@@ -91,7 +91,7 @@ fn inputs(args: &Generate) -> Result<(&'static str, Vec<Input>, Vec<PendingUploa
             input
         })
         .collect();
-    Ok((model, inputs, uploads))
+    Ok((model, inputs))
 }
 
 /// Runs one prediction and saves its image; returns its exit code.

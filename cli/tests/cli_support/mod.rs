@@ -18,6 +18,8 @@ pub async fn ideogram(sim: Option<&Simulator>, dir: &Path, args: &[&str]) -> Out
     command
         .args(args)
         .current_dir(dir)
+        // The claim file goes to the test's own cache, never the user's (and never another test's).
+        .env("XDG_CACHE_HOME", dir.join(".cache"))
         .env_remove("REPLICATE_API_TOKEN")
         .env_remove("REPLICATE_BASE_URL");
     if let Some(sim) = sim {

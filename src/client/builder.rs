@@ -1,14 +1,15 @@
-//! The [`Client`] and how it is configured.
+//! Configuring a [`Client`]: the token, the base URL, timeouts, retries, rate limits, claims.
 
 use std::{fmt, sync::Arc, time::Duration};
 
 use reqwest::Url;
 use secrecy::SecretString;
 
+use super::{Client, ClientState};
 use crate::{
     Error, Result, generated,
     governor::{Governor, RateLimits},
-    resolve::OwnedPredictions,
+    resolve::{Claims, absence::DEFAULT_LIST_SETTLE},
     retry::RetryPolicy,
     transport::{BodyLimits, Transport, bounded},
     wait::{DEFAULT_RUN_TIMEOUT, WaitOptions},
@@ -23,86 +24,6 @@ const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 const DEFAULT_RESPONSE_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 
-/// A client for Replicate's predictions API, or any server that speaks it under some base URL.
-///
-/// Cheap to clone: clones share one connection pool.
-///
-/// ```no_run
-/// # async fn demo() -> replicate_ideogram::Result<()> {
-/// use replicate_ideogram::{Client, models::{AspectRatio, IdeogramV2TurboInput}};
-///
-/// let client = Client::from_env()?;
-/// let input = IdeogramV2TurboInput::new("a gold running shoe").aspect_ratio(AspectRatio::Ratio16x9);
-/// let url = client.run(input).await?;
-/// client.download(&url).to_file("shoe.png").await?;
-/// # Ok(()) }
-/// ```
-#[derive(Clone)]
-pub struct Client {
-    pub(crate) shared: Arc<ClientState>,
-}
-
-/// What every clone of a [`Client`] shares: the generated client, the HTTP pool, the transport, the settings
-/// and the predictions it owns.
-pub(crate) struct ClientState {
-    pub(crate) api: generated::Client,
-    pub(crate) http: reqwest::Client,
-    pub(crate) transport: Transport,
-    pub(crate) base_url: Url,
-    pub(crate) wait: WaitOptions,
-    pub(crate) run_timeout: Duration,
-    pub(crate) owned: OwnedPredictions,
-}
-
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("base_url", &self.shared.base_url.as_str())
-            .field("token", &"[redacted]")
-            .finish_non_exhaustive()
-    }
-}
-
-impl Client {
-    /// Replicate's API: the base URL unless [`ClientBuilder::base_url`] or
-    /// [`BASE_URL_ENV`](Self::BASE_URL_ENV) says otherwise.
-    pub const DEFAULT_BASE_URL: &str = "https://api.replicate.com/v1";
-
-    /// The environment variable [`Client::from_env`] reads the API token from.
-    ///
-    /// ```no_run
-    /// use replicate_ideogram::Client;
-    /// if std::env::var_os(Client::TOKEN_ENV).is_none() {
-    ///     eprintln!("set {} to run against Replicate", Client::TOKEN_ENV);
-    /// }
-    /// ```
-    pub const TOKEN_ENV: &str = "REPLICATE_API_TOKEN";
-
-    /// The environment variable that overrides the base URL in [`Client::from_env`] (for a proxy, say).
-    pub const BASE_URL_ENV: &str = "REPLICATE_BASE_URL";
-
-    /// A client for Replicate with `token`, everything else at its default.
-    pub fn new(token: impl Into<String>) -> Result<Self> {
-        Self::builder().token(token).build()
-    }
-
-    /// A client configured from the environment: `REPLICATE_API_TOKEN` (required) and `REPLICATE_BASE_URL`
-    /// (optional, default `https://api.replicate.com/v1`).
-    pub fn from_env() -> Result<Self> {
-        ClientBuilder::from_env().build()
-    }
-
-    /// A builder, to set the base URL, timeouts, user agent or your own `reqwest::Client`.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
-    }
-
-    /// The base URL every API request goes to, without a trailing slash.
-    pub fn base_url(&self) -> &str {
-        self.shared.base_url.as_str().trim_end_matches('/')
-    }
-}
-
 /// Configures a [`Client`].
 ///
 /// ```no_run
@@ -115,7 +36,7 @@ impl Client {
 ///     .build()?;
 /// # Ok(()) }
 /// ```
-#[derive(Default)]
+#[derive(Clone, Default)]
 #[must_use]
 pub struct ClientBuilder {
     token: Option<String>,
@@ -132,6 +53,9 @@ pub struct ClientBuilder {
     max_response_bytes: Option<usize>,
     response_body_timeout: Option<Duration>,
     allow_http: bool,
+    list_settle: Option<Duration>,
+    #[cfg(feature = "claims-file")]
+    claims_dir: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -248,49 +172,43 @@ impl ClientBuilder {
         self
     }
 
+    /// How long after a create the server's list is trusted to show the prediction it made (default 5 s):
+    /// the settle margin of the proof that a create whose answer was lost made nothing. A list that lags
+    /// more than this behind a server's creations can make that proof wrong; a longer margin makes every
+    /// lost create that made nothing wait longer before it is sent again.
+    pub fn list_settle(mut self, settle: Duration) -> Self {
+        self.list_settle = Some(settle);
+        self
+    }
+
+    /// Keep the claims of this client (which prediction belongs to which create or batch item) in a file
+    /// under `dir` shared by every process on this machine that uses the same server and token, so that two
+    /// processes running the same inputs, with answers lost, never take each other's predictions. The file
+    /// (SQLite, `claims-<hash of the base URL and token>.sqlite3`, created if missing) is opened when the
+    /// client is built ([`Error::ClaimFile`] if it cannot be); a symlink in its place is refused.
+    ///
+    /// ```no_run
+    /// # fn demo() -> replicate_ideogram::Result<()> {
+    /// let client = replicate_ideogram::Client::builder()
+    ///     .token("r8_...")
+    ///     .claims_dir("/var/cache/my-app")
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "claims-file")]
+    pub fn claims_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.claims_dir = Some(dir.into());
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client> {
-        let token = match (self.token, self.token_source) {
-            (None, _) => {
-                return Err(Error::Config(format!(
-                    "no API token: set {} or call ClientBuilder::token",
-                    Client::TOKEN_ENV
-                )));
-            }
-            (Some(token), source) if token.trim().is_empty() => {
-                let source = source.unwrap_or("the token");
-                return Err(Error::Config(format!("{source} is empty")));
-            }
-            (Some(token), _) => token.trim().to_string(),
-        };
-        if reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).is_err() {
-            return Err(Error::Config(
-                "the API token contains characters that cannot be sent in a header".into(),
-            ));
-        }
+        let token = self.checked_token()?;
         let base_url = parse_base_url(
             self.base_url.as_deref().unwrap_or(Client::DEFAULT_BASE_URL),
             self.allow_http,
         )?;
-        let http = match self.http_client {
-            Some(client) => client,
-            None => {
-                let mut builder = reqwest::Client::builder()
-                    .user_agent(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
-                    .connect_timeout(bounded(
-                        self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
-                    ))
-                    .read_timeout(bounded(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT)));
-                // A server on this machine (the simulator, a local proxy) is reached directly, whatever
-                // HTTP_PROXY says: a proxy would see the token, and offline it would not be there at all.
-                if is_loopback(&base_url) {
-                    builder = builder.no_proxy();
-                }
-                builder
-                    .build()
-                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
-            }
-        };
+        let http = self.http_or_default(&base_url)?;
         let limits = self.rate_limits.unwrap_or_else(|| {
             if base_url.host_str() == Some("api.replicate.com") {
                 RateLimits::replicate()
@@ -298,6 +216,7 @@ impl ClientBuilder {
                 RateLimits::learned()
             }
         });
+        let claims = self.claims(&base_url, &token)?;
         let transport = Transport::new(
             SecretString::from(token),
             base_url.clone(),
@@ -326,9 +245,71 @@ impl ClientBuilder {
                 base_url,
                 wait: self.wait.unwrap_or_default(),
                 run_timeout: self.run_timeout.unwrap_or(DEFAULT_RUN_TIMEOUT),
-                owned: OwnedPredictions::default(),
+                claims,
+                list_settle: self.list_settle.unwrap_or(DEFAULT_LIST_SETTLE),
+                owner_prefix: format!("client-{:016x}", fastrand::u64(..)),
+                creates: Default::default(),
             }),
         })
+    }
+
+    /// The token, trimmed: present, not empty, and sendable in a header.
+    fn checked_token(&self) -> Result<String> {
+        let token = match (&self.token, self.token_source) {
+            (None, _) => {
+                return Err(Error::Config(format!(
+                    "no API token: set {} or call ClientBuilder::token",
+                    Client::TOKEN_ENV
+                )));
+            }
+            (Some(token), source) if token.trim().is_empty() => {
+                let source = source.unwrap_or("the token");
+                return Err(Error::Config(format!("{source} is empty")));
+            }
+            (Some(token), _) => token.trim().to_string(),
+        };
+        if reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).is_err() {
+            return Err(Error::Config(
+                "the API token contains characters that cannot be sent in a header".into(),
+            ));
+        }
+        Ok(token)
+    }
+
+    /// The caller's HTTP client, or one with this builder's timeouts and user agent.
+    fn http_or_default(&self, base_url: &Url) -> Result<reqwest::Client> {
+        if let Some(client) = &self.http_client {
+            return Ok(client.clone());
+        }
+        let mut builder = reqwest::Client::builder()
+            .user_agent(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
+            .connect_timeout(bounded(
+                self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            ))
+            .read_timeout(bounded(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT)));
+        // A server on this machine (the simulator, a local proxy) is reached directly, whatever
+        // HTTP_PROXY says: a proxy would see the token, and offline it would not be there at all.
+        if is_loopback(base_url) {
+            builder = builder.no_proxy();
+        }
+        builder
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+    }
+
+    /// The claims of the client: in memory, and in the claim file under the claims directory if one is set
+    /// (one file per server and token: the processes that can see each other's predictions).
+    #[allow(clippy::unused_self, unused_variables)]
+    fn claims(&self, base_url: &Url, token: &str) -> Result<Claims> {
+        #[cfg(feature = "claims-file")]
+        if let Some(dir) = &self.claims_dir {
+            let seen = format!("{}\0{token}", base_url.as_str().trim_end_matches('/'));
+            let hash = crate::resolve::identity::sha256_hex(seen.as_bytes());
+            let name = format!("claims-{}.sqlite3", hash.get(..16).unwrap_or(&hash));
+            let file = crate::resolve::claim_file::ClaimFile::open(&dir.join(name))?;
+            return Ok(Claims::with_file(file));
+        }
+        Ok(Claims::default())
     }
 }
 
@@ -369,7 +350,7 @@ fn parse_base_url(text: &str, allow_http: bool) -> Result<Url> {
     Ok(url)
 }
 
-fn is_loopback(url: &Url) -> bool {
+pub(super) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
