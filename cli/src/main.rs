@@ -1,7 +1,7 @@
 //! `ideogram`: generate images with the ideogram-ai models on Replicate from the command line.
 //!
 //! Exit codes: 0 all succeeded; 1 a prediction failed, was canceled or aborted; 2 bad usage or invalid input
-//! (nothing was sent); 3 an API or network error.
+//! (nothing was sent); 3 an API or network error; 141 standard output was closed.
 
 // Nothing a server, a file or a user sends may panic the CLI.
 #![cfg_attr(
@@ -14,6 +14,7 @@ mod commands;
 mod connection;
 mod failure;
 mod inputs;
+mod output;
 mod progress;
 mod runner;
 mod sheet;
@@ -34,6 +35,8 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match commands::run(&cli).await {
         Ok(code) => code,
+        // The reader went away: said by the exit status alone, as any Unix tool says it.
+        Err(failure) if output::is_closed(&failure) => ExitCode::from(failure.code),
         Err(failure) => {
             eprintln!("error: {}", terminal::plain(&failure.message));
             ExitCode::from(failure.code)

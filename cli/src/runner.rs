@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use crate::{
     Failure, exit_code,
     inputs::{Input, PendingUpload, upload_files},
+    output,
     sheet::{Entry, Sheet},
 };
 
@@ -83,10 +84,15 @@ pub async fn run(
     let mut sheet = Sheet::new(run.dir.join("index.html"), total);
     let bar = progress_bar(total);
     let mut tally = Tally::default();
+    let mut stdout_failed = None;
     while let Some(item) = results.next().await {
         let entry = entry_of(&item);
         tally.count(&item);
-        report(run, &bar, &item, &entry);
+        if let Err(failure) = report(run, &bar, &item, &entry) {
+            // Nobody reads on: stop here; what is in flight is left to the next run.
+            stdout_failed = Some(failure);
+            break;
+        }
         sheet.add(entry);
         sheet.write_if_due()?;
         if let Some(bar) = &bar {
@@ -97,6 +103,9 @@ pub async fn run(
     sheet.write()?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
+    }
+    if let Some(failure) = stdout_failed {
+        return Err(failure);
     }
     eprintln!("{}", summary(&tally, started.elapsed(), client, &run.dir));
     Ok(ExitCode::from(tally.worst))
@@ -150,8 +159,14 @@ fn entry_of(item: &BatchItem<JsonInput>) -> Entry {
     entry
 }
 
-/// One item's line: JSON on stdout with `--json`, else a line above the bar (or on stderr).
-fn report(run: &Run, bar: &Option<ProgressBar>, item: &BatchItem<JsonInput>, entry: &Entry) {
+/// One item's line: JSON on stdout with `--json`, else a line above the bar (or on stderr). Fails only if
+/// stdout cannot be written.
+fn report(
+    run: &Run,
+    bar: &Option<ProgressBar>,
+    item: &BatchItem<JsonInput>,
+    entry: &Entry,
+) -> Result<(), Failure> {
     if run.json {
         let files: Vec<String> = entry
             .files
@@ -169,7 +184,7 @@ fn report(run: &Run, bar: &Option<ProgressBar>, item: &BatchItem<JsonInput>, ent
             "predict_time": entry.predict_time,
             "origin": entry.origin.map(|o| format!("{o:?}").to_lowercase()),
         });
-        println!("{line}");
+        output::line(line)?;
     }
     let text = match (&entry.error, entry.files.first()) {
         (Some(error), _) => format!("#{}: error: {}", item.index, crate::terminal::plain(error)),
@@ -180,6 +195,7 @@ fn report(run: &Run, bar: &Option<ProgressBar>, item: &BatchItem<JsonInput>, ent
         Some(bar) => bar.println(text),
         None => eprintln!("{text}"),
     }
+    Ok(())
 }
 
 fn progress_bar(total: usize) -> Option<ProgressBar> {
