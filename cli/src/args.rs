@@ -2,7 +2,7 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
 use replicate_ideogram_simulator::Faults;
 
 /// The model `generate` and `schema` use unless told otherwise.
@@ -22,6 +22,10 @@ pub struct Cli {
     /// Run against the built-in offline simulator, whatever the environment says.
     #[arg(long, global = true)]
     pub simulator: bool,
+
+    /// Log more on stderr: -v info, -vv debug (each request, each status change). RUST_LOG, when set, wins.
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
 
     #[command(subcommand)]
     pub command: Command,

@@ -9,11 +9,13 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+mod active_bar;
 mod args;
 mod commands;
 mod connection;
 mod failure;
 mod inputs;
+mod logging;
 mod output;
 mod progress;
 mod runner;
@@ -33,6 +35,7 @@ use failure::{Failure, exit_code};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::install(cli.verbose);
     match commands::run(&cli).await {
         Ok(code) => code,
         // The reader went away: said by the exit status alone, as any Unix tool says it.

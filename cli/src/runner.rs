@@ -19,7 +19,7 @@ use replicate_ideogram::{
 use serde_json::{Value, json};
 
 use crate::{
-    Failure, exit_code,
+    Failure, active_bar, exit_code,
     inputs::{Input, PendingUpload, upload_files},
     output,
     sheet::{Entry, Sheet},
@@ -103,6 +103,7 @@ pub async fn run(
     sheet.write()?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
+        active_bar::hide();
     }
     if let Some(failure) = stdout_failed {
         return Err(failure);
@@ -207,6 +208,7 @@ fn progress_bar(total: usize) -> Option<ProgressBar> {
         .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar.enable_steady_tick(Duration::from_millis(200));
+        active_bar::show(&bar);
         bar
     })
 }
