@@ -1,8 +1,11 @@
 //! The progress bar or spinner on screen, if any. Whatever else reaches stderr while it is drawn (a log
-//! event) goes above it through here: written straight
+//! event, a warning about the contact sheet, a note on Ctrl-C) goes above it through here: written straight
 //! to stderr it would land in the middle of the bar's line and be overdrawn by its next tick.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::{
+    io::Write as _,
+    sync::{Mutex, MutexGuard, PoisonError},
+};
 
 use indicatif::ProgressBar;
 
@@ -27,6 +30,15 @@ pub fn suspend<R>(write: impl FnOnce() -> R) -> R {
         Some(bar) => bar.suspend(write),
         None => write(),
     }
+}
+
+/// A line on stderr (above the bar, if one is drawn), with anything in it that could move the cursor or
+/// recolour the terminal taken out.
+pub fn note(text: &str) {
+    let text = crate::terminal::plain(text);
+    suspend(|| {
+        let _ = writeln!(std::io::stderr().lock(), "{text}");
+    });
 }
 
 fn lock() -> MutexGuard<'static, Option<ProgressBar>> {

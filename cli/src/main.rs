@@ -20,6 +20,7 @@ mod output;
 mod progress;
 mod runner;
 mod sheet;
+mod sheet_file;
 mod terminal;
 
 use std::process::ExitCode;

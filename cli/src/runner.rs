@@ -81,7 +81,7 @@ pub async fn run(
     upload_files(client, &uploads, &mut inputs).await?;
     let _ = ready.set(inputs);
 
-    let mut sheet = Sheet::new(run.dir.join("index.html"), total);
+    let mut sheet = Sheet::new(run.dir.clone(), total);
     let bar = progress_bar(total);
     let mut tally = Tally::default();
     let mut stdout_failed = None;
@@ -94,13 +94,13 @@ pub async fn run(
             break;
         }
         sheet.add(entry);
-        sheet.write_if_due()?;
+        sheet.write_if_due();
         if let Some(bar) = &bar {
             bar.set_message(status(&tally, total, run.concurrency));
             bar.inc(1);
         }
     }
-    sheet.write()?;
+    sheet.write();
     if let Some(bar) = &bar {
         bar.finish_and_clear();
         active_bar::hide();
@@ -108,7 +108,10 @@ pub async fn run(
     if let Some(failure) = stdout_failed {
         return Err(failure);
     }
-    eprintln!("{}", summary(&tally, started.elapsed(), client, &run.dir));
+    eprintln!(
+        "{}",
+        summary(&tally, started.elapsed(), client, &sheet.location())
+    );
     Ok(ExitCode::from(tally.worst))
 }
 
@@ -220,19 +223,18 @@ fn status(tally: &Tally, total: usize, concurrency: usize) -> String {
 }
 
 /// The summary line: how each item ended, the model's time, the wall time and the pace the server allowed.
-fn summary(tally: &Tally, wall: Duration, client: &Client, dir: &std::path::Path) -> String {
+fn summary(tally: &Tally, wall: Duration, client: &Client, sheet: &str) -> String {
     let pace = match client.rate_limits().creates {
         Some(rate) => format!("creates paced at {:.0}/min", rate.per_minute),
         None => "no create limit met".to_string(),
     };
     format!(
-        "{} succeeded ({} skipped as already done, {} resumed), {} failed; predict time {:.1}s, wall time {:.1}s; {pace}; contact sheet: {}",
+        "{} succeeded ({} skipped as already done, {} resumed), {} failed; predict time {:.1}s, wall time {:.1}s; {pace}; contact sheet: {sheet}",
         tally.succeeded,
         tally.skipped,
         tally.resumed,
         tally.failed,
         tally.predict_time,
         wall.as_secs_f64(),
-        dir.join("index.html").display()
     )
 }
