@@ -1,7 +1,7 @@
 //! `ideogram`: generate images with the ideogram-ai models on Replicate from the command line.
 //!
 //! Exit codes: 0 all succeeded; 1 a prediction failed, was canceled or aborted; 2 bad usage or invalid input
-//! (nothing was sent); 3 an API or network error; 141 standard output was closed.
+//! (nothing was sent); 3 an API or network error; 130 interrupted (Ctrl-C); 141 standard output was closed.
 
 // Nothing a server, a file or a user sends may panic the CLI.
 #![cfg_attr(
@@ -11,10 +11,12 @@
 
 mod active_bar;
 mod args;
+mod command_line;
 mod commands;
 mod connection;
 mod failure;
 mod inputs;
+mod interrupt;
 mod logging;
 mod output;
 mod progress;

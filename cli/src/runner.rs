@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use crate::{
     Failure, active_bar, exit_code,
     inputs::{Input, PendingUpload, upload_files},
+    interrupt::{Gate, Interrupts},
     output,
     sheet::{Entry, Sheet},
 };
@@ -32,6 +33,16 @@ pub struct Run {
     pub retry_failed: bool,
     pub json: bool,
     pub timeout: Duration,
+}
+
+/// How the loop over the results ended.
+enum Ended {
+    /// Every item the batch started was reported (all of them, unless a first Ctrl-C stopped the batch).
+    AllReported,
+    /// A second Ctrl-C: those in flight are left to the next run.
+    Abandoned,
+    /// Stdout could not be written: those in flight are left to the next run.
+    StdoutFailed(Failure),
 }
 
 /// How many items ended each way.
@@ -58,9 +69,11 @@ pub async fn run(
     // Inputs are read when the batch reaches them, after the uploads below: the journal's lock is taken
     // first, so a second process on the same directory sends nothing at all.
     let ready: Arc<OnceLock<Vec<Input>>> = Arc::new(OnceLock::new());
+    // Ctrl-C (or a closed stdout) closes the gate: the inputs end there, and the batch with those in flight.
+    let gate = Gate::default();
     let lazy = {
         let ready = Arc::clone(&ready);
-        (0..total).map(move |i| {
+        (0..total).take_while(gate.admit()).map(move |i| {
             let input = ready
                 .get()
                 .and_then(|all| all.get(i))
@@ -84,14 +97,20 @@ pub async fn run(
     let mut sheet = Sheet::new(run.dir.clone(), total);
     let bar = progress_bar(total);
     let mut tally = Tally::default();
-    let mut stdout_failed = None;
-    while let Some(item) = results.next().await {
+    let interrupts = Interrupts::listen(&gate);
+    let ended = loop {
+        let Ok(next) = interrupts.unless_abandoned(results.next()).await else {
+            break Ended::Abandoned;
+        };
+        let Some(item) = next else {
+            break Ended::AllReported;
+        };
+        gate.finished(item.index);
         let entry = entry_of(&item);
         tally.count(&item);
         if let Err(failure) = report(run, &bar, &item, &entry) {
             // Nobody reads on: stop here; what is in flight is left to the next run.
-            stdout_failed = Some(failure);
-            break;
+            break Ended::StdoutFailed(failure);
         }
         sheet.add(entry);
         sheet.write_if_due();
@@ -99,20 +118,21 @@ pub async fn run(
             bar.set_message(status(&tally, total, run.concurrency));
             bar.inc(1);
         }
-    }
+    };
     sheet.write();
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-        active_bar::hide();
-    }
-    if let Some(failure) = stdout_failed {
-        return Err(failure);
+    clear(bar);
+    match ended {
+        Ended::Abandoned => return Ok(interrupts.abandon()),
+        Ended::StdoutFailed(failure) => return Err(failure),
+        Ended::AllReported => {}
     }
     eprintln!(
         "{}",
         summary(&tally, started.elapsed(), client, &sheet.location())
     );
-    Ok(ExitCode::from(tally.worst))
+    let finished = tally.succeeded + tally.failed;
+    let early = interrupts.ended_early(finished, total);
+    Ok(early.unwrap_or(ExitCode::from(tally.worst)))
 }
 
 impl Tally {
@@ -214,6 +234,14 @@ fn progress_bar(total: usize) -> Option<ProgressBar> {
         active_bar::show(&bar);
         bar
     })
+}
+
+/// Takes the bar off the screen for good.
+fn clear(bar: Option<ProgressBar>) {
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+        active_bar::hide();
+    }
 }
 
 fn status(tally: &Tally, total: usize, concurrency: usize) -> String {

@@ -20,7 +20,7 @@ use crate::{
     args::{Cli, Generate},
     connect, exit_code,
     inputs::{Input, PendingUpload, base_input, known_model, upload_files},
-    output,
+    interrupt, output,
     progress::Progress,
     runner,
 };
@@ -77,9 +77,21 @@ pub async fn generate(cli: &Cli, args: &Generate) -> Result<ExitCode, Failure> {
         }
         Ok(ExitCode::from(worst))
     };
-    let ended = all.await;
+    let ended = tokio::select! {
+        ended = all => ended,
+        () = interrupt::ctrl_c() => Err(interrupted()),
+    };
     progress.finish();
     ended
+}
+
+/// Ctrl-C with no journal to resume from: what was created runs on, and `ideogram list` names it.
+fn interrupted() -> Failure {
+    Failure {
+        code: interrupt::INTERRUPTED,
+        message: "interrupted; predictions already created run on (`ideogram list` shows them)"
+            .to_string(),
+    }
 }
 
 /// Every input, validated against the model's typed input before anything is sent.
