@@ -2,8 +2,13 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
 use replicate_ideogram_simulator::Faults;
+
+/// The exit codes, as the top-level help lists them.
+const EXIT_CODES: &str = "Exit codes: 0 all succeeded; 1 a prediction failed, was canceled or aborted; 2 bad \
+usage or invalid input (nothing was sent); 3 an API or network error; 130 interrupted (Ctrl-C); 141 standard \
+output was closed (e.g. by `| head`).";
 
 /// The model `generate` and `schema` use unless told otherwise.
 pub const DEFAULT_MODEL: &str = replicate_ideogram::models::IdeogramV2TurboInput::MODEL;
@@ -13,7 +18,7 @@ pub const DEFAULT_MODEL: &str = replicate_ideogram::models::IdeogramV2TurboInput
 /// The token comes from REPLICATE_API_TOKEN. With no token and no base URL, `generate` runs against the
 /// built-in offline simulator.
 #[derive(Debug, Parser)]
-#[command(name = "ideogram", version, about)]
+#[command(name = "ideogram", version, about, after_help = EXIT_CODES)]
 pub struct Cli {
     /// The API base URL, with any path prefix.
     #[arg(long, global = true, env = "REPLICATE_BASE_URL", value_name = "URL")]
@@ -22,6 +27,10 @@ pub struct Cli {
     /// Run against the built-in offline simulator, whatever the environment says.
     #[arg(long, global = true)]
     pub simulator: bool,
+
+    /// Log more on stderr: -v info, -vv debug (each request, each status change). RUST_LOG, when set, wins.
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
 
     #[command(subcommand)]
     pub command: Command,

@@ -1,7 +1,7 @@
 //! `ideogram`: generate images with the ideogram-ai models on Replicate from the command line.
 //!
 //! Exit codes: 0 all succeeded; 1 a prediction failed, was canceled or aborted; 2 bad usage or invalid input
-//! (nothing was sent); 3 an API or network error.
+//! (nothing was sent); 3 an API or network error; 130 interrupted (Ctrl-C); 141 standard output was closed.
 
 // Nothing a server, a file or a user sends may panic the CLI.
 #![cfg_attr(
@@ -9,14 +9,20 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+mod active_bar;
 mod args;
+mod command_line;
 mod commands;
 mod connection;
 mod failure;
 mod inputs;
+mod interrupt;
+mod logging;
+mod output;
 mod progress;
 mod runner;
 mod sheet;
+mod sheet_file;
 mod terminal;
 
 use std::process::ExitCode;
@@ -32,8 +38,11 @@ use failure::{Failure, exit_code};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::install(cli.verbose);
     match commands::run(&cli).await {
         Ok(code) => code,
+        // The reader went away: said by the exit status alone, as any Unix tool says it.
+        Err(failure) if output::is_closed(&failure) => ExitCode::from(failure.code),
         Err(failure) => {
             eprintln!("error: {}", terminal::plain(&failure.message));
             ExitCode::from(failure.code)

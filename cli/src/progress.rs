@@ -17,6 +17,7 @@ impl Progress {
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             bar.enable_steady_tick(Duration::from_millis(100));
+            crate::active_bar::show(&bar);
             bar
         });
         Self { spinner }
@@ -41,6 +42,7 @@ impl Progress {
     pub fn finish(&self) {
         if let Some(spinner) = &self.spinner {
             spinner.finish_and_clear();
+            crate::active_bar::hide();
         }
     }
 }

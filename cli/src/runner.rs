@@ -18,8 +18,10 @@ use replicate_ideogram::{
 use serde_json::{Value, json};
 
 use crate::{
-    Failure, exit_code,
+    Failure, active_bar, exit_code,
     inputs::Input,
+    interrupt::{Gate, Interrupts},
+    output,
     sheet::{Entry, Sheet},
 };
 
@@ -30,6 +32,16 @@ pub struct Run {
     pub retry_failed: bool,
     pub json: bool,
     pub timeout: Duration,
+}
+
+/// How the loop over the results ended.
+enum Ended {
+    /// Every item the batch started was reported (all of them, unless a first Ctrl-C stopped the batch).
+    AllReported,
+    /// A second Ctrl-C: those in flight are left to the next run.
+    Abandoned,
+    /// Stdout could not be written: those in flight are left to the next run.
+    StdoutFailed(Failure),
 }
 
 /// How many items ended each way.
@@ -52,9 +64,14 @@ pub async fn run(
 ) -> Result<ExitCode, Failure> {
     let started = Instant::now();
     let total = items.len();
+    // Ctrl-C (or a closed stdout) closes the gate: the inputs end there, and the batch with those in flight.
+    let gate = Gate::default();
+    let mut admit = gate.admit();
     let inputs = items
         .into_iter()
-        .map(|(model, input)| JsonInput::new(Target::model(model), Value::Object(input)));
+        .enumerate()
+        .take_while(move |(index, _)| admit(index))
+        .map(|(_, (model, input))| JsonInput::new(Target::model(model), Value::Object(input)));
     let mut results = client
         .batch(inputs)
         .concurrency(run.concurrency)
@@ -65,26 +82,45 @@ pub async fn run(
         .start()
         .await?;
 
-    let mut sheet = Sheet::new(run.dir.join("index.html"), total);
+    let mut sheet = Sheet::new(run.dir.clone(), total);
     let bar = progress_bar(total);
     let mut tally = Tally::default();
-    while let Some(item) = results.next().await {
+    let interrupts = Interrupts::listen(&gate);
+    let ended = loop {
+        let Ok(next) = interrupts.unless_abandoned(results.next()).await else {
+            break Ended::Abandoned;
+        };
+        let Some(item) = next else {
+            break Ended::AllReported;
+        };
+        gate.finished(item.index);
         let entry = entry_of(&item);
         tally.count(&item);
-        report(run, &bar, &item, &entry);
+        if let Err(failure) = report(run, &bar, &item, &entry) {
+            // Nobody reads on: stop here; what is in flight is left to the next run.
+            break Ended::StdoutFailed(failure);
+        }
         sheet.add(entry);
-        sheet.write_if_due()?;
+        sheet.write_if_due();
         if let Some(bar) = &bar {
             bar.set_message(status(&tally, total, run.concurrency));
             bar.inc(1);
         }
+    };
+    sheet.write();
+    clear(bar);
+    match ended {
+        Ended::Abandoned => return Ok(interrupts.abandon()),
+        Ended::StdoutFailed(failure) => return Err(failure),
+        Ended::AllReported => {}
     }
-    sheet.write()?;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    eprintln!("{}", summary(&tally, started.elapsed(), client, &run.dir));
-    Ok(ExitCode::from(tally.worst))
+    eprintln!(
+        "{}",
+        summary(&tally, started.elapsed(), client, &sheet.location())
+    );
+    let finished = tally.succeeded + tally.failed;
+    let early = interrupts.ended_early(finished, total);
+    Ok(early.unwrap_or(ExitCode::from(tally.worst)))
 }
 
 impl Tally {
@@ -135,8 +171,14 @@ fn entry_of(item: &BatchItem<JsonInput>) -> Entry {
     entry
 }
 
-/// One item's line: JSON on stdout with `--json`, else a line above the bar (or on stderr).
-fn report(run: &Run, bar: &Option<ProgressBar>, item: &BatchItem<JsonInput>, entry: &Entry) {
+/// One item's line: JSON on stdout with `--json`, else a line above the bar (or on stderr). Fails only if
+/// stdout cannot be written.
+fn report(
+    run: &Run,
+    bar: &Option<ProgressBar>,
+    item: &BatchItem<JsonInput>,
+    entry: &Entry,
+) -> Result<(), Failure> {
     if run.json {
         let files: Vec<String> = entry
             .files
@@ -154,7 +196,7 @@ fn report(run: &Run, bar: &Option<ProgressBar>, item: &BatchItem<JsonInput>, ent
             "predict_time": entry.predict_time,
             "origin": entry.origin.map(|o| format!("{o:?}").to_lowercase()),
         });
-        println!("{line}");
+        output::line(line)?;
     }
     let text = match (&entry.error, entry.files.first()) {
         (Some(error), _) => format!("#{}: error: {}", item.index, crate::terminal::plain(error)),
@@ -165,6 +207,7 @@ fn report(run: &Run, bar: &Option<ProgressBar>, item: &BatchItem<JsonInput>, ent
         Some(bar) => bar.println(text),
         None => eprintln!("{text}"),
     }
+    Ok(())
 }
 
 fn progress_bar(total: usize) -> Option<ProgressBar> {
@@ -176,8 +219,17 @@ fn progress_bar(total: usize) -> Option<ProgressBar> {
         .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar.enable_steady_tick(Duration::from_millis(200));
+        active_bar::show(&bar);
         bar
     })
+}
+
+/// Takes the bar off the screen for good.
+fn clear(bar: Option<ProgressBar>) {
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+        active_bar::hide();
+    }
 }
 
 fn status(tally: &Tally, total: usize, concurrency: usize) -> String {
@@ -187,19 +239,18 @@ fn status(tally: &Tally, total: usize, concurrency: usize) -> String {
 }
 
 /// The summary line: how each item ended, the model's time, the wall time and the pace the server allowed.
-fn summary(tally: &Tally, wall: Duration, client: &Client, dir: &std::path::Path) -> String {
+fn summary(tally: &Tally, wall: Duration, client: &Client, sheet: &str) -> String {
     let pace = match client.rate_limits().creates {
         Some(rate) => format!("creates paced at {:.0}/min", rate.per_minute),
         None => "no create limit met".to_string(),
     };
     format!(
-        "{} succeeded ({} skipped as already done, {} resumed), {} failed; predict time {:.1}s, wall time {:.1}s; {pace}; contact sheet: {}",
+        "{} succeeded ({} skipped as already done, {} resumed), {} failed; predict time {:.1}s, wall time {:.1}s; {pace}; contact sheet: {sheet}",
         tally.succeeded,
         tally.skipped,
         tally.resumed,
         tally.failed,
         tally.predict_time,
         wall.as_secs_f64(),
-        dir.join("index.html").display()
     )
 }

@@ -1,7 +1,7 @@
 //! The contact sheet, `index.html` in a batch's directory: every item as a card (its image, prompt, seed,
 //! model, options, prediction id and predict time) and every failed item with its error. One file, relative
 //! links, no script and nothing from elsewhere: it opens from the file system. Rewritten as results arrive
-//! (at most once a second, and at the end), each time whole, through a temporary file.
+//! (at most once a second, and at the end), each time whole; [`SheetFile`] says where and how.
 
 use std::{
     fmt::Write as _,
@@ -12,7 +12,7 @@ use std::{
 use replicate_ideogram::batch::Origin;
 use serde_json::Value;
 
-use crate::Failure;
+use crate::sheet_file::SheetFile;
 
 /// One item on the sheet.
 #[derive(Clone, Debug, Default)]
@@ -28,7 +28,7 @@ pub struct Entry {
 }
 
 pub struct Sheet {
-    path: PathBuf,
+    file: SheetFile,
     total: usize,
     /// Each item's card, made once when it arrives (the sheet is rewritten many times), in item order.
     cards: Vec<Card>,
@@ -42,9 +42,10 @@ struct Card {
 }
 
 impl Sheet {
-    pub fn new(path: PathBuf, total: usize) -> Self {
+    /// The sheet of a batch of `total` items in `dir`.
+    pub fn new(dir: PathBuf, total: usize) -> Self {
         Self {
-            path,
+            file: SheetFile::new(dir),
             total,
             cards: Vec::new(),
             written: None,
@@ -67,25 +68,25 @@ impl Sheet {
 
     /// Rewrites the sheet if it is due: a second after the last time, and a second more for every 2,000
     /// items on it (a 10,000-item sheet is rewritten every 6 s, not every second).
-    pub fn write_if_due(&mut self) -> Result<(), Failure> {
+    pub fn write_if_due(&mut self) {
         let every = Duration::from_secs(1) + Duration::from_millis(self.cards.len() as u64 / 2);
         match self.written {
-            Some(at) if at.elapsed() < every => Ok(()),
+            Some(at) if at.elapsed() < every => {}
             _ => self.write(),
         }
     }
 
-    pub fn write(&mut self) -> Result<(), Failure> {
+    /// Rewrites the sheet now. One that cannot be written is a warning (once), never a stop: a failed
+    /// attempt counts as a write, so it is not tried again for every item.
+    pub fn write(&mut self) {
         let html = self.html();
-        let temporary = self.path.with_extension("html.part");
-        let failed = |e: std::io::Error| Failure {
-            code: 3,
-            message: format!("{}: {e}", self.path.display()),
-        };
-        std::fs::write(&temporary, html).map_err(failed)?;
-        std::fs::rename(&temporary, &self.path).map_err(failed)?;
+        self.file.write(&html);
         self.written = Some(Instant::now());
-        Ok(())
+    }
+
+    /// Where the sheet is, for the summary.
+    pub fn location(&self) -> String {
+        self.file.location()
     }
 
     fn html(&self) -> String {
@@ -233,12 +234,18 @@ fn escape(text: &str) -> String {
     out
 }
 
-const HEAD: &str = r#"<!doctype html>
+/// The sheet's head. Its `generator` tag marks the file as ours ([`crate::sheet_file::MARK`]): only a file
+/// with it is ever replaced.
+pub const HEAD: &str = concat!(
+    r#"<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>ideogram batch</title>
+<meta name="generator" content="replicate-ideogram-cli "#,
+    env!("CARGO_PKG_VERSION"),
+    r#"">
 <style>
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; background: #fafafa; color: #222; }
 h1 { font-size: 1.2rem; }
@@ -255,7 +262,8 @@ dt { color: #777; } dd { margin: 0; overflow-wrap: anywhere; }
 </style>
 </head>
 <body>
-"#;
+"#
+);
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,7 @@ use crate::{
     args::{Cli, Generate},
     connect, exit_code,
     inputs::{Input, base_input, known_model, place_local_files},
+    interrupt, output,
     progress::Progress,
     runner,
 };
@@ -50,7 +51,7 @@ pub async fn generate(cli: &Cli, args: &Generate) -> Result<ExitCode, Failure> {
         progress.status(format!("{done}/{total} done · {running} running"));
     };
     report(0, 0);
-    let codes: Vec<u8> = stream::iter(inputs.into_iter().enumerate())
+    let mut results = stream::iter(inputs.into_iter().enumerate())
         .map(|(index, input)| {
             let (client, progress, done, running) =
                 (&connection.client, &progress, &done, &running);
@@ -66,12 +67,31 @@ pub async fn generate(cli: &Cli, args: &Generate) -> Result<ExitCode, Failure> {
                 code
             }
         })
-        .buffer_unordered(args.concurrency as usize)
-        .collect()
-        .await;
+        .buffer_unordered(args.concurrency as usize);
+    // A block of its own, so that the spinner is cleared however it ends.
+    let all = async {
+        let mut worst = 0;
+        while let Some(code) = results.next().await {
+            // A closed stdout stops the rest (dropped with the stream).
+            worst = worst.max(code?);
+        }
+        Ok(ExitCode::from(worst))
+    };
+    let ended = tokio::select! {
+        ended = all => ended,
+        () = interrupt::ctrl_c() => Err(interrupted()),
+    };
     progress.finish();
-    let worst = codes.into_iter().max().unwrap_or(0);
-    Ok(ExitCode::from(worst))
+    ended
+}
+
+/// Ctrl-C with no journal to resume from: what was created runs on, and `ideogram list` names it.
+fn interrupted() -> Failure {
+    Failure {
+        code: interrupt::INTERRUPTED,
+        message: "interrupted; predictions already created run on (`ideogram list` shows them)"
+            .to_string(),
+    }
 }
 
 /// Every input, validated against the model's typed input before anything is sent.
@@ -94,7 +114,7 @@ fn inputs(args: &Generate) -> Result<(&'static str, Vec<Input>), Failure> {
     Ok((model, inputs))
 }
 
-/// Runs one prediction and saves its image; returns its exit code.
+/// Runs one prediction and saves its image; returns its exit code, or why stdout could not be written.
 async fn one(
     client: &Client,
     args: &Generate,
@@ -102,7 +122,7 @@ async fn one(
     total: usize,
     input: JsonInput,
     progress: &Progress,
-) -> u8 {
+) -> Result<u8, Failure> {
     let result = client.run(input).timeout(args.timeout).prediction().await;
     let saved = match result {
         Ok(prediction) => save(client, args, index, total, &prediction)
@@ -114,11 +134,11 @@ async fn one(
         Ok((prediction, files)) => {
             let seconds = prediction.predict_time().map(|t| t.as_secs_f64());
             if args.json {
-                print_json(Some(&prediction), &files, None);
+                print_json(Some(&prediction), &files, None)?;
             } else if !std::io::stdout().is_terminal() {
                 // For scripts; on a terminal the line on stderr already says it.
                 for file in &files {
-                    println!("{}", file.display());
+                    output::line(file.display())?;
                 }
             }
             let timing = seconds.map(|s| format!(", {s:.1}s")).unwrap_or_default();
@@ -128,14 +148,14 @@ async fn one(
                 names.join(", "),
                 prediction.id
             ));
-            0
+            Ok(0)
         }
         Err(error) => {
             if args.json {
-                print_json(error.prediction(), &[], Some(&error));
+                print_json(error.prediction(), &[], Some(&error))?;
             }
             progress.line(format!("error: {error}"));
-            exit_code(&error)
+            Ok(exit_code(&error))
         }
     }
 }
@@ -194,7 +214,11 @@ fn numbered(path: &Path, n: usize) -> PathBuf {
     path.with_file_name(name)
 }
 
-fn print_json(prediction: Option<&Prediction>, files: &[PathBuf], error: Option<&Error>) {
+fn print_json(
+    prediction: Option<&Prediction>,
+    files: &[PathBuf],
+    error: Option<&Error>,
+) -> Result<(), Failure> {
     let error_text = error
         .map(|e| e.to_string())
         .or_else(|| prediction.and_then(Prediction::error_message));
@@ -207,7 +231,7 @@ fn print_json(prediction: Option<&Prediction>, files: &[PathBuf], error: Option<
         "error": error_text,
         "predict_time": prediction.and_then(Prediction::predict_time).map(|t| t.as_secs_f64()),
     });
-    println!("{line}");
+    output::line(line)
 }
 
 #[cfg(test)]

@@ -4,19 +4,18 @@ use std::process::ExitCode;
 
 use replicate_ideogram::Prediction;
 
-use crate::{Failure, args::Cli, connect, terminal};
+use crate::{Failure, args::Cli, connect, output, terminal};
 
 pub async fn get(cli: &Cli, id: &str, json: bool) -> Result<ExitCode, Failure> {
     let connection = connect(cli, false).await?;
-    show(&connection.client.get(id).await?, json);
+    show(&connection.client.get(id).await?, json)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Prints a prediction: its JSON, or one line per field a reader wants.
-pub fn show(prediction: &Prediction, json: bool) {
+pub fn show(prediction: &Prediction, json: bool) -> Result<(), Failure> {
     if json {
-        println!("{}", serde_json::to_string(prediction).unwrap_or_default());
-        return;
+        return output::line(serde_json::to_string(prediction).unwrap_or_default());
     }
     let mut lines = vec![
         format!("id:      {}", prediction.id),
@@ -38,10 +37,11 @@ pub fn show(prediction: &Prediction, json: bool) {
     if let Some(error) = prediction.error_message() {
         lines.push(format!("error:   {error}"));
     }
-    for line in lines {
-        println!("{}", terminal::plain(&line));
-    }
     if let Some(time) = prediction.predict_time() {
-        println!("time:    {:.2}s", time.as_secs_f64());
+        lines.push(format!("time:    {:.2}s", time.as_secs_f64()));
     }
+    for line in lines {
+        output::line(terminal::plain(&line))?;
+    }
+    Ok(())
 }

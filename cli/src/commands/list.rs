@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use futures_util::StreamExt;
 
-use crate::{Failure, args::Cli, connect, terminal};
+use crate::{Failure, args::Cli, connect, output, terminal};
 
 pub async fn list(cli: &Cli, limit: usize, json: bool) -> Result<ExitCode, Failure> {
     let connection = connect(cli, false).await?;
@@ -12,7 +12,7 @@ pub async fn list(cli: &Cli, limit: usize, json: bool) -> Result<ExitCode, Failu
     while let Some(prediction) = predictions.next().await {
         let prediction = prediction?;
         if json {
-            println!("{}", serde_json::to_string(&prediction).unwrap_or_default());
+            output::line(serde_json::to_string(&prediction).unwrap_or_default())?;
         } else {
             let created = prediction
                 .created_at
@@ -23,7 +23,7 @@ pub async fn list(cli: &Cli, limit: usize, json: bool) -> Result<ExitCode, Failu
                 "{}  {:<10}  {created}  {model}",
                 prediction.id, prediction.status
             );
-            println!("{}", terminal::plain(&line));
+            output::line(terminal::plain(&line))?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -4,20 +4,17 @@ use std::process::ExitCode;
 
 use replicate_ideogram::models::{KNOWN_MODELS, input_schema_for};
 
-use crate::{Failure, args::SchemaArgs, inputs};
+use crate::{Failure, args::SchemaArgs, inputs, output};
 
 pub fn schema(args: &SchemaArgs) -> Result<ExitCode, Failure> {
     if args.list {
         for model in KNOWN_MODELS {
-            println!("{model}");
+            output::line(model)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     let model = inputs::known_model(&args.model)?;
     let schema = input_schema_for(model).unwrap_or_default();
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&schema).unwrap_or_default()
-    );
+    output::line(serde_json::to_string_pretty(&schema).unwrap_or_default())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use replicate_ideogram_simulator::{Faults, SimulatorConfig};
 
-use crate::{Failure, args, connection::start_simulator};
+use crate::{Failure, args, connection::start_simulator, output};
 
 pub async fn simulate(args: &args::Simulate) -> Result<ExitCode, Failure> {
     let mut config = SimulatorConfig::default()
@@ -50,7 +50,7 @@ pub async fn simulate(args: &args::Simulate) -> Result<ExitCode, Failure> {
         "delivery_url": simulator.delivery_url(),
         "record_url": format!("{}/_simulator/record", simulator.base_url()),
     });
-    println!("{line}");
+    output::line(line)?;
     eprintln!(
         "Simulator running at {}; stop it with Ctrl-C.",
         simulator.base_url()

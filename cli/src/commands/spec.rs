@@ -5,7 +5,7 @@ use std::{path::Path, process::ExitCode};
 
 use ideogram_cli::spec_sync;
 
-use crate::{Failure, args::Cli, args::SyncArgs, connect};
+use crate::{Failure, args::Cli, args::SyncArgs, connect, output};
 
 pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
     let path = args.spec.as_path();
@@ -29,30 +29,30 @@ pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
         if args.check {
             let drift = spec_sync::check(&text, model, &version).map_err(fail)?;
             behind += usize::from(drift.is_behind());
-            report(model, &drift);
+            report(model, &drift)?;
             continue;
         }
         let synced = spec_sync::sync(&text, model, &version).map_err(fail)?;
         if synced.changes.is_empty() {
-            println!(
+            output::line(format_args!(
                 "{}: {model} is up to date (version {})",
                 path.display(),
                 crate::terminal::plain(&version.id)
-            );
+            ))?;
             continue;
         }
         // Field names and versions come from the server.
         for line in &synced.changes {
-            println!("{}", crate::terminal::plain(line));
+            output::line(crate::terminal::plain(line))?;
         }
         changed = true;
         text = synced.spec;
     }
     if args.check {
-        println!(
+        output::line(format_args!(
             "{behind} of {} models behind their published schema",
             models.len()
-        );
+        ))?;
         return Ok(if behind > 0 {
             ExitCode::from(1)
         } else {
@@ -63,26 +63,29 @@ pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
 }
 
 /// One model's line (and its changes) in a `--check`.
-fn report(model: &str, drift: &spec_sync::Drift) {
+fn report(model: &str, drift: &spec_sync::Drift) -> Result<(), Failure> {
     let ours = drift.ours.as_deref().unwrap_or("unrecorded");
     match (&drift.component, drift.is_behind()) {
-        (None, _) => println!("{model}: BEHIND: openapi.yaml has no input for it"),
+        (None, _) => output::line(format_args!(
+            "{model}: BEHIND: openapi.yaml has no input for it"
+        )),
         (Some(_), true) => {
-            println!(
+            output::line(format_args!(
                 "{model}: BEHIND: the published schema (version {}) differs",
                 crate::terminal::plain(&drift.latest)
-            );
+            ))?;
             for line in &drift.changes {
-                println!("  {}", crate::terminal::plain(line));
+                output::line(format_args!("  {}", crate::terminal::plain(line)))?;
             }
+            Ok(())
         }
         (Some(_), false) if drift.ours.as_deref() == Some(drift.latest.as_str()) => {
-            println!("{model}: up to date (version {ours})");
+            output::line(format_args!("{model}: up to date (version {ours})"))
         }
-        (Some(_), false) => println!(
+        (Some(_), false) => output::line(format_args!(
             "{model}: up to date (version {} publishes the same schema as {ours})",
             crate::terminal::plain(&drift.latest)
-        ),
+        )),
     }
 }
 
@@ -91,14 +94,14 @@ fn finish(path: &Path, text: &str, changed: bool, dry_run: bool) -> Result<ExitC
         return Ok(ExitCode::SUCCESS);
     }
     if dry_run {
-        println!("(dry run: {} left as it was)", path.display());
+        output::line(format_args!("(dry run: {} left as it was)", path.display()))?;
     } else {
         std::fs::write(path, text)
             .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
-        println!(
+        output::line(format_args!(
             "{} rewritten; `cargo build` regenerates the types",
             path.display()
-        );
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }

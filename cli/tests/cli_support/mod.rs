@@ -14,6 +14,12 @@ pub async fn simulator() -> Simulator {
 
 /// Runs `ideogram args…` in `dir` against `sim` (or, with `None`, with no token and no base URL).
 pub async fn ideogram(sim: Option<&Simulator>, dir: &Path, args: &[&str]) -> Output {
+    finish(command(sim, dir, args)).await
+}
+
+/// `ideogram args…` in `dir` against `sim` (or, with `None`, with no token and no base URL), ready to run:
+/// the environment's token, base URL and log filter are not passed on.
+pub fn command(sim: Option<&Simulator>, dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ideogram"));
     command
         .args(args)
@@ -21,12 +27,19 @@ pub async fn ideogram(sim: Option<&Simulator>, dir: &Path, args: &[&str]) -> Out
         // The claim file goes to the test's own cache, never the user's (and never another test's).
         .env("XDG_CACHE_HOME", dir.join(".cache"))
         .env_remove("REPLICATE_API_TOKEN")
-        .env_remove("REPLICATE_BASE_URL");
+        .env_remove("REPLICATE_BASE_URL")
+        .env_remove("RUST_LOG")
+        .kill_on_drop(true);
     if let Some(sim) = sim {
         command
             .env("REPLICATE_API_TOKEN", sim.token())
             .env("REPLICATE_BASE_URL", sim.base_url());
     }
+    command
+}
+
+/// Runs `command` to its end (at most a minute).
+pub async fn finish(mut command: Command) -> Output {
     tokio::time::timeout(Duration::from_secs(60), command.output())
         .await
         .expect("the CLI finishes")

@@ -1,0 +1,41 @@
+//! Standard output, the one way the CLI writes it.
+//!
+//! A reader that goes away (`ideogram batch f --json | head -1`) ends the run the way it ends any Unix tool:
+//! quietly, with exit status 141 (128 + SIGPIPE), and nothing on stderr. Rust ignores SIGPIPE, so a write to
+//! a closed pipe returns `BrokenPipe` (where `println!` would panic); putting the signal's default back
+//! would take `unsafe`, so the error is turned into that exit instead.
+
+use std::{fmt::Display, io::Write as _};
+
+use crate::Failure;
+
+/// The exit status of a run whose standard output was closed.
+pub const CLOSED: u8 = 141;
+
+/// Writes `text` and a newline to stdout. A closed stdout is a quiet [`Failure`] with code [`CLOSED`]; any
+/// other error writing it stops the run with a message (exit 3, as for other I/O).
+pub fn line(text: impl Display) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{text}")
+        .and_then(|()| stdout.flush())
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::BrokenPipe => closed(),
+            _ => Failure {
+                code: 3,
+                message: format!("cannot write to standard output: {error}"),
+            },
+        })
+}
+
+/// The failure that ends a run whose reader went away: no message.
+pub fn closed() -> Failure {
+    Failure {
+        code: CLOSED,
+        message: String::new(),
+    }
+}
+
+/// Whether `failure` is a closed stdout, which ends the run without a word.
+pub fn is_closed(failure: &Failure) -> bool {
+    failure.code == CLOSED
+}
