@@ -12,8 +12,8 @@ use std::{
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use replicate_ideogram::{
-    Client, JsonInput, ModelInput, Target,
-    batch::{BatchItem, Origin, Outputs},
+    Client, Error, JsonInput, ModelInput, Target,
+    batch::{BatchItem, BatchReport, Origin, Outputs},
 };
 use serde_json::{Value, json};
 
@@ -53,6 +53,10 @@ struct Tally {
     resumed: usize,
     predict_time: f64,
     worst: u8,
+    /// Items whose output the server removed or gave empty (`--retry-failed` pays for them again).
+    lost_outputs: usize,
+    /// Items whose create could not be settled (nothing was created for them).
+    uncertain: Vec<usize>,
 }
 
 /// Runs `items` (model, input) into `run.dir`. Local files are read, inlined or uploaded by the library's
@@ -118,6 +122,9 @@ pub async fn run(
         "{}",
         summary(&tally, started.elapsed(), client, &sheet.location())
     );
+    for line in money_lines(&tally, &results.report()) {
+        eprintln!("{line}");
+    }
     let finished = tally.succeeded + tally.failed;
     let early = interrupts.ended_early(finished, total);
     Ok(early.unwrap_or(ExitCode::from(tally.worst)))
@@ -138,6 +145,13 @@ impl Tally {
             Err(error) => {
                 self.failed += 1;
                 self.worst = self.worst.max(exit_code(error));
+                match error {
+                    Error::OutputMissing { .. }
+                    | Error::OutputMismatch { .. }
+                    | Error::OutputExpired { .. } => self.lost_outputs += 1,
+                    Error::CreateUncertain { .. } => self.uncertain.push(item.index),
+                    _ => {}
+                }
             }
         }
     }
@@ -239,6 +253,34 @@ fn status(tally: &Tally, total: usize, concurrency: usize) -> String {
 }
 
 /// The summary line: how each item ended, the model's time, the wall time and the pace the server allowed.
+/// What the summary adds about money: outputs lost, creates left uncertain, predictions paid for and
+/// delivered to no item.
+fn money_lines(tally: &Tally, report: &BatchReport) -> Vec<String> {
+    let mut lines = Vec::new();
+    if tally.lost_outputs > 0 {
+        lines.push(format!(
+            "{} outputs were removed by the server or came empty; --retry-failed creates them again, at a cost",
+            tally.lost_outputs
+        ));
+    }
+    if !tally.uncertain.is_empty() {
+        let items: Vec<String> = tally.uncertain.iter().map(|i| format!("#{i}")).collect();
+        lines.push(format!(
+            "{} creates are uncertain (a prediction may exist; nothing was created for them): {}; run the same command later to settle them",
+            items.len(),
+            items.join(", ")
+        ));
+    }
+    if !report.undelivered.is_empty() {
+        lines.push(format!(
+            "{} predictions were paid for and delivered to no item: {}",
+            report.undelivered.len(),
+            report.undelivered.join(", ")
+        ));
+    }
+    lines
+}
+
 fn summary(tally: &Tally, wall: Duration, client: &Client, sheet: &str) -> String {
     let pace = match client.rate_limits().creates {
         Some(rate) => format!("creates paced at {:.0}/min", rate.per_minute),

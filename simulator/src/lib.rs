@@ -90,6 +90,9 @@ pub struct SimulatorConfig {
     /// `delivery …` in the record; a truncated answer announces its whole length and ends early, as a cut-off
     /// download does. Default: none.
     pub delivery_faults: Faults,
+    /// Faults to inject into prediction creates only, in place of [`faults`](Self::faults) for them (e.g.
+    /// every create's answer lost while reads and lists answer). Default: none, `faults` applies.
+    pub create_faults: Option<Faults>,
     /// Seeds ids, model seeds and faults, so a run can be repeated.
     pub seed: u64,
     /// The API's port on 127.0.0.1 (0, the default: any free port). The delivery host always takes a free one.
@@ -129,6 +132,7 @@ impl Default for SimulatorConfig {
             webhook_secret: "whsec_c2ltdWxhdG9yLXdlYmhvb2stc2lnbmluZy1rZXk=".into(),
             faults: Faults::default(),
             delivery_faults: Faults::default(),
+            create_faults: None,
             seed: 1,
             port: 0,
             published_schemas: BTreeMap::new(),
@@ -195,6 +199,13 @@ impl SimulatorConfig {
     #[must_use]
     pub fn delivery_faults(mut self, faults: Faults) -> Self {
         self.delivery_faults = faults;
+        self
+    }
+
+    /// Sets the faults to inject into prediction creates, in place of [`faults`](Self::faults) for them.
+    #[must_use]
+    pub fn create_faults(mut self, faults: Faults) -> Self {
+        self.create_faults = Some(faults);
         self
     }
 

@@ -122,9 +122,11 @@ async fn handle(
             return Ok(throttled);
         }
     }
-    let faults = match role {
-        Role::Api => &shared.config.faults,
-        Role::Delivery => &shared.config.delivery_faults,
+    let creates = request.method() == Method::POST && name.ends_with("/predictions");
+    let faults = match (role, &shared.config.create_faults) {
+        (Role::Api, Some(faults)) if creates => faults,
+        (Role::Api, _) => &shared.config.faults,
+        (Role::Delivery, _) => &shared.config.delivery_faults,
     };
     let Some(fault) = pick(&shared, faults) else {
         return Ok(route(router, request).await);

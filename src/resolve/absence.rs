@@ -7,8 +7,9 @@
 //!   before it was sent until its answer, or the crash, in the server's time as the
 //!   [`ServerClock`](crate::server_clock) bounds it from the server's `Date` headers and stamps: the local
 //!   clock and a journal's stamps only say where to look);
-//! - a server may take a while to make a prediction from a request it received, and its list may lag
-//!   behind what it made: the **settle margin** ([`ClientBuilder::list_settle`], 5 s by default) bounds both;
+//! - a server may take a while to make a prediction from a request it received (so a prediction of a
+//!   create sent in the window may be stamped up to the margin after it), and its list may lag behind what
+//!   it made: the **settle margin** ([`ClientBuilder::list_settle`], 5 s by default) bounds both;
 //! - so the list proves absence only if it was read after the server's clock had passed the window's end by
 //!   the settle margin, covered the whole window (no cap, no clock step moving the window out of what was
 //!   asked), and showed every prediction the client already knew of in what it covered (a list that hides
@@ -53,9 +54,23 @@ impl Window {
         }
     }
 
-    /// When the server's clock has passed the window by `settle`: the earliest a list can prove absence.
+    /// When the server's clock has passed the window by `settle`: the earliest a list can prove absence,
+    /// and the latest a prediction of a create sent in the window can be stamped (a server may take up to
+    /// the margin to make it).
     pub(crate) fn settled_at(&self, settle: Duration) -> DateTime<Utc> {
-        self.to + TimeDelta::from_std(settle).unwrap_or(TimeDelta::MAX)
+        let settle = TimeDelta::from_std(settle).unwrap_or(TimeDelta::MAX);
+        self.to.checked_add_signed(settle).unwrap_or(self.to)
+    }
+
+    /// Whether a prediction stamped `at` may have been made by a create sent in the window.
+    pub(crate) fn may_hold(&self, at: DateTime<Utc>, settle: Duration) -> bool {
+        at >= self.from && at <= self.settled_at(settle)
+    }
+
+    /// What to ask of the list to see every prediction the window may hold, with [`SLACK`] either side for
+    /// the clock's bounds to move while it is read.
+    pub(crate) fn to_ask(&self, settle: Duration) -> (DateTime<Utc>, DateTime<Utc>) {
+        (self.from - SLACK, self.settled_at(settle) + SLACK)
     }
 
     /// How long to wait (local time) until the server's clock has surely passed the window by `settle`.
@@ -126,7 +141,7 @@ pub(crate) fn judge(window: Window, coverage: &Coverage, settle: Duration) -> Ve
     if !coverage.complete {
         return Verdict::Unprovable(Why::Capped);
     }
-    if window.from < coverage.asked.0 || window.to >= coverage.asked.1 {
+    if window.from < coverage.asked.0 || window.settled_at(settle) >= coverage.asked.1 {
         return Verdict::Unprovable(Why::Uncovered);
     }
     if coverage.missing_known > 0 {
@@ -150,7 +165,7 @@ mod tests {
     fn coverage(began: i64) -> Coverage {
         Coverage {
             began: at(began),
-            asked: (at(-1_000), at(2_000)),
+            asked: (at(-1_000), at(7_000)),
             complete: true,
             missing_known: 0,
         }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::{
-    absence::{SLACK, Verdict, Window, judge},
+    absence::{Verdict, Window, judge},
     matching::Match,
 };
 use crate::{Client, Error, Prediction, create::CreateRequest};
@@ -145,8 +145,7 @@ impl Client {
         let claims = &self.shared.claims;
         let settle = self.shared.list_settle;
         let window = Window::of_request(clock, sent, received);
-        // Room on either side for the clock's bounds to move while the list is read.
-        let asked = (window.from - SLACK, window.to + SLACK);
+        let asked = window.to_ask(settle);
         let known = claims.known_between(asked.0, asked.1);
         let reading = self
             .read_list(asked, MAX_LOOKUP_PREDICTIONS, (&known, settle), |p| {
@@ -155,10 +154,7 @@ impl Client {
             .await?;
         // The list's answers narrowed the clock's bounds: the window as known now.
         let window = Window::of_request(clock, sent, received);
-        let in_window = |p: &Prediction| {
-            p.created_at
-                .is_some_and(|at| at >= window.from && at <= window.to)
-        };
+        let in_window = |p: &Prediction| p.created_at.is_some_and(|at| window.may_hold(at, settle));
         let (mut exact, mut unverifiable, mut passed_over) = (Vec::new(), Vec::new(), Vec::new());
         for prediction in reading.kept.into_iter().filter(in_window) {
             let taken = claims.held_by_another(&prediction.id, &request.owner);

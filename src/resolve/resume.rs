@@ -93,7 +93,7 @@ impl Client {
             );
             tokio::time::sleep(wait.min(settle.saturating_add(std::time::Duration::from_secs(5))))
                 .await;
-            let asked = (window().from - SLACK, window().to + SLACK);
+            let asked = window().to_ask(settle);
             let known: Vec<Known> = known
                 .iter()
                 .filter(|k| k.created_at >= asked.0)
@@ -113,10 +113,7 @@ impl Client {
             let listed = reading
                 .kept
                 .into_iter()
-                .filter(|p| {
-                    p.created_at
-                        .is_some_and(|at| at >= window.from && at <= window.to)
-                })
+                .filter(|p| p.created_at.is_some_and(|at| window.may_hold(at, settle)))
                 .collect();
             return Ok(self.pair(intents, listed, verdict));
         }

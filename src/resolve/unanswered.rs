@@ -1,10 +1,10 @@
 //! Canceling the prediction of a create dropped while it was on its way (a batch dropped with
 //! `cancel_on_drop`): its id never came, so it is found the way a lost create's is, then canceled.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 
 use super::{
-    absence::{SLACK, Window},
+    absence::Window,
     matching::{Match, Sent},
 };
 use crate::Client;
@@ -24,16 +24,11 @@ impl Client {
     ) {
         let settle = self.shared.list_settle;
         let clock = self.shared.transport.clock();
-        let late = TimeDelta::from_std(settle).unwrap_or(TimeDelta::MAX);
         for wait in [self.shared.transport.retry().backoff(1), settle] {
             tokio::time::sleep(wait).await;
             // A server may make the prediction a while after the request arrived, even after the client left.
             let window = Window::of_request(clock, sent_at, dropped_at);
-            let window = Window {
-                from: window.from,
-                to: window.to.checked_add_signed(late).unwrap_or(window.to),
-            };
-            let asked = (window.from - SLACK, window.to + SLACK);
+            let asked = window.to_ask(settle);
             let reading = match self
                 .read_list(asked, MAX_PREDICTIONS, (&[], settle), |p| {
                     sent.compare(p) == Match::Exact

@@ -1,6 +1,7 @@
 //! Shared helpers: a loopback mock server, a client pointed at it, and the example exchange's JSON as fixtures.
 #![allow(dead_code)]
 
+pub mod batches;
 pub mod endless;
 
 use std::time::Duration;
