@@ -69,7 +69,7 @@ impl Window {
 
     /// What to ask of the list to see every prediction the window may hold, with [`SLACK`] either side for
     /// the clock's bounds to move while it is read.
-    pub(crate) fn to_ask(&self, settle: Duration) -> (DateTime<Utc>, DateTime<Utc>) {
+    pub(crate) fn list_span(&self, settle: Duration) -> (DateTime<Utc>, DateTime<Utc>) {
         (self.from - SLACK, self.settled_at(settle) + SLACK)
     }
 

@@ -145,7 +145,7 @@ impl Client {
         let claims = &self.shared.claims;
         let settle = self.shared.list_settle;
         let window = Window::of_request(clock, sent, received);
-        let asked = window.to_ask(settle);
+        let asked = window.list_span(settle);
         let known = claims.known_between(asked.0, asked.1);
         let reading = self
             .read_list(asked, MAX_LOOKUP_PREDICTIONS, (&known, settle), |p| {

@@ -93,7 +93,7 @@ impl Client {
             );
             tokio::time::sleep(wait.min(settle.saturating_add(std::time::Duration::from_secs(5))))
                 .await;
-            let asked = window().to_ask(settle);
+            let asked = window().list_span(settle);
             let known: Vec<Known> = known
                 .iter()
                 .filter(|k| k.created_at >= asked.0)

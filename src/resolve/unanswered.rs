@@ -28,7 +28,7 @@ impl Client {
             tokio::time::sleep(wait).await;
             // A server may make the prediction a while after the request arrived, even after the client left.
             let window = Window::of_request(clock, sent_at, dropped_at);
-            let asked = window.to_ask(settle);
+            let asked = window.list_span(settle);
             let reading = match self
                 .read_list(asked, MAX_PREDICTIONS, (&[], settle), |p| {
                     sent.compare(p) == Match::Exact
