@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::batches::{client, killed_with_creates_held, made, run};
 use futures_util::StreamExt;
 use replicate_ideogram::{
-    Error,
+    Error, JsonInput,
     batch::{Origin, Outputs},
     models::IdeogramV2TurboInput,
 };
@@ -180,12 +180,17 @@ async fn a_list_too_long_to_read_leaves_the_create_uncertain_and_creates_nothing
 async fn removed_and_empty_outputs_are_failures_that_only_retry_failed_recreates() {
     let sim = simulator(SimulatorConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut batch = inputs(2);
+    // JSON inputs, as the CLI runs them: any output decodes as JSON, so only the output rule can refuse.
+    let json = |input: IdeogramV2TurboInput| JsonInput::from_typed(&input).unwrap();
+    let mut batch: Vec<JsonInput> = inputs(2).into_iter().map(json).collect();
     for odd in ["[]", "{}", "[null, 5]"] {
-        batch.push(IdeogramV2TurboInput::new(format!("odd [output={odd}]")));
+        batch.push(json(IdeogramV2TurboInput::new(format!(
+            "odd [output={odd}]"
+        ))));
     }
     // Killed in flight; by the rerun Replicate has removed the outputs.
-    killed_with_creates_held(&sim, &client(&sim, QUICK), inputs(2), dir.path(), 2).await;
+    let killed = batch[..2].to_vec();
+    killed_with_creates_held(&sim, &client(&sim, QUICK), killed, dir.path(), 2).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(sim.remove_outputs(), 2);
     let (results, _) = run(&client(&sim, QUICK), batch.clone(), dir.path(), false).await;

@@ -28,6 +28,12 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub simulator: bool,
 
+    /// How long after a create the server's list is trusted to show what it made, in seconds: before a
+    /// create whose answer was lost is sent again, the list must have had this long to show it. Raise it
+    /// for a proxy whose list lags more.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5.0, value_parser = settle_seconds)]
+    pub list_settle: f64,
+
     /// Log more on stderr: -v info, -vv debug (each request, each status change). RUST_LOG, when set, wins.
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
@@ -381,5 +387,15 @@ mod tests {
                 .unwrap_err()
                 .contains("KIND=PROBABILITY")
         );
+    }
+}
+
+/// A settle margin in seconds: finite, from 0.1 to an hour.
+fn settle_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if (0.1..=3600.0).contains(&seconds) => Ok(seconds),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds from 0.1 to 3600"
+        )),
     }
 }

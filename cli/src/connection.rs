@@ -38,13 +38,15 @@ pub async fn connect(cli: &Cli, simulate_by_default: bool) -> Result<Connection,
             )
             .seed(seed);
         let simulator = start_simulator(config).await?;
-        let client = simulator.client()?;
+        let settle = std::time::Duration::from_secs_f64(cli.list_settle);
+        let client = simulator.client_builder().list_settle(settle).build()?;
         return Ok(Connection {
             client,
             _simulator: Some(simulator),
         });
     }
-    let mut builder = ClientBuilder::from_env();
+    let settle = std::time::Duration::from_secs_f64(cli.list_settle);
+    let mut builder = ClientBuilder::from_env().list_settle(settle);
     if let Some(base_url) = &cli.base_url {
         builder = builder.base_url(base_url);
     }
