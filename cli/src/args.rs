@@ -362,6 +362,16 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|e| e.to_string())
 }
 
+/// A settle margin in seconds: finite, from 0.1 to an hour.
+fn settle_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if (0.1..=3600.0).contains(&seconds) => Ok(seconds),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds from 0.1 to 3600"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,15 +397,5 @@ mod tests {
                 .unwrap_err()
                 .contains("KIND=PROBABILITY")
         );
-    }
-}
-
-/// A settle margin in seconds: finite, from 0.1 to an hour.
-fn settle_seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(seconds) if (0.1..=3600.0).contains(&seconds) => Ok(seconds),
-        _ => Err(format!(
-            "{text:?} is not a number of seconds from 0.1 to 3600"
-        )),
     }
 }
