@@ -250,3 +250,51 @@ async fn the_contact_sheet_lists_every_item_with_its_image_or_its_error() {
         "nothing from elsewhere"
     );
 }
+
+/// The peak resident memory of a running process (`VmHWM`), in bytes, as long as it runs.
+#[cfg(target_os = "linux")]
+fn peak_rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn outputs_are_streamed_to_disk_in_bounded_memory() {
+    // Four outputs of STREAMED_OUTPUT_MB each (24 by default; BENCHMARKS.md: 200), downloaded at once.
+    let mb: u64 = std::env::var("STREAMED_OUTPUT_MB")
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(24);
+    let sim = simulator(Duration::from_millis(20)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let blob = format!("{}/_simulator/blob/{}", sim.delivery_url(), mb << 20);
+    let lines: Vec<String> = (0..4)
+        .map(|i| serde_json::json!({"prompt": format!("big {i} [output=\"{blob}\"]")}).to_string())
+        .collect();
+    std::fs::write(dir.path().join("inputs.txt"), lines.join("\n")).unwrap();
+    let mut child = spawn_batch(&sim, dir.path(), &[]);
+    let pid = child.id().unwrap();
+    let mut peak = 0;
+    let status = loop {
+        if let Some(rss) = peak_rss(pid) {
+            peak = peak.max(rss);
+        }
+        match tokio::time::timeout(Duration::from_millis(20), child.wait()).await {
+            Ok(status) => break status.unwrap(),
+            Err(_) => continue,
+        }
+    };
+    assert!(status.success(), "{status}");
+    let sizes: Vec<u64> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .filter(|len| *len == mb << 20)
+        .collect();
+    assert_eq!(sizes.len(), 4, "four whole outputs");
+    println!("4 outputs of {mb} MB: peak RSS {:.1} MiB", peak as f64 / 1048576.0);
+    assert!(peak <= 64 << 20, "peak RSS {peak} bytes for 4 × {mb} MB");
+}
