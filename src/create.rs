@@ -224,7 +224,7 @@ impl Client {
             Ok(_) => return Err(Error::invalid_input("input", "must be a JSON object")),
             Err(e) => return Err(Error::invalid_input("input", e.to_string())),
         };
-        self.place_local_files(&mut input).await?;
+        self.place_local_files(&target, &mut input).await?;
         self.create_json(target, input, options).await
     }
 

@@ -18,7 +18,7 @@ use std::{
 
 use serde_json::{Map, Value};
 
-use crate::{Client, Error, Result, UploadedFile, resolve::identity::sha256_hex};
+use crate::{Client, Error, Result, Target, UploadedFile, resolve::identity::sha256_hex};
 
 /// A local file as a model input's value: a `file://` URL that [`Client::run`](crate::Client::run),
 /// [`Client::create`](crate::Client::create) and batches read, then send inline (up to 256 kB) or upload.
@@ -115,51 +115,92 @@ impl LocalFile {
     }
 }
 
-/// Every distinct `file://` URL in `input`, in order.
-pub(crate) fn file_urls(input: &Map<String, Value>) -> Vec<String> {
+/// Every distinct `file://` URL in `input` where a file can go, in order: the value (or an item of the
+/// list) of a field the model's schema says is a URI, or, for a model this crate does not know, of any
+/// field. A prompt that happens to read `file:///…` is never read from the disk.
+pub(crate) fn file_urls(input: &Map<String, Value>, target: &Target) -> Vec<String> {
     let mut found = Vec::new();
-    for value in input.values() {
-        collect(value, &mut found);
+    let maybe = |value: &Value| match value {
+        Value::String(text) => text.starts_with("file:"),
+        Value::Array(items) => items
+            .iter()
+            .any(|i| i.as_str().is_some_and(|t| t.starts_with("file:"))),
+        _ => false,
+    };
+    if !input.values().any(maybe) {
+        return found;
+    }
+    let uri_fields = uri_fields(target);
+    for (field, value) in input {
+        if uri_fields
+            .as_ref()
+            .is_some_and(|fields| !fields.contains(field))
+        {
+            continue;
+        }
+        let texts = match value {
+            Value::String(text) => vec![text.as_str()],
+            Value::Array(items) => items.iter().filter_map(|i| i.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        for text in texts {
+            if path_of(text).is_some() && !found.iter().any(|f: &String| f == text) {
+                found.push(text.to_string());
+            }
+        }
     }
     found
 }
 
-fn collect(value: &Value, found: &mut Vec<String>) {
-    match value {
-        Value::String(text) if path_of(text).is_some() && !found.contains(text) => {
-            found.push(text.clone());
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect(v, found)),
-        Value::Object(object) => object.values().for_each(|v| collect(v, found)),
-        _ => {}
-    }
+/// The fields of the target's model that take a URI (or a list of them), if this crate knows its schema.
+fn uri_fields(target: &Target) -> Option<Vec<String>> {
+    let model = match target {
+        Target::Model(model) => model.as_str(),
+        Target::Version(version) => version.split_once(':')?.0,
+        Target::Deployment(_) => return None,
+    };
+    let schema = crate::models::input_schema_for(model)?;
+    let uri = |p: &Value| p.get("format").and_then(Value::as_str) == Some("uri");
+    let properties = schema.get("properties")?.as_object()?;
+    Some(
+        properties
+            .iter()
+            .filter(|(_, p)| uri(p) || p.get("items").is_some_and(uri))
+            .map(|(field, _)| field.clone())
+            .collect(),
+    )
 }
 
-/// `input` with each string `replace` has a value for replaced by it.
+/// `input` with each string of a field's value (or of a list there) that `replace` has a value for
+/// replaced by it.
 pub(crate) fn replace(input: &mut Map<String, Value>, replace: &dyn Fn(&str) -> Option<String>) {
-    for value in input.values_mut() {
-        replace_in(value, replace);
-    }
-}
-
-fn replace_in(value: &mut Value, replace: &dyn Fn(&str) -> Option<String>) {
-    match value {
-        Value::String(text) => {
-            if let Some(new) = replace(text) {
-                *text = new;
-            }
+    let swap = |text: &mut String| {
+        if let Some(new) = replace(text) {
+            *text = new;
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| replace_in(v, replace)),
-        Value::Object(object) => object.values_mut().for_each(|v| replace_in(v, replace)),
-        _ => {}
+    };
+    for value in input.values_mut() {
+        match value {
+            Value::String(text) => swap(text),
+            Value::Array(items) => items.iter_mut().for_each(|item| {
+                if let Value::String(text) = item {
+                    swap(text);
+                }
+            }),
+            _ => {}
+        }
     }
 }
 
 impl Client {
-    /// Puts every local file of `input` in place: inline, or uploaded.
-    pub(crate) async fn place_local_files(&self, input: &mut Map<String, Value>) -> Result<()> {
+    /// Puts every local file of `input` (for `target`) in place: inline, or uploaded.
+    pub(crate) async fn place_local_files(
+        &self,
+        target: &Target,
+        input: &mut Map<String, Value>,
+    ) -> Result<()> {
         let mut placed = Vec::new();
-        for url in file_urls(input) {
+        for url in file_urls(input, target) {
             let Some(path) = path_of(&url) else { continue };
             let file = LocalFile::read(&path)?;
             let value = if file.is_inline() {
@@ -237,7 +278,14 @@ mod tests {
                 serde_json::json!([local_file(&path).unwrap(), "https://x"]),
             ),
         ]);
-        assert_eq!(file_urls(&input).len(), 1);
+        let unknown = Target::model("someone/something");
+        assert_eq!(file_urls(&input, &unknown).len(), 1);
+        // A known model's prompt is never read as a file, whatever it says.
+        let character = Target::model("ideogram-ai/ideogram-character");
+        let mut known = Map::from_iter([("prompt".into(), input["image"].clone())]);
+        assert!(file_urls(&known, &character).is_empty());
+        known.insert("character_reference_image".into(), input["image"].clone());
+        assert_eq!(file_urls(&known, &character).len(), 1);
         replace(&mut input, &|t| path_of(t).map(|_| "placed".to_string()));
         assert_eq!(input["refs"], serde_json::json!(["placed", "https://x"]));
     }

@@ -187,12 +187,28 @@ pub fn file_or_url(flag: &str, value: &str) -> Result<String, Failure> {
     local_file(value).map_err(|e| Failure::usage(format!("{flag} {value}: {e}")))
 }
 
-/// Puts the local files of `inputs` in place (inline or uploaded), each file once, for inputs sent one by
-/// one outside a batch: an input run N times uploads its files once.
-pub async fn place_local_files(client: &Client, inputs: &mut [Input]) -> Result<(), Failure> {
+/// Puts the local files of `inputs` (of `model`) in place (inline or uploaded), each file once, for inputs
+/// sent one by one outside a batch: an input run N times uploads its files once. Only the model's file
+/// fields are read as files: a `--set prompt=file:///…` stays a prompt.
+pub async fn place_local_files(
+    client: &Client,
+    model: &str,
+    inputs: &mut [Input],
+) -> Result<(), Failure> {
+    let schema = input_schema_for(model).unwrap_or_default();
+    let uri = |p: &Value| p.get("format").and_then(Value::as_str) == Some("uri");
+    let is_file_field = |field: &str| {
+        schema
+            .pointer(&format!("/properties/{field}"))
+            .is_some_and(|p| uri(p) || p.get("items").is_some_and(uri))
+    };
     let mut placed: Vec<(String, String)> = Vec::new();
-    for value in inputs.iter_mut().flat_map(|input| input.values_mut()) {
-        place(client, value, &mut placed).await?;
+    for input in inputs.iter_mut() {
+        for (field, value) in input.iter_mut() {
+            if is_file_field(field) {
+                place(client, value, &mut placed).await?;
+            }
+        }
     }
     Ok(())
 }

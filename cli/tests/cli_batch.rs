@@ -295,6 +295,9 @@ async fn outputs_are_streamed_to_disk_in_bounded_memory() {
         .filter(|len| *len == mb << 20)
         .collect();
     assert_eq!(sizes.len(), 4, "four whole outputs");
-    println!("4 outputs of {mb} MB: peak RSS {:.1} MiB", peak as f64 / 1048576.0);
+    println!(
+        "4 outputs of {mb} MB: peak RSS {:.1} MiB",
+        peak as f64 / 1048576.0
+    );
     assert!(peak <= 64 << 20, "peak RSS {peak} bytes for 4 × {mb} MB");
 }

@@ -43,9 +43,14 @@ pub(super) struct HeldCreate {
 
 impl HeldCreate {
     /// Armed (if `armed`) from just before the create of `sent` for `owner` is sent.
-    pub(super) fn new(client: &Client, sent: Sent, owner: &str, armed: bool) -> Self {
+    pub(super) fn new(
+        client: &Client,
+        sent: impl FnOnce() -> Sent,
+        owner: &str,
+        armed: bool,
+    ) -> Self {
         Self {
-            pending: armed.then(|| (client.clone(), sent, owner.to_string(), Utc::now())),
+            pending: armed.then(|| (client.clone(), sent(), owner.to_string(), Utc::now())),
         }
     }
 

@@ -56,7 +56,7 @@ impl BatchContext {
         };
         let target = input.target();
         let mut files = HashMap::new();
-        for url in crate::local_files::file_urls(&json) {
+        for url in crate::local_files::file_urls(&json, &target) {
             let Some(path) = path_of(&url) else { continue };
             files.insert(url, self.hash_of(&path)?);
         }

@@ -154,7 +154,7 @@ impl BatchContext {
         };
         let held = HeldCreate::new(
             &self.client,
-            Sent::of(&item.target, &input),
+            || Sent::of(&item.target, &input),
             &item.owner,
             self.settings.cancel_on_drop,
         );

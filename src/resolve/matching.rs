@@ -39,8 +39,9 @@ pub(crate) struct Sent {
     pub(crate) target: Target,
     /// The input's sent form.
     pub(crate) input: Map<String, Value>,
-    /// The defaults of the target's model, when this crate knows its schema.
-    defaults: Option<Map<String, Value>>,
+    /// The defaults of the target's model, when this crate knows its schema: read from the schema the
+    /// first time a listed prediction is compared (most creates are never looked up).
+    defaults: std::sync::OnceLock<Option<Map<String, Value>>>,
 }
 
 impl Sent {
@@ -54,7 +55,7 @@ impl Sent {
         Self {
             target: target.clone(),
             input,
-            defaults: defaults_of(target),
+            defaults: std::sync::OnceLock::new(),
         }
     }
 
@@ -68,7 +69,8 @@ impl Sent {
         {
             return Match::Different;
         }
-        compare_inputs(&self.input, &prediction.input, self.defaults.as_ref())
+        let defaults = self.defaults.get_or_init(|| defaults_of(&self.target));
+        compare_inputs(&self.input, &prediction.input, defaults.as_ref())
     }
 }
 

@@ -43,7 +43,7 @@ pub async fn generate(cli: &Cli, args: &Generate) -> Result<ExitCode, Failure> {
         };
         return runner::run(&connection.client, items, &run).await;
     }
-    place_local_files(&connection.client, &mut inputs).await?;
+    place_local_files(&connection.client, model, &mut inputs).await?;
     let progress = Progress::new();
     let total = inputs.len();
     let (done, running) = (AtomicUsize::new(0), AtomicUsize::new(0));
