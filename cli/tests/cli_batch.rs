@@ -101,6 +101,15 @@ async fn a_bad_line_is_named_and_nothing_is_sent() {
             "unknown model",
         ),
         (r#"{"prompt": "x""#, "not JSON"),
+        // No file but a regular one is read: not the process's environment (the token), not a directory.
+        (
+            r#"{"model": "ideogram-character", "prompt": "x", "character_reference_image": "/proc/self/environ"}"#,
+            "/proc/self/environ",
+        ),
+        (
+            r#"{"model": "ideogram-character", "prompt": "x", "character_reference_image": "."}"#,
+            "not a regular file",
+        ),
     ] {
         text[36] = bad.to_string();
         std::fs::write(dir.path().join("inputs.txt"), text.join("\n")).unwrap();
@@ -300,4 +309,74 @@ async fn outputs_are_streamed_to_disk_in_bounded_memory() {
         peak as f64 / 1048576.0
     );
     assert!(peak <= 64 << 20, "peak RSS {peak} bytes for 4 × {mb} MB");
+}
+
+#[tokio::test]
+async fn a_byte_order_mark_is_not_part_of_the_first_line() {
+    let sim = simulator(Duration::from_millis(20)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = "\u{feff}{\"prompt\": \"a line after a BOM\", \"seed\": 1}\na plain line\n";
+    std::fs::write(dir.path().join("inputs.txt"), text).unwrap();
+    let output = ideogram(Some(&sim), dir.path(), BATCH).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let prompts: BTreeSet<String> = sim
+        .record()
+        .created
+        .iter()
+        .map(|c| c.input["prompt"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let expected: BTreeSet<String> = ["a line after a BOM", "a plain line"]
+        .map(String::from)
+        .into();
+    assert_eq!(prompts, expected);
+}
+
+#[tokio::test]
+async fn the_summary_names_predictions_paid_for_and_delivered_to_no_item() {
+    let sim = simulator(Duration::from_millis(20)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("inputs.txt"), "the only line\n").unwrap();
+    // Killed while its create is held: the prediction exists, its id never reached the journal.
+    sim.set_hold_creates(true);
+    let mut child = spawn_batch(&sim, dir.path(), &["--list-settle", "1"]);
+    until(|| sim.predictions().len() == 1).await;
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
+    sim.set_hold_creates(false);
+    // Someone else (another machine, no shared claims) made the same input meanwhile.
+    let input = serde_json::json!({"prompt": "the only line"});
+    let target = replicate_ideogram::Target::model("ideogram-ai/ideogram-v2-turbo");
+    let other = sim
+        .client()
+        .unwrap()
+        .create(replicate_ideogram::JsonInput::new(target, input))
+        .await
+        .unwrap();
+    let output = ideogram(
+        Some(&sim),
+        dir.path(),
+        &[
+            "batch",
+            "inputs.txt",
+            "--out-dir",
+            "out",
+            "--list-settle",
+            "1",
+        ],
+    )
+    .await;
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert_eq!(
+        sim.record().created.len(),
+        2,
+        "nothing created by the rerun"
+    );
+    let first = sim.record().created[0].id.clone();
+    let named = [&first, &other.id]
+        .into_iter()
+        .filter(|id| err.contains(id.as_str()))
+        .count();
+    assert!(err.contains("paid for and delivered to no item"), "{err}");
+    assert_eq!(named, 1, "the one not taken is named: {err}");
 }
