@@ -3,33 +3,71 @@
 //!
 //! Replicate limits two classes of request separately: creating a prediction (600 per minute, short bursts
 //! allowed) and everything else (3,000 per minute); accounts with little credit get far less. Each class has
-//! its own pace here:
+//! its own pace here (`pace.rs`):
 //!
 //! - **Known limits**: against `api.replicate.com` the documented limits apply from the start; any other
 //!   server (a proxy, the simulator) gets none until it says otherwise, so nothing is slowed by a limit the
 //!   server does not have. [`RateLimits`] sets them by hand.
 //! - **A 429 pauses the whole class**, not only the refused request, for as long as the server asks
 //!   (`Retry-After`, or the body's "resets in ~N s" / "Expected available in 0.5 seconds", read by
-//!   `hints.rs`).
-//! - **The pace then settles to what the server accepts.** After a 429 the class is paced evenly (bursts no
-//!   larger than what the server refills during a pause) at the rate the server has been accepting since it
-//!   first refused: while a client asks faster
-//!   than the limit, the requests that get through arrive at the limit's own rate. Until there is a
-//!   second of that to measure, each 429 halves the pace. After a minute without a 429 the pace creeps up by
-//!   a tenth every ten seconds, so a limit that was raised is found again.
+//!   `hints.rs`), and never for less than the floor below.
+//! - **The pace then settles to what the server accepts.** A 429 teaches the class a pace, evenly (bursts no
+//!   larger than what the server refills during a pause), at the rate the server has been accepting since
+//!   it first refused: while a client asks faster than the limit, the requests that get through arrive at
+//!   the limit's own rate. Until there is a second of that to measure, each lesson halves the pace (the
+//!   first one, with no pace yet, takes the rate accepted in the last second, and no slower than one per
+//!   pause). After a minute without a 429 the pace creeps up by a tenth every ten seconds, so a limit that
+//!   was raised is found again.
+//! - **One lesson per pause, and only from a server that refuses a good share.** A 429 teaches only when at
+//!   least a quarter of the class's attempts of the last second were refused, and the server refused more
+//!   than one request in the last minute. Each lesson paces the class at what was accepted, so a server
+//!   that refuses one request in ten whatever the pace (a flaky proxy, the simulator's fault mix) would
+//!   take a tenth off the pace with every lesson, without end; a server that is really limiting refuses far
+//!   more, or, at a pace just over its limit, so few that the pauses alone hold the class to it. And one
+//!   request refused again and again while the rest of its class gets through (the server may be refusing
+//!   that request alone) is held back by its own floor, not by slowing everything else.
+//!
+//! **The floor under every pause.** Every 429 is a throttle, whatever it asks for: a server that answers
+//! `Retry-After: 0`, or "available in 0.5 seconds", is still refusing, and a client that took it at its
+//! word would send the same request again at once, a thousand times a second. So:
+//!
+//! - the class pauses for the longer of what the 429 asks (1 s when it names nothing) and a floor: 250 ms,
+//!   doubling with each 429 in a row up to 4 s. In a row means to a request sent after the previous 429
+//!   came back (the 429s of requests already on their way count once), with no answer other than 429 to a
+//!   request sent since; such an answer starts the floor again from 250 ms;
+//! - the refused request itself waits at least the same floor, counted by its own 429s in a row, before it
+//!   queues again (`transport/throttle.rs`), so that it does not spin when other requests of its class are
+//!   answered meanwhile; once that wait (or the class's pause) no longer fits in what is left of its
+//!   `RetryPolicy::max_throttled`, the caller gets the 429 (the caller's deadline ends it in any case);
+//! - a pause never brings the next request of a class closer to the last one sent than the pace allows,
+//!   and nothing learned (the pace, its bursts, the creep) goes faster or bursts further than a configured
+//!   [`Rate`]: a hint only ever slows a class down.
+//!
+//! One request refused again and again is thus sent again after 250 ms, 500 ms, 1 s, 2 s, then every 4 s
+//! (or as the server asks, if longer); a class whose requests are refused again and again is taught a pace
+//! as well, however many of them wait. The price: every 429 holds its whole class for at least 250 ms, so a server that
+//! refuses a tenth of all requests at random costs a busy client a pause every few requests.
 //!
 //! Waiting is by reservation: each request takes the next free slot of its class and sleeps once until it,
 //! so a thousand waiting requests wake one by one, in order, and never race. (The `governor` crate's limiter
 //! has a fixed quota and waits by polling; this one must change its rate as it learns, pause on a 429, and
-//! hand out slots in order, which is why it is written here, in one small module.)
+//! hand out slots in order, which is why it is written here.)
 
-use std::{collections::VecDeque, sync::Mutex, time::Duration};
+mod hints;
+mod pace;
+
+use std::{
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use tokio::time::Instant;
 
-mod hints;
-
 pub(crate) use hints::{seconds, wait_in_body};
+use pace::Pace;
 
 /// How fast one class of request may go: `per_minute` on average, with bursts of up to `burst` at once.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -105,25 +143,33 @@ pub(crate) enum Class {
     Other,
 }
 
-/// The time since the first 429 needed before the accepted rate is trusted as the limit.
-const MEASURE_AFTER: Duration = Duration::from_secs(1);
-/// How far back accepted requests are counted.
-const WINDOW: Duration = Duration::from_secs(60);
-/// Quiet time after a 429 before the pace creeps up, and the step between two increases.
-const QUIET: Duration = Duration::from_secs(60);
-const CREEP_EVERY: Duration = Duration::from_secs(10);
-/// The pause after a 429 that names no wait.
-const DEFAULT_PAUSE: Duration = Duration::from_secs(1);
-/// The slowest pace learning may settle on (one request a minute).
-const SLOWEST: Duration = Duration::from_secs(60);
-/// At most this many accepted requests are remembered per class.
-const MAX_REMEMBERED: usize = 20_000;
+/// The shortest pause a 429 brings, whatever it asks for.
+const MIN_PAUSE: Duration = Duration::from_millis(250);
+/// Where the floor stops doubling.
+const MAX_FLOOR: Duration = Duration::from_secs(4);
+
+/// The floor under the wait after the `refusals`-th 429 in a row (0 is taken as 1): 250 ms, doubling with
+/// each one up to 4 s.
+pub(crate) fn floor(refusals: u32) -> Duration {
+    let doublings = refusals.saturating_sub(1).min(16);
+    MIN_PAUSE.saturating_mul(1 << doublings).min(MAX_FLOOR)
+}
+
+/// One attempt of a request, as the governor knows it: which request (its attempts share the number), and
+/// when it went.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Attempt {
+    pub(crate) request: u64,
+    pub(crate) sent: Instant,
+}
 
 /// The pace of both classes.
 #[derive(Debug)]
 pub(crate) struct Governor {
     creates: Mutex<Pace>,
     others: Mutex<Pace>,
+    /// The number the next request gets.
+    requests: AtomicU64,
 }
 
 impl Governor {
@@ -131,7 +177,13 @@ impl Governor {
         Self {
             creates: Mutex::new(Pace::new(limits.creates)),
             others: Mutex::new(Pace::new(limits.others)),
+            requests: AtomicU64::new(0),
         }
+    }
+
+    /// A number for a new request, which its attempts pass to [`acquire`](Self::acquire).
+    pub(crate) fn request(&self) -> u64 {
+        self.requests.fetch_add(1, Ordering::Relaxed)
     }
 
     fn pace(&self, class: Class) -> std::sync::MutexGuard<'_, Pace> {
@@ -144,8 +196,10 @@ impl Governor {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Waits for a slot of `class`.
-    pub(crate) async fn acquire(&self, class: Class) {
+    /// Waits for a slot of `class` for an attempt of `request`; returns the attempt, for
+    /// [`throttled`](Self::throttled) and [`answered`](Self::answered) to tell its answer apart from those
+    /// of other requests and of attempts sent before.
+    pub(crate) async fn acquire(&self, class: Class, request: u64) -> Attempt {
         loop {
             let (at, generation) = self.pace(class).reserve(Instant::now());
             if at > Instant::now() {
@@ -154,15 +208,27 @@ impl Governor {
             // A 429 while this request slept moved every slot: take a new one.
             let mut pace = self.pace(class);
             if pace.generation == generation {
-                pace.sent(Instant::now());
-                return;
+                let sent = Instant::now();
+                pace.sent(sent);
+                return Attempt { request, sent };
             }
         }
     }
 
-    /// The server refused a request of `class` with 429, asking for `wait` if it said.
-    pub(crate) fn throttled(&self, class: Class, wait: Option<Duration>) {
-        self.pace(class).throttled(Instant::now(), wait);
+    /// The server refused `attempt` (of `class`) with 429, asking for `wait` if it said. Returns how long
+    /// the class is paused from now (never less than the floor).
+    pub(crate) fn throttled(
+        &self,
+        class: Class,
+        attempt: Attempt,
+        wait: Option<Duration>,
+    ) -> Duration {
+        self.pace(class).throttled(Instant::now(), attempt, wait)
+    }
+
+    /// `attempt` (of `class`) got an answer other than 429.
+    pub(crate) fn answered(&self, class: Class, attempt: Attempt) {
+        self.pace(class).answered(attempt);
     }
 
     /// The current pace of `class` (`None`: unlimited).
@@ -189,141 +255,6 @@ impl crate::Client {
     }
 }
 
-/// One class's pace: a GCRA schedule (`next` is when the next request is due, `tolerance` how far ahead
-/// of it a burst may run), paused after a 429, with what it needs to learn the server's limit.
-#[derive(Debug)]
-struct Pace {
-    /// Time between two requests; `None`: unlimited.
-    interval: Option<Duration>,
-    tolerance: Duration,
-    next: Instant,
-    paused_until: Instant,
-    /// Bumped by every 429: slots handed out before it are void.
-    generation: u64,
-    /// When the server first refused (and since when requests are paced evenly).
-    throttled_since: Option<Instant>,
-    last_throttle: Option<Instant>,
-    last_creep: Option<Instant>,
-    accepted: VecDeque<Instant>,
-}
-
-impl Pace {
-    fn new(rate: Option<Rate>) -> Self {
-        let now = Instant::now();
-        let interval = rate.and_then(|r| r.interval());
-        let burst = rate.map_or(1, |r| r.burst.max(1));
-        Self {
-            interval,
-            tolerance: interval.map_or(Duration::ZERO, |i| i.saturating_mul(burst - 1)),
-            next: now,
-            paused_until: now,
-            generation: 0,
-            throttled_since: None,
-            last_throttle: None,
-            last_creep: None,
-            accepted: VecDeque::new(),
-        }
-    }
-
-    /// The time the next request may go, and the generation the slot belongs to.
-    fn reserve(&mut self, now: Instant) -> (Instant, u64) {
-        self.creep(now);
-        let open = now.max(self.paused_until);
-        let Some(interval) = self.interval else {
-            return (open, self.generation);
-        };
-        // GCRA: `next` is when the request would be due at an even pace; a burst may run `tolerance` ahead.
-        let due = self.next.max(open);
-        self.next = due + interval;
-        let at = due.checked_sub(self.tolerance).unwrap_or(open).max(open);
-        (at, self.generation)
-    }
-
-    /// A request goes out. Counted as accepted until a 429 says otherwise (`throttled` takes it back): the
-    /// server counts a request when it arrives, while a held create answers only when its prediction ends.
-    fn sent(&mut self, now: Instant) {
-        if self.accepted.len() == MAX_REMEMBERED {
-            self.accepted.pop_front();
-        }
-        self.accepted.push_back(now);
-        while self
-            .accepted
-            .front()
-            .is_some_and(|at| now.saturating_duration_since(*at) > WINDOW)
-        {
-            self.accepted.pop_front();
-        }
-    }
-
-    fn throttled(&mut self, now: Instant, wait: Option<Duration>) {
-        self.accepted.pop_back();
-        // A 429 that asks for no wait at all (`Retry-After: 0`) names no limit to keep to: it is sent again
-        // at once, and the pace stays as it was.
-        if wait.is_some_and(|w| w.is_zero()) {
-            return;
-        }
-        let pause = wait.unwrap_or(DEFAULT_PAUSE).min(Duration::from_secs(3600));
-        let resume = now + pause;
-        if resume > self.paused_until {
-            self.paused_until = resume;
-        }
-        // One slowdown per pause: the other 429s of the same moment were sent before it.
-        let fresh = self
-            .last_throttle
-            .is_none_or(|at| now >= at + pause.min(DEFAULT_PAUSE));
-        self.last_throttle = Some(now);
-        if !fresh {
-            return;
-        }
-        let since = *self.throttled_since.get_or_insert(now);
-        let (interval, measured) = self.learned_interval(now, since);
-        self.interval = Some(interval);
-        // After a 429 the server's bucket is empty: an even pace, with a burst of what it refills while this
-        // class waits (a pause's worth) once the pace is measured, not guessed.
-        self.tolerance = match measured {
-            true => pause.min(Duration::from_secs(5)).saturating_sub(interval),
-            false => Duration::ZERO,
-        };
-        self.next = self.paused_until;
-        self.generation += 1;
-    }
-
-    /// The interval after a 429: the accepted rate since the first 429 once there is enough of it to
-    /// measure, else half the current pace (or, unlimited so far, the rate accepted in the last second).
-    /// The interval after a 429, and whether it was measured (else guessed).
-    fn learned_interval(&self, now: Instant, since: Instant) -> (Duration, bool) {
-        // Measured over the last minute at most (what is remembered), since the first 429 if that is later.
-        let from = since.max(now.checked_sub(WINDOW).unwrap_or(since));
-        let span = now.saturating_duration_since(from);
-        let count = |from: Instant| self.accepted.iter().filter(|at| **at >= from).count() as u32;
-        let measured = span >= MEASURE_AFTER && count(from) >= 2;
-        let interval = if measured {
-            span / count(from)
-        } else if let Some(interval) = self.interval {
-            interval.saturating_mul(2)
-        } else {
-            let recent = count(now.checked_sub(Duration::from_secs(1)).unwrap_or(now));
-            Duration::from_secs(1) / recent.max(1)
-        };
-        (interval.min(SLOWEST), measured)
-    }
-
-    /// After a quiet minute, a tenth faster every ten seconds.
-    fn creep(&mut self, now: Instant) {
-        let (Some(interval), Some(last)) = (self.interval, self.last_throttle) else {
-            return;
-        };
-        let quiet = now.saturating_duration_since(last) >= QUIET;
-        let due = self
-            .last_creep
-            .is_none_or(|at| now.saturating_duration_since(at) >= CREEP_EVERY);
-        if quiet && due {
-            self.interval = Some(interval.mul_f64(1.0 / 1.1));
-            self.last_creep = Some(now);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,72 +270,40 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_floor_doubles_from_a_quarter_second_to_four() {
+        let ms: Vec<u128> = [0, 1, 2, 3, 4, 5, 6, 40, u32::MAX]
+            .map(|n| floor(n).as_millis())
+            .to_vec();
+        assert_eq!(ms, [250, 250, 500, 1000, 2000, 4000, 4000, 4000, 4000]);
+    }
+
     #[tokio::test(start_paused = true)]
-    async fn a_known_rate_allows_its_burst_then_paces() {
-        let mut pace = Pace::new(Some(Rate::per_minute(120.0, 3)));
+    async fn a_class_refused_with_no_wait_sends_a_few_a_second_at_most() {
+        // Ten requests of one class, every one refused with `Retry-After: 0` and queued again at once, for
+        // ten seconds: each 429 pauses the class, so the class as a whole goes no faster than the floor.
+        let governor = std::sync::Arc::new(Governor::new(RateLimits::learned()));
         let start = Instant::now();
-        let slots: Vec<Duration> = (0..6).map(|_| pace.reserve(start).0 - start).collect();
-        let ms: Vec<u128> = slots.iter().map(Duration::as_millis).collect();
-        assert_eq!(ms, [0, 0, 0, 500, 1000, 1500]);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_429_pauses_the_class_and_the_accepted_rate_becomes_the_pace() {
-        let mut pace = Pace::new(None);
-        let t0 = Instant::now();
-        assert_eq!(pace.reserve(t0).0, t0, "unlimited until told otherwise");
-        // The server accepts 2 per second while the client asks for more.
-        for i in 0..9 {
-            pace.sent(t0 + Duration::from_millis(500 * i));
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..10)
+            .map(|_| {
+                let (governor, sent) = (governor.clone(), sent.clone());
+                tokio::spawn(async move {
+                    let request = governor.request();
+                    while Instant::now() < start + Duration::from_secs(10) {
+                        let attempt = governor.acquire(Class::Create, request).await;
+                        sent.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                        governor.throttled(Class::Create, attempt, Some(Duration::ZERO));
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
         }
-        pace.throttled(t0, Some(Duration::from_secs(1)));
-        let (at, _) = pace.reserve(t0);
-        assert_eq!(at, t0 + Duration::from_secs(1), "paused as asked");
-        let later = t0 + Duration::from_secs(4);
-        pace.throttled(later, Some(Duration::from_secs(1)));
-        let per_second = 1.0 / pace.interval.unwrap().as_secs_f64();
-        assert!((1.5..=2.5).contains(&per_second), "{per_second}");
-        // A pause's worth at once (what the server refilled meanwhile), then evenly.
-        let slots: Vec<Instant> = (0..4).map(|_| pace.reserve(later).0).collect();
-        let resume = later + Duration::from_secs(1);
-        let refilled = slots.iter().filter(|at| **at == resume).count();
-        assert!((1..=2).contains(&refilled), "{refilled} at once");
-        assert_eq!(slots[3] - slots[2], pace.interval.unwrap(), "then evenly");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_hour_later_the_pace_is_measured_over_the_last_minute() {
-        let mut pace = Pace::new(None);
-        let t0 = Instant::now();
-        pace.throttled(t0, Some(Duration::from_secs(1)));
-        // An hour at 2 a second, then a 429: the pace is the last minute's, not an hour's average.
-        let hour = t0 + Duration::from_secs(3600);
-        for i in 0..240 {
-            pace.sent(hour - Duration::from_secs(120) + Duration::from_millis(500 * i));
-        }
-        pace.throttled(hour, Some(Duration::from_secs(1)));
-        let per_second = 1.0 / pace.interval.unwrap().as_secs_f64();
-        assert!((1.5..=2.5).contains(&per_second), "{per_second}");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_429_asking_for_no_wait_changes_nothing() {
-        let mut pace = Pace::new(None);
-        let t0 = Instant::now();
-        pace.throttled(t0, Some(Duration::ZERO));
-        assert_eq!(pace.interval, None);
-        assert_eq!(pace.reserve(t0).0, t0);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_pace_creeps_up_after_a_quiet_minute() {
-        let mut pace = Pace::new(None);
-        let t0 = Instant::now();
-        pace.throttled(t0, None);
-        let before = pace.interval.unwrap();
-        pace.reserve(t0 + Duration::from_secs(30));
-        assert_eq!(pace.interval.unwrap(), before, "not yet");
-        pace.reserve(t0 + Duration::from_secs(61));
-        assert!(pace.interval.unwrap() < before);
+        let sent = sent.load(Ordering::SeqCst);
+        // The first ten at once, then the class's pace: a handful more, nowhere near a thousand a second.
+        assert!((11..=30).contains(&sent), "{sent} sent in 10 s");
     }
 }

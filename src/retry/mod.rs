@@ -3,8 +3,9 @@
 //!
 //! - Waits grow exponentially with jitter up to a cap, `Retry-After` (seconds or an HTTP date) is honoured,
 //!   and no retry starts once the policy's elapsed-time budget would be exceeded.
-//! - A 429 from the API is the rate governor's (`governor/`): the request waits for its class's pace, for
-//!   as long as `max_throttled` and the caller's deadline allow, and does not count as a retry.
+//! - A 429 from the API is the rate governor's (`governor/`): the request waits for its class's pace, and at
+//!   least a floor even when the 429 asks for no wait, for as long as `max_throttled` and the caller's
+//!   deadline allow, and does not count as a retry.
 //! - The caller's own deadline (`run`, `wait`) still cuts everything short, retries included.
 
 use std::time::{Duration, SystemTime};
@@ -134,7 +135,8 @@ pub(crate) fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// The wait a `Retry-After` header asks for: seconds (a fraction, which some servers send, is kept rather
-/// than read as no wait), or an HTTP date (a past date means "now").
+/// than read as no wait), or an HTTP date (a past date means "now"). A wait of zero is the caller's to
+/// floor: the rate governor never takes a 429's zero at its word.
 pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     if let Some(wait) = crate::governor::seconds(value) {
