@@ -3,8 +3,9 @@
 //!
 //! - Waits grow exponentially with jitter up to a cap, `Retry-After` (seconds or an HTTP date) is honoured,
 //!   and no retry starts once the policy's elapsed-time budget would be exceeded.
-//! - A 429 from the API is the rate governor's (`governor.rs`): the request waits for its class's pace, for
-//!   as long as `max_throttled` and the caller's deadline allow, and does not count as a retry.
+//! - A 429 from the API is the rate governor's (`governor/`): the request waits for its class's pace, and at
+//!   least a floor even when the 429 asks for no wait, for as long as `max_throttled` and the caller's
+//!   deadline allow, and does not count as a retry.
 //! - The caller's own deadline (`run`, `wait`) still cuts everything short, retries included.
 
 use std::time::{Duration, SystemTime};
@@ -133,11 +134,13 @@ pub(crate) fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
         .and_then(parse_retry_after)
 }
 
-/// The wait a `Retry-After` header asks for: seconds, or an HTTP date (a past date means "now").
+/// The wait a `Retry-After` header asks for: seconds (a fraction, which some servers send, is kept rather
+/// than read as no wait), or an HTTP date (a past date means "now"). A wait of zero is the caller's to
+/// floor: the rate governor never takes a 429's zero at its word.
 pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds.min(MAX_RETRY_AFTER_SECONDS)));
+    if let Some(wait) = crate::governor::seconds(value) {
+        return Some(wait.min(Duration::from_secs(MAX_RETRY_AFTER_SECONDS)));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(
@@ -154,6 +157,7 @@ mod tests {
     fn seconds_and_dates() {
         assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
         assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("1.5"), Some(Duration::from_millis(1500)));
         assert_eq!(
             parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
             Some(Duration::ZERO)

@@ -4,6 +4,7 @@
 //! table says it is the transport's to (as the [`RetryPolicy`] allows), and traces each attempt.
 
 mod body;
+mod throttle;
 mod trace;
 
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
     Operation, generated,
-    governor::{Class, Governor, wait_in_body},
+    governor::{Class, Governor},
     retry::{
         RetryPolicy, retry_after_of,
         table::{Decision, Failure, decide},
@@ -26,6 +27,7 @@ use crate::{
 };
 use body::limit_body;
 pub(crate) use body::{BodyLimits, BodyTooLarge, BodyTooSlow};
+use throttle::{Throttled, Turns};
 use trace::Trace;
 
 /// The total time an API request may take, unless it is held by `Prefer: wait` or sets its own.
@@ -218,27 +220,31 @@ impl Transport {
         let mut attempt = 1;
         let mut retries = 0;
         let mut paced = Duration::ZERO;
+        let mut turns = Turns::default();
         loop {
             let again = request.try_clone();
             if let Some(class) = class {
                 let queued = Instant::now();
-                self.governor.acquire(class).await;
+                turns.take(&self.governor, class).await;
                 paced += queued.elapsed();
             }
             let result = trace.send(http, request, attempt).await;
+            if let Some(class) = class {
+                turns.heard(&self.governor, class, &result);
+            }
             let decision = Failure::of_sending(&result, class.is_some())
                 .map_or(Decision::Never, |failure| decide(operation, failure));
             let result = match (decision, class, result) {
                 (Decision::AfterPace, Some(class), Ok(response)) => {
                     let left = self.retry.max_throttled.saturating_sub(first.elapsed());
-                    match self.throttled(class, response, again, left).await {
+                    match turns
+                        .refused(&self.governor, class, response, again, left)
+                        .await
+                    {
                         // The governor holds the whole class back; this request queues again behind it.
-                        Throttled::Queue(again) => {
-                            tracing::debug!(
-                                operation = label,
-                                attempt,
-                                "throttled; waiting for the pace"
-                            );
+                        Throttled::Queue(again, wait) => {
+                            let wait_ms = wait.as_millis() as u64;
+                            tracing::debug!(operation = label, attempt, wait_ms, "throttled");
                             request = again;
                             attempt += 1;
                             continue;
@@ -275,43 +281,6 @@ impl Transport {
         }
     }
 
-    /// Tells the governor of a 429 and the wait it asks for (`Retry-After`, or the body's words). If that
-    /// wait fits in `left` (the time left to wait for a turn) and there is a copy of the request to send
-    /// (`again`), the answer is dropped and the copy queues again. Else the answer is handed back.
-    async fn throttled(
-        &self,
-        class: Class,
-        response: Response,
-        again: Option<Request>,
-        left: Duration,
-    ) -> Throttled {
-        let header = retry_after_of(response.headers());
-        let fits = |wait: Option<Duration>| wait.unwrap_or_default() < left;
-        let again = match again {
-            Some(again) if fits(header) => again,
-            _ => {
-                self.governor.throttled(class, header);
-                return Throttled::Answer(response);
-            }
-        };
-        let (status, headers) = (response.status(), response.headers().clone());
-        let body = tokio::time::timeout(Duration::from_secs(2), small_text(response))
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        let wait = header.max(wait_in_body(&body));
-        self.governor.throttled(class, wait);
-        if fits(wait) {
-            return Throttled::Queue(again);
-        }
-        // Its words ask for more than is left: the caller gets the answer as it came.
-        let mut answer = http::Response::new(body);
-        *answer.status_mut() = status;
-        *answer.headers_mut() = headers;
-        Throttled::Answer(Response::from(answer))
-    }
-
     fn authorize(&self, request: &mut Request, credentials: Credentials) {
         request.headers_mut().remove(AUTHORIZATION);
         let allowed = match credentials {
@@ -325,27 +294,6 @@ impl Transport {
             request.headers_mut().insert(AUTHORIZATION, value.clone());
         }
     }
-}
-
-/// What becomes of a throttled request.
-enum Throttled {
-    /// It waits for its class's pace and is sent again.
-    Queue(Request),
-    /// The caller gets the 429.
-    Answer(Response),
-}
-
-/// The start of a small answer's body as text (a 429's words), at most 8 KiB of it.
-async fn small_text(mut response: Response) -> Option<String> {
-    let mut bytes = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() >= 8 * 1024 {
-            break;
-        }
-    }
-    bytes.truncate(8 * 1024);
-    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// A total limit on every request (read timeouts alone restart with each byte that trickles in), longer
