@@ -19,6 +19,8 @@ fn sturdy_client(sim: &Simulator) -> Client {
                 .max_backoff(Duration::from_millis(100)),
         )
         .wait_options(WaitOptions::fixed(Duration::from_millis(10)))
+        // The simulator's list shows a prediction at once.
+        .list_settle(Duration::from_secs(1))
         .build()
         .unwrap()
 }
@@ -32,6 +34,8 @@ fn quick_client(sim: &Simulator) -> Client {
                 .max_backoff(Duration::from_millis(100)),
         )
         .wait_options(WaitOptions::fixed(Duration::from_millis(10)))
+        // The simulator's list shows a prediction at once.
+        .list_settle(Duration::from_secs(1))
         .build()
         .unwrap()
 }

@@ -17,6 +17,7 @@ fn retrying_client(server: &MockServer, policy: RetryPolicy) -> Client {
         .token(TOKEN)
         .base_url(format!("{}{PREFIX}", server.uri()))
         .retry(policy)
+        .list_settle(MOCK_SETTLE)
         .build()
         .unwrap()
 }

@@ -12,6 +12,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
 pub const TOKEN: &str = "r8_TestToken0123456789abcdef";
 pub const BEARER: &str = "Bearer r8_TestToken0123456789abcdef";
+/// The settle margin of the test clients: their servers' lists never lag.
+pub const MOCK_SETTLE: Duration = Duration::from_secs(1);
 /// The path prefix the example's proxy serves the API under.
 pub const PREFIX: &str = "/replicate/v1";
 pub const CREATE_PATH: &str = "/replicate/v1/models/ideogram-ai/ideogram-v2-turbo/predictions";
@@ -70,6 +72,8 @@ pub fn client_at(base_url: &str) -> Client {
         .base_url(base_url)
         .wait_options(WaitOptions::fixed(Duration::from_millis(5)))
         .retry(RetryPolicy::none())
+        // A mock's list shows everything at once: a lost create's lookup need not wait 5 s to trust it.
+        .list_settle(MOCK_SETTLE)
         .build()
         .unwrap()
 }
