@@ -33,20 +33,9 @@ use crate::{Client, Error, Result, Target, UploadedFile, resolve::identity::sha2
 /// ```
 pub fn local_file(path: impl AsRef<Path>) -> Result<String> {
     let path = path.as_ref();
-    let meta = std::fs::metadata(path).map_err(|source| io(path, source))?;
-    let refuse = |why: &str| Error::invalid_input("file", format!("{}: {why}", path.display()));
-    if !meta.is_file() {
-        return Err(refuse("not a regular file (only regular files are sent)"));
-    }
+    let meta = sendable(path)?;
     if meta.len() == 0 {
-        return Err(refuse("empty"));
-    }
-    if meta.len() > UploadedFile::MAX_UPLOAD {
-        return Err(refuse(&format!(
-            "{} bytes, over the {} bytes Replicate accepts",
-            meta.len(),
-            UploadedFile::MAX_UPLOAD
-        )));
+        return Err(refused(path, "empty"));
     }
     let absolute = std::path::absolute(path).map_err(|source| io(path, source))?;
     url::Url::from_file_path(&absolute)
@@ -75,25 +64,15 @@ impl LocalFile {
     /// Reads `path`: a regular file of at most [`UploadedFile::MAX_UPLOAD`] bytes, which must hold as many
     /// bytes as its size says.
     pub(crate) fn read(path: &Path) -> Result<Self> {
-        let refuse = |why: &str| Error::invalid_input("file", format!("{}: {why}", path.display()));
-        let meta = std::fs::metadata(path).map_err(|source| io(path, source))?;
-        if !meta.is_file() {
-            return Err(refuse("not a regular file (only regular files are sent)"));
-        }
-        if meta.len() > UploadedFile::MAX_UPLOAD {
-            return Err(refuse(&format!(
-                "{} bytes, over the {} bytes Replicate accepts",
-                meta.len(),
-                UploadedFile::MAX_UPLOAD
-            )));
-        }
+        let meta = sendable(path)?;
         let file = std::fs::File::open(path).map_err(|source| io(path, source))?;
         let mut bytes = Vec::new();
         file.take(meta.len().saturating_add(1))
             .read_to_end(&mut bytes)
             .map_err(|source| io(path, source))?;
         if bytes.len() as u64 != meta.len() {
-            return Err(refuse(
+            return Err(refused(
+                path,
                 "its content is not what its size says (a file of /proc or /sys, or one being written): not sent",
             ));
         }
@@ -218,6 +197,27 @@ impl Client {
         });
         Ok(())
     }
+}
+
+/// The metadata of `path` if it may be sent: a regular file within Replicate's upload limit.
+fn sendable(path: &Path) -> Result<std::fs::Metadata> {
+    let meta = std::fs::metadata(path).map_err(|source| io(path, source))?;
+    if !meta.is_file() {
+        return Err(refused(path, "not a regular file (only regular files are sent)"));
+    }
+    if meta.len() > UploadedFile::MAX_UPLOAD {
+        let why = format!(
+            "{} bytes, over the {} bytes Replicate accepts",
+            meta.len(),
+            UploadedFile::MAX_UPLOAD
+        );
+        return Err(refused(path, &why));
+    }
+    Ok(meta)
+}
+
+fn refused(path: &Path, why: &str) -> Error {
+    Error::invalid_input("file", format!("{}: {why}", path.display()))
 }
 
 fn io(path: &Path, source: std::io::Error) -> Error {

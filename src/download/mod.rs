@@ -102,26 +102,8 @@ impl Download<'_> {
     /// already at `path` is replaced; a symlink at `path` or at `<path>.part` is replaced too, never
     /// followed. Missing parent directories are created.
     pub async fn to_file(self, path: impl AsRef<Path>) -> Result<u64> {
-        let path = path.as_ref();
-        let url = match self.source()? {
-            Source::Data(bytes) => {
-                create_parent(path).await?;
-                let mut part = Part::create(path).await?;
-                part.write(&bytes).await?;
-                return part.finish().await;
-            }
-            Source::Http(url) => url,
-        };
-        let fetch = self
-            .client
-            .read_again_if_broken(Operation::Download, || async {
-                let mut response = self.get(url.clone()).await?;
-                create_parent(path).await?;
-                let mut part = Part::create(path).await?;
-                copy_body(&mut response, &mut part).await?;
-                part.finish().await
-            });
-        self.before(self.deadline(), &url, fetch).await
+        let written = self.save(path.as_ref(), Finish::default()).await?;
+        Ok(written.bytes)
     }
 
     /// Streams the output to `path` as [`to_file`](Self::to_file) does, finished as `finish` says, and

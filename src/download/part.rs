@@ -74,11 +74,6 @@ impl Drop for RemoveOnDrop {
 }
 
 impl Part {
-    /// A fresh, empty `<target>.part`.
-    pub(super) async fn create(target: &Path) -> Result<Self> {
-        Self::create_with(target, Finish::default()).await
-    }
-
     /// A fresh, empty `<target>.part`, to be finished as `finish` says.
     pub(super) async fn create_with(target: &Path, finish: Finish) -> Result<Self> {
         let part = part_path(target);
@@ -119,13 +114,8 @@ impl Part {
         Ok(())
     }
 
-    /// Flushes, syncs and renames the file into place; returns the bytes written. On failure the `.part`
-    /// file is removed (when `self` is dropped).
-    pub(super) async fn finish(self) -> Result<u64> {
-        Ok(self.finish_written().await?.bytes)
-    }
-
-    /// As [`finish`](Self::finish), with what was written.
+    /// Flushes, syncs (unless the caller syncs) and renames the file into place; returns what was written.
+    /// On failure the `.part` file is removed (when `self` is dropped).
     pub(super) async fn finish_written(mut self) -> Result<Written> {
         self.complete().await?;
         self.unfinished.armed = false;
