@@ -203,7 +203,10 @@ impl Client {
 fn sendable(path: &Path) -> Result<std::fs::Metadata> {
     let meta = std::fs::metadata(path).map_err(|source| io(path, source))?;
     if !meta.is_file() {
-        return Err(refused(path, "not a regular file (only regular files are sent)"));
+        return Err(refused(
+            path,
+            "not a regular file (only regular files are sent)",
+        ));
     }
     if meta.len() > UploadedFile::MAX_UPLOAD {
         let why = format!(

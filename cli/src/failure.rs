@@ -27,14 +27,21 @@ impl From<Error> for Failure {
     }
 }
 
-/// 1 for a prediction that ended badly, 2 for input or configuration, 3 for the API or the network.
+/// 1 for a prediction that ended badly (its output gone or empty included), 2 for input or configuration (a
+/// journal of another server or account included), 3 for the API or the network.
 pub fn exit_code(error: &Error) -> u8 {
     match error {
         Error::PredictionFailed(_)
         | Error::PredictionCanceled(_)
         | Error::PredictionAborted(_)
-        | Error::OutputExpired { .. } => 1,
-        Error::InvalidInput { .. } | Error::Config(_) | Error::JournalLocked { .. } => 2,
+        | Error::OutputExpired { .. }
+        | Error::OutputMissing { .. }
+        | Error::OutputMismatch { .. } => 1,
+        Error::InvalidInput { .. }
+        | Error::Config(_)
+        | Error::JournalLocked { .. }
+        | Error::JournalMismatch { .. }
+        | Error::Journal { .. } => 2,
         _ => 3,
     }
 }

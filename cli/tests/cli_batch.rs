@@ -380,3 +380,47 @@ async fn the_summary_names_predictions_paid_for_and_delivered_to_no_item() {
     assert!(err.contains("paid for and delivered to no item"), "{err}");
     assert_eq!(named, 1, "the one not taken is named: {err}");
 }
+
+#[tokio::test]
+async fn removed_outputs_exit_1_and_retry_failed_makes_exactly_those_again() {
+    let sim = simulator(Duration::from_millis(20)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("inputs.txt"), "one\ntwo\n").unwrap();
+    // Killed with its creates held; by the rerun the server has removed the outputs.
+    sim.set_hold_creates(true);
+    let mut child = spawn_batch(&sim, dir.path(), &["--list-settle", "1"]);
+    until(|| sim.predictions().len() == 2).await;
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
+    sim.set_hold_creates(false);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(sim.remove_outputs(), 2);
+    let settle = ["--list-settle", "1"];
+    let again = [BATCH, &settle].concat();
+    let output = ideogram(Some(&sim), dir.path(), &again).await;
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("--retry-failed creates them again"), "{err}");
+    assert_eq!(sim.record().created.len(), 2, "reported, not paid again");
+    let retry = [BATCH, &settle, &["--retry-failed"]].concat();
+    let output = ideogram(Some(&sim), dir.path(), &retry).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(sim.record().created.len(), 4, "exactly the two made again");
+    assert_eq!(images(dir.path()).len(), 2);
+}
+
+#[tokio::test]
+async fn a_journal_of_another_account_is_refused_with_exit_2() {
+    let sim = simulator(Duration::from_millis(20)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("inputs.txt"), "one\ntwo\n").unwrap();
+    let output = ideogram(Some(&sim), dir.path(), BATCH).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let config = SimulatorConfig::default().account_username("someone-else");
+    let other = Simulator::start(config).await.unwrap();
+    let output = ideogram(Some(&other), dir.path(), BATCH).await;
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("another directory"), "{err}");
+    assert!(other.record().created.is_empty());
+}
