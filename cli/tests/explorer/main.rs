@@ -28,12 +28,19 @@ use schedule::{Line, Schedule};
 /// Runs the schedule of `seed` to its end and checks the invariants; what broke, with the schedule.
 async fn explore(seed: u64) -> Result<(), String> {
     let schedule = Schedule::of(seed);
-    run_schedule(&schedule)
-        .await
-        .map_err(|why| format!("{why}\n  schedule: {schedule:?}"))
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let outcome = run_schedule(&schedule, dir.path()).await;
+    outcome.map_err(|why| {
+        // Kept for a post-mortem: the batch files, the journals, each run's log.
+        let kept = dir.keep();
+        format!(
+            "{why}\n  schedule: {schedule:?}\n  files: {}",
+            kept.display()
+        )
+    })
 }
 
-async fn run_schedule(schedule: &Schedule) -> Result<(), String> {
+async fn run_schedule(schedule: &Schedule, dir: &std::path::Path) -> Result<(), String> {
     let seed = schedule.seed;
     let config = SimulatorConfig::default()
         .timings(Duration::from_millis(10), Duration::from_millis(40))
@@ -43,8 +50,7 @@ async fn run_schedule(schedule: &Schedule) -> Result<(), String> {
         .create_delay(schedule.create_delay)
         .create_faults(Faults::default().drop_after(schedule.lost));
     let sim = Simulator::start(config).await.map_err(|e| e.to_string())?;
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let ws = Workspace::new(dir.path());
+    let ws = Workspace::new(dir);
     ws.write_batch("a.txt", &schedule.lines);
     ws.write_batch("b.txt", &schedule.lines);
     let first = run::batch(

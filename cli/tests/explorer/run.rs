@@ -57,6 +57,9 @@ pub async fn batch(
     kill_after: Option<Duration>,
 ) -> Option<ExitStatus> {
     let concurrency = concurrency.to_string();
+    // Each run's stderr is kept beside the batch, for a failing seed's post-mortem.
+    let runs = std::fs::read_dir(&ws.dir).map_or(0, |d| d.count());
+    let log = std::fs::File::create(ws.dir.join(format!("{out}-run{runs}.log"))).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ideogram"))
         .args([
             "batch",
@@ -72,9 +75,9 @@ pub async fn batch(
         .env("XDG_CACHE_HOME", ws.dir.join(".cache"))
         .env("REPLICATE_API_TOKEN", sim.token())
         .env("REPLICATE_BASE_URL", sim.base_url())
-        .env_remove("RUST_LOG")
+        .env("RUST_LOG", "replicate_ideogram=debug")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .kill_on_drop(true)
         .spawn()
         .unwrap();

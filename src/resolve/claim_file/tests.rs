@@ -119,6 +119,13 @@ fn child_process_side() {
     let Some(path) = std::env::var_os(CHILD_STORE).map(PathBuf::from) else {
         return;
     };
+    if std::env::var(CHILD_MODE).unwrap() == "create" {
+        let claims = ClaimFile::open(&path).unwrap();
+        for i in 0..5 {
+            assert_eq!(claims.claim(&format!("child{i}"), "child").unwrap(), None);
+        }
+        return;
+    }
     let claims = ClaimFile::open(&path).unwrap();
     if std::env::var(CHILD_MODE).unwrap() == "crash" {
         for i in 0..100 {
@@ -267,4 +274,38 @@ fn a_claim_takes_tens_of_microseconds() {
         new.max(taken) < Duration::from_millis(2),
         "{new:?}, {taken:?}"
     );
+}
+
+#[test]
+fn two_processes_creating_the_store_at_once_keep_both_their_claims() {
+    // Each round, a new store both processes create at the same moment.
+    for round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("claims.sqlite");
+        let mut process = child("create", &path);
+        let claims = ClaimFile::open(&path).unwrap();
+        for i in 0..5 {
+            assert_eq!(claims.claim(&format!("parent{i}"), "parent").unwrap(), None);
+        }
+        assert!(process.wait().unwrap().success());
+        drop(claims);
+        let reopened = ClaimFile::open(&path).unwrap();
+        for (who, i) in ["parent", "child"]
+            .iter()
+            .flat_map(|w| (0..5).map(move |i| (*w, i)))
+        {
+            assert_eq!(
+                reopened.owner(&format!("{who}{i}")).unwrap().as_deref(),
+                Some(who),
+                "round {round}: {who}{i} lost"
+            );
+        }
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name())
+            .filter(|n| n.to_string_lossy().ends_with(".new"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
 }
