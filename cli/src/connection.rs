@@ -71,12 +71,20 @@ fn with_claims(builder: ClientBuilder) -> Result<Client, Error> {
         );
         return builder.build();
     };
-    match builder.clone().claims_dir(&dir).build() {
-        Err(Error::ClaimFile { path, reason }) => {
-            tracing::warn!(path = %path.display(), %reason, "the claim file cannot be opened: claims are kept in memory, not shared with other processes");
-            builder.build()
+    // Another process may be opening it at the same instant: a few tries before going without it.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match builder.clone().claims_dir(&dir).build() {
+            Err(Error::ClaimFile { .. }) if tries < 3 => {
+                std::thread::sleep(std::time::Duration::from_millis(50 * tries));
+            }
+            Err(Error::ClaimFile { path, reason }) => {
+                tracing::warn!(path = %path.display(), %reason, "the claim file cannot be opened: claims are kept in memory, not shared with other processes");
+                return builder.build();
+            }
+            other => return other,
         }
-        other => other,
     }
 }
 

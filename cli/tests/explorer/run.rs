@@ -75,7 +75,7 @@ pub async fn batch(
         .env("XDG_CACHE_HOME", ws.dir.join(".cache"))
         .env("REPLICATE_API_TOKEN", sim.token())
         .env("REPLICATE_BASE_URL", sim.base_url())
-        .env("RUST_LOG", "replicate_ideogram=debug")
+        .env("RUST_LOG", "warn,replicate_ideogram=debug")
         .stdout(Stdio::null())
         .stderr(log)
         .kill_on_drop(true)

@@ -283,11 +283,18 @@ fn two_processes_creating_the_store_at_once_keep_both_their_claims() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("claims.sqlite");
         let mut process = child("create", &path);
+        let mut others: Vec<_> = (0..3).map(|_| child("create", &path)).collect();
         let claims = ClaimFile::open(&path).unwrap();
         for i in 0..5 {
             assert_eq!(claims.claim(&format!("parent{i}"), "parent").unwrap(), None);
         }
         assert!(process.wait().unwrap().success());
+        for other in &mut others {
+            assert!(
+                other.wait().unwrap().success(),
+                "round {round}: a process could not open the store"
+            );
+        }
         drop(claims);
         let reopened = ClaimFile::open(&path).unwrap();
         for (who, i) in ["parent", "child"]
