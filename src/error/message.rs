@@ -84,4 +84,18 @@ mod tests {
         );
         assert_eq!(mismatch.prediction_id(), Some("odd"));
     }
+
+    #[test]
+    fn a_claim_file_error_names_the_file_and_the_reason() {
+        let path = std::path::PathBuf::from("claims/claims.sqlite");
+        let error = Error::ClaimFile {
+            path: path.clone(),
+            reason: "database is locked".into(),
+        };
+        assert_eq!(
+            error.to_string(),
+            format!("claim file {}: database is locked", path.display())
+        );
+        assert_eq!((error.prediction_id(), error.status()), (None, None));
+    }
 }

@@ -7,7 +7,7 @@ use replicate_ideogram::models::IdeogramV2TurboInput;
 use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::{create_request, eventually, fast, get_json, start};
 
 /// The delivery host's status for `url`, fetched without the token.

@@ -6,7 +6,7 @@ use chrono::DateTime;
 use replicate_ideogram_simulator::{Bucket, Faults, ServerLimits};
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::{api, fast, get_json, start};
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! 141, and the library's log events reach stderr (warnings by default, more with `RUST_LOG` or `-vv`),
 //! without the token.
 
-mod cli_support;
+use crate::cli_support;
 
 use std::{process::Stdio, time::Duration};
 

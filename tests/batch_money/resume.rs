@@ -3,7 +3,7 @@
 //! with the journal's, a list too long to read, outputs the server removed, a journal of another server or
 //! account, and predictions canceled when a batch is dropped. Counted on the simulator's record.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

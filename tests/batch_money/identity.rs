@@ -2,7 +2,7 @@
 //! file, identical inputs, and an edited batch file pay for nothing twice and hand no item another's output,
 //! counted on the simulator's record.
 
-mod common;
+use crate::common;
 
 use std::{collections::HashSet, path::Path, time::Duration};
 

@@ -3,7 +3,7 @@
 //! 130 and prints the command that resumes it.
 #![cfg(unix)]
 
-mod cli_support;
+use crate::cli_support;
 
 use std::{
     path::Path,

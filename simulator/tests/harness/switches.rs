@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use replicate_ideogram_simulator::Faults;
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::{create_request, eventually, fast, get_json, start};
 
 fn listed_ids(list: &Value) -> Vec<String> {

@@ -3,7 +3,7 @@
 //! client, not a thousand. Each test counts the creates the server received while runs with a 2 s deadline
 //! kept being refused.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

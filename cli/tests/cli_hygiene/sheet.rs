@@ -2,7 +2,7 @@
 //! sheet's path or its temporary file's never has its target written, and a sheet that cannot be written is
 //! a warning while the batch goes on.
 
-mod cli_support;
+use crate::cli_support;
 
 use std::path::Path;
 
