@@ -118,7 +118,7 @@ fn json_schema_of_every_rust_input_matches_openapi() {
             .find(|(_, s)| s.get("x-replicate-model").and_then(Value::as_str) == Some(*model))
             .unwrap_or_else(|| panic!("no component for {model}"));
         let schema = input_schema_for(model).unwrap();
-        let diffs = schema_differences(&spec, ours, &schema);
+        let diffs = schema_differences(&spec, ours, schema);
         if !diffs.is_empty() {
             failures.push(format!("{name}:\n  - {}", diffs.join("\n  - ")));
         }

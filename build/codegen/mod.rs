@@ -176,10 +176,14 @@ impl Models {
             }
 
             /// The JSON Schema of the typed input of `model` (`owner/name`), e.g. for an LLM tool definition;
-            /// `None` if this crate has no typed input for the model.
-            pub fn input_schema_for(model: &str) -> Option<::serde_json::Value> {
+            /// `None` if this crate has no typed input for the model. Made once per model and kept, because a
+            /// batch reads it for every line.
+            pub fn input_schema_for(model: &str) -> Option<&'static ::serde_json::Value> {
                 match model {
-                    #(#names => Some(crate::models::input_schema::<#types>()),)*
+                    #(#names => {
+                        static SCHEMA: ::std::sync::OnceLock<::serde_json::Value> = ::std::sync::OnceLock::new();
+                        Some(SCHEMA.get_or_init(crate::models::input_schema::<#types>))
+                    })*
                     _ => None,
                 }
             }

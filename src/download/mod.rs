@@ -9,7 +9,7 @@ use std::{future::Future, path::Path, time::Duration};
 use base64::Engine;
 use bytes::Bytes;
 use reqwest::Url;
-use tokio::{fs, time::Instant};
+use tokio::time::Instant;
 
 use crate::{
     Client, Error, Operation, Result,
@@ -111,7 +111,6 @@ impl Download<'_> {
     pub(crate) async fn save(self, path: &Path, finish: Finish) -> Result<Written> {
         let url = match self.source()? {
             Source::Data(bytes) => {
-                create_parent(path).await?;
                 let mut part = Part::create_with(path, finish).await?;
                 part.write(&bytes).await?;
                 return part.finish_written().await;
@@ -122,7 +121,6 @@ impl Download<'_> {
             .client
             .read_again_if_broken(Operation::Download, || async {
                 let mut response = self.get(url.clone()).await?;
-                create_parent(path).await?;
                 let mut part = Part::create_with(path, finish).await?;
                 copy_body(&mut response, &mut part).await?;
                 part.finish_written().await
@@ -216,19 +214,6 @@ impl Download<'_> {
 enum Source {
     Http(Url),
     Data(Bytes),
-}
-
-/// Creates the missing parent directories of `path`.
-async fn create_parent(path: &Path) -> Result<()> {
-    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(parent) => fs::create_dir_all(parent)
-            .await
-            .map_err(|source| Error::Io {
-                path: parent.to_path_buf(),
-                source,
-            }),
-        None => Ok(()),
-    }
 }
 
 async fn next_chunk(response: &mut reqwest::Response) -> Result<Option<Bytes>> {
