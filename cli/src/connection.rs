@@ -19,12 +19,12 @@ pub async fn connect(cli: &Cli, simulate_by_default: bool) -> Result<Connection,
     let by_default = simulate_by_default && !has_token && cli.base_url.is_none();
     if cli.simulator || by_default {
         if by_default {
-            eprintln!(
+            crate::output::note(format_args!(
                 "No {} and no base URL: running against the built-in offline simulator.",
                 Client::TOKEN_ENV
-            );
+            ));
         } else {
-            eprintln!("Running against the built-in offline simulator.");
+            crate::output::note("Running against the built-in offline simulator.");
         }
         // A seed per run, so ids (and file names) differ between runs.
         let seed = std::time::SystemTime::now()

@@ -44,7 +44,7 @@ async fn main() -> ExitCode {
         // The reader went away: said by the exit status alone, as any Unix tool says it.
         Err(failure) if output::is_closed(&failure) => ExitCode::from(failure.code),
         Err(failure) => {
-            eprintln!("error: {}", terminal::plain(&failure.message));
+            output::note(format_args!("error: {}", terminal::plain(&failure.message)));
             ExitCode::from(failure.code)
         }
     }

@@ -1,4 +1,4 @@
-//! Standard output, the one way the CLI writes it.
+//! Standard output and standard error, the one way the CLI writes each.
 //!
 //! A reader that goes away (`ideogram batch f --json | head -1`) ends the run the way it ends any Unix tool:
 //! quietly, with exit status 141 (128 + SIGPIPE), and nothing on stderr. Rust ignores SIGPIPE, so a write to
@@ -25,6 +25,13 @@ pub fn line(text: impl Display) -> Result<(), Failure> {
                 message: format!("cannot write to standard output: {error}"),
             },
         })
+}
+
+/// Writes `text` and a newline to stderr, in one write. A stderr that cannot be written is ignored: it
+/// carries commentary, and losing that must not stop a batch that is saving what was paid for (`eprintln!`
+/// would panic).
+pub fn note(text: impl Display) {
+    let _ = std::io::stderr().write_all(format!("{text}\n").as_bytes());
 }
 
 /// The failure that ends a run whose reader went away: no message.

@@ -35,7 +35,7 @@ impl Progress {
         let message = crate::terminal::plain(message.as_ref());
         match &self.spinner {
             Some(spinner) => spinner.println(message),
-            None => eprintln!("{message}"),
+            None => crate::output::note(message),
         }
     }
 

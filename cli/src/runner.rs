@@ -118,12 +118,14 @@ pub async fn run(
         Ended::StdoutFailed(failure) => return Err(failure),
         Ended::AllReported => {}
     }
-    eprintln!(
-        "{}",
-        summary(&tally, started.elapsed(), client, &sheet.location())
-    );
+    output::note(summary(
+        &tally,
+        started.elapsed(),
+        client,
+        &sheet.location(),
+    ));
     for line in money_lines(&tally, &results.report()) {
-        eprintln!("{line}");
+        output::note(line);
     }
     let finished = tally.succeeded + tally.failed;
     let early = interrupts.ended_early(finished, total);
@@ -219,7 +221,7 @@ fn report(
     };
     match bar {
         Some(bar) => bar.println(text),
-        None => eprintln!("{text}"),
+        None => output::note(text),
     }
     Ok(())
 }

@@ -51,10 +51,10 @@ pub async fn simulate(args: &args::Simulate) -> Result<ExitCode, Failure> {
         "record_url": format!("{}/_simulator/record", simulator.base_url()),
     });
     output::line(line)?;
-    eprintln!(
+    output::note(format_args!(
         "Simulator running at {}; stop it with Ctrl-C.",
         simulator.base_url()
-    );
+    ));
     let _ = tokio::signal::ctrl_c().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -75,6 +75,41 @@ async fn a_command_whose_stdout_is_closed_exits_141_without_a_word() {
     assert!(err.is_empty(), "{err}");
 }
 
+/// `ideogram batch inputs.txt 2>&-`-like: stderr's reader is gone before the batch starts. The lines and
+/// the summary are lost, the images are not: every item is saved and the run ends as it would have.
+#[tokio::test]
+async fn a_batch_whose_stderr_is_closed_saves_every_image() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let inputs: Vec<String> = (0..4).map(|i| format!("a red fox number {i}")).collect();
+    std::fs::write(dir.path().join("inputs.txt"), inputs.join("\n")).unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let args = ["batch", "inputs.txt", "--out-dir", "out"];
+    let child = command(Some(&sim), dir.path(), &args)
+        .stdout(Stdio::piped())
+        .stderr(writer)
+        .spawn()
+        .unwrap();
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("the batch ends")
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let pngs = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "png")
+        })
+        .count();
+    assert_eq!(pngs, 4);
+    assert_eq!(sim.record().created.len(), 4);
+}
+
 /// Runs `generate x --out x.png` against a fresh simulator with `RUST_LOG` (if any) and extra flags.
 async fn logged(rust_log: Option<&str>, flags: &[&str]) -> (String, String) {
     let sim = simulator().await;
