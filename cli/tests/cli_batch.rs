@@ -424,3 +424,37 @@ async fn a_journal_of_another_account_is_refused_with_exit_2() {
     assert!(err.contains("another directory"), "{err}");
     assert!(other.record().created.is_empty());
 }
+
+/// Four identical lines without a seed (four variations, as `generate --count 4` asks), the batch killed
+/// while its creates are held, then run again: four predictions in all, each file its own image.
+#[tokio::test]
+async fn identical_lines_killed_while_creates_are_held_get_distinct_images() {
+    let sim = simulator(Duration::from_millis(100)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("inputs.txt"), "variations\n".repeat(4)).unwrap();
+    sim.set_hold_creates(true);
+    let mut child = spawn_batch(&sim, dir.path(), &[]);
+    until(|| sim.predictions().len() >= 2).await;
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
+    sim.set_hold_creates(false);
+    let killed_made = sim.predictions().len();
+
+    let rerun = [BATCH, &["--list-settle", "1"]].concat();
+    let output = ideogram(Some(&sim), dir.path(), &rerun).await;
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert_eq!(
+        sim.record().created.len(),
+        4,
+        "{killed_made} made before the kill, the rest after: {err}"
+    );
+    let names = images(dir.path());
+    assert_eq!(names.len(), 4, "{names:?}");
+    let contents: BTreeSet<Vec<u8>> = names
+        .iter()
+        .map(|n| std::fs::read(dir.path().join("out").join(n)).unwrap())
+        .collect();
+    assert_eq!(contents.len(), 4, "each file its own prediction's image");
+    assert!(!err.contains("delivered to no"), "{err}");
+}
