@@ -462,3 +462,23 @@ async fn identical_lines_killed_while_creates_are_held_get_distinct_images() {
     );
     assert!(!err.contains("delivered to no"), "{err}");
 }
+
+/// A cache directory that cannot hold the claim file (here a regular file stands where it should be): the
+/// batch runs with its claims in memory and says so, rather than not running at all.
+#[tokio::test]
+async fn a_cache_directory_that_cannot_hold_the_claim_file_is_a_warning() {
+    let sim = simulator(Duration::from_millis(20)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("inputs.txt"), lines(2)).unwrap();
+    std::fs::write(dir.path().join("not-a-directory"), "").unwrap();
+    let mut command = cli_support::command(Some(&sim), dir.path(), BATCH);
+    command.env("XDG_CACHE_HOME", dir.path().join("not-a-directory"));
+    let output = cli_support::finish(command).await;
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert_eq!(images(dir.path()).len(), 2);
+    assert!(
+        err.contains("claims are kept in memory"),
+        "the user is told: {err}"
+    );
+}

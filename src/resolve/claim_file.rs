@@ -216,9 +216,10 @@ fn now() -> i64 {
 /// this check and the open is refused too, while a directory reached through a link (a home directory, a
 /// temporary directory on macOS) still works.
 fn real_path(path: &Path) -> Result<PathBuf> {
-    let io_error = |source| Error::Io {
+    // Every way it fails is the claim file's: a caller may go on without one (the CLI does, with a warning).
+    let io_error = |source: io::Error| Error::ClaimFile {
         path: path.to_owned(),
-        source,
+        reason: source.to_string(),
     };
     let parent = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
