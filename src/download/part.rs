@@ -83,6 +83,7 @@ impl Part {
             if let Some(parent) = parent.filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(&parent).map_err(|e| io(&parent, e))?;
             }
+            let _one_at_a_time = directory_entries();
             open_fresh(&opening).map_err(|e| io(&opening, e))
         })
         .await?;
@@ -137,6 +138,7 @@ impl Part {
                 file.sync_all().map_err(|e| io(&part, e))?;
             }
             drop(file);
+            let _one_at_a_time = directory_entries();
             std::fs::rename(&part, &target).map_err(|e| io(&target, e))
         })
         .await?;
@@ -161,6 +163,15 @@ impl Part {
         })?;
         Ok((file, std::mem::take(&mut self.buffer), self.part.clone()))
     }
+}
+
+/// Held while a file is created or renamed into place. Creating and renaming take the directory's lock in
+/// the kernel, which spins while another thread holds it: with ten downloads ending at once, that spinning
+/// was a twentieth of a batch's CPU (perf). Taken here, a waiting thread sleeps instead. Nothing slower is
+/// done under it (no write, no sync).
+fn directory_entries() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs `work`, which writes `path`, on the blocking pool.
