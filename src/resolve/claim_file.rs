@@ -67,7 +67,7 @@ pub(crate) struct ClaimFile {
 
 impl ClaimFile {
     /// Opens (creating if needed) the store at `path`. The parent directory is created if missing.
-    /// A symlink at `path` is refused, never followed ([`Error::Io`] of kind `InvalidInput`).
+    /// A symlink at `path` is refused, never followed; every failure is [`Error::ClaimFile`].
     /// WAL journal mode, `synchronous=NORMAL`, a busy wait ([`BUSY_TIMEOUT`]), the schema created if
     /// absent, and claims older than [`KEEP_SECONDS`] pruned.
     pub(crate) fn open(path: &Path) -> Result<Self> {
