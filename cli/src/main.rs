@@ -8,6 +8,8 @@
     not(test),
     warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
+// `println!` and `eprintln!` panic when their stream is closed: both go through `output`.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod active_bar;
 mod args;
