@@ -139,6 +139,9 @@ pub async fn child(job: &Job) -> Cost {
     let output = tokio::process::Command::new(program)
         .args(args)
         .env("REPLICATE_API_TOKEN", &job.token)
+        // Each simulator has a token of its own, so the CLI's claim file (one per server and account) would
+        // be a new file in the user's cache directory every run: it goes with the benchmark's files instead.
+        .env("XDG_CACHE_HOME", scratch().join("cache"))
         .stdin(Stdio::null())
         .output()
         .await
