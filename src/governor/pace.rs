@@ -48,6 +48,11 @@ pub(super) struct Pace {
     last_sent: Option<Instant>,
     /// 429s in a row: each one to a request sent after the one before came back, none accepted since.
     streak: u32,
+    /// Since when an answer ends the streak: when the 429 before its latest one came back (for a first
+    /// 429, when its request was sent). The request refused last and the others of its class go together
+    /// at the end of a pause; the answer to such another says the server is taking requests, whichever of
+    /// the two comes back first.
+    streak_since: Option<Instant>,
     /// Whether the 429s since the last fresh one have yet to teach a pace (each pause teaches once).
     lesson_due: bool,
     accepted: VecDeque<Instant>,
@@ -73,6 +78,7 @@ impl Pace {
             last_creep: None,
             last_sent: None,
             streak: 0,
+            streak_since: None,
             lesson_due: false,
             accepted: VecDeque::new(),
             refused: VecDeque::new(),
@@ -111,10 +117,10 @@ impl Pace {
     }
 
     /// An attempt got an answer other than 429: the server is taking requests again, so the next 429 starts
-    /// a new streak from the shortest pause. An answer to a request sent before the last 429 came back says
-    /// nothing of now.
+    /// a new streak from the shortest pause. An answer to a request sent before the previous 429 came back
+    /// says nothing of now.
     pub(super) fn answered(&mut self, attempt: Attempt) {
-        if self.last_throttle.is_none_or(|at| attempt.sent >= at) {
+        if self.streak_since.is_none_or(|at| attempt.sent >= at) {
             self.streak = 0;
         }
     }
@@ -134,6 +140,7 @@ impl Pace {
         // pause, and say nothing new, but for the share of them refused (which may still teach).
         let fresh = self.last_throttle.is_none_or(|at| attempt.sent >= at);
         if fresh {
+            self.streak_since = Some(self.last_throttle.unwrap_or(attempt.sent));
             self.streak = self.streak.saturating_add(1);
             self.lesson_due = true;
         }
@@ -411,8 +418,12 @@ mod tests {
             pace.throttled(late + ms(1), by(0, late), None),
             Duration::from_secs(2)
         );
-        // An answer to a request sent before the last 429 says nothing; one sent after it does.
+        // An answer to a request sent before the previous 429 came back says nothing; one sent since does,
+        // even one that went with the request refused last and came back after its 429.
+        pace.answered(by(1, t0 + Duration::from_secs(20)));
+        assert_eq!(pace.streak, 4);
         pace.answered(by(1, late));
+        assert_eq!(pace.streak, 0);
         let next = late + Duration::from_secs(10);
         pace.answered(by(2, next));
         let refused = next + Duration::from_secs(1);
