@@ -19,5 +19,6 @@
 //! ```
 
 pub use crate::{
-    create::CreatePrediction, download::Download, list::ListPredictions, run::Run, wait::WaitFor,
+    create::CreatePrediction, download::Download, list::ListPredictions, run::Run, uploads::Files,
+    wait::WaitFor,
 };

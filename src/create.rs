@@ -311,7 +311,12 @@ impl Client {
                 .await
             }
         };
-        let prediction = prediction_from(result, Operation::Create, None).await?;
+        let prediction = match prediction_from(result, Operation::Create, None).await {
+            Err(error) if let Target::Version(version) = &request.target => {
+                return Err(error.about_version(version));
+            }
+            outcome => outcome?,
+        };
         tracing::debug!(prediction_id = %prediction.id, status = %prediction.status, "prediction created");
         Ok(prediction)
     }

@@ -19,12 +19,18 @@ use crate::{Client, Error, Operation, Result, generated::types, transport::Crede
 pub struct UploadedFile {
     /// The file's id.
     pub id: String,
+    /// Its name, as given at upload.
+    pub name: Option<String>,
     /// The URL to pass as a model input (`urls.get`).
     pub url: String,
     /// The media type sent with it.
     pub content_type: Option<String>,
     /// Its size in bytes, as the server counted.
     pub size: Option<u64>,
+    /// Its SHA-256 in hex, as the server computed it (`checksums.sha256`).
+    pub sha256: Option<String>,
+    /// When it was uploaded.
+    pub created_at: Option<DateTime<Utc>>,
     /// When the server will delete it.
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -51,9 +57,12 @@ impl From<types::UploadedFile> for UploadedFile {
     fn from(file: types::UploadedFile) -> Self {
         Self {
             id: file.id,
+            name: file.name,
             url: file.urls.get,
             content_type: file.content_type,
             size: file.size.and_then(|s| u64::try_from(s).ok()),
+            sha256: file.checksums.get("sha256").cloned(),
+            created_at: file.created_at,
             expires_at: file.expires_at,
         }
     }

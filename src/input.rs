@@ -82,13 +82,7 @@ impl<I: ModelInput> ModelInput for Pinned<I> {
     }
 
     fn validate(&self) -> Result<()> {
-        let id = self.version.trim();
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(Error::invalid_input(
-                "version",
-                format!("{:?} is not a version id (hex digits)", self.version),
-            ));
-        }
+        crate::model_info::check_version_id(&self.version)?;
         self.input.validate()
     }
 }

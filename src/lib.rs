@@ -22,6 +22,7 @@ mod input;
 mod list;
 mod local_files;
 mod model_info;
+mod pages;
 pub mod models;
 mod prediction;
 mod redact;
@@ -30,6 +31,7 @@ mod retry;
 mod run;
 mod server_clock;
 mod transport;
+mod uploads;
 mod wait;
 mod webhook;
 

@@ -24,7 +24,7 @@ async fn endless_empty_pages_end_in_a_typed_error() {
     let server = endless_server(no_results, numbered).await;
     let items = collect_list(&server).await;
     match items.as_slice() {
-        [Err(Error::ListStalled { pages, reason })] => {
+        [Err(Error::ListStalled { pages, reason, .. })] => {
             assert!(*pages <= 20, "{pages} pages");
             assert!(reason.contains("empty pages"), "{reason}");
         }

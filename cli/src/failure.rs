@@ -28,7 +28,7 @@ impl From<Error> for Failure {
 }
 
 /// 1 for a prediction that ended badly (its output gone or empty included), 2 for input or configuration (a
-/// journal of another server or account included), 3 for the API or the network.
+/// version the server does not know, a journal of another server or account included), 3 for the API or the network.
 pub fn exit_code(error: &Error) -> u8 {
     match error {
         Error::PredictionFailed(_)
@@ -38,6 +38,7 @@ pub fn exit_code(error: &Error) -> u8 {
         | Error::OutputMissing { .. }
         | Error::OutputMismatch { .. } => 1,
         Error::InvalidInput { .. }
+        | Error::UnknownVersion { .. }
         | Error::Config(_)
         | Error::JournalLocked { .. }
         | Error::JournalMismatch { .. }

@@ -106,7 +106,8 @@ pub(super) fn failure_of(error: &Error) -> (FailureKind, bool) {
     };
     // Refused by the server (a 4xx other than a timeout), or stopped before sending: nothing was made.
     let refused = matches!(error, Error::Api(api)
-        if api.operation == crate::Operation::Create && (400..500).contains(&api.status) && api.status != 408);
+        if api.operation == crate::Operation::Create && (400..500).contains(&api.status) && api.status != 408)
+        || matches!(error, Error::UnknownVersion { .. });
     let unsent = matches!(
         error,
         Error::InvalidInput { .. } | Error::Io { .. } | Error::Config(_)

@@ -150,9 +150,11 @@ pub enum Error {
         snippet: String,
     },
     /// A listing made no progress: the server kept sending pages that lead nowhere (empty pages, a cursor
-    /// it sent before, cursors that keep growing). The predictions already yielded stand.
-    #[error("list: stopped after {pages} pages: the server sent {reason}")]
+    /// it sent before, cursors that keep growing). The items already yielded stand.
+    #[error("{operation}: stopped after {pages} pages: the server sent {reason}")]
     ListStalled {
+        /// Which listing: predictions, a model's versions, uploaded files.
+        operation: Operation,
         /// How many pages were fetched.
         pages: usize,
         /// What showed that the listing made no progress.
@@ -246,6 +248,17 @@ pub enum Error {
         /// The underlying error.
         #[source]
         source: std::io::Error,
+    },
+    /// The server does not know the version an input is pinned to (a 422 on a create by version, a 404 on
+    /// [`Client::model_version`](crate::Client::model_version)): no such version, another model's, or one the
+    /// token may not use. Nothing was created. [`Client::model_versions`](crate::Client::model_versions)
+    /// lists the ones there are.
+    #[error("unknown version {version}: {api}")]
+    UnknownVersion {
+        /// The version as it was named (`owner/name:id` or an id).
+        version: String,
+        /// The server's answer.
+        api: Box<ApiError>,
     },
     /// The file of claims shared by the processes of this machine could not be read or written (SQLite
     /// failed, or another process held its lock for too long).
@@ -366,13 +379,40 @@ impl Error {
         }
     }
 
-    /// The HTTP status of an [`Error::Api`], [`Error::Decode`] or [`Error::Download`].
+    /// The HTTP status of an [`Error::Api`], [`Error::UnknownVersion`], [`Error::Decode`] or
+    /// [`Error::Download`].
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::Api(api) => Some(api.status),
+            Self::Api(api) | Self::UnknownVersion { api, .. } => Some(api.status),
             Self::Decode { status, .. } => *status,
             Self::Download { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+
+    /// `error` as [`Error::UnknownVersion`] when it is the server saying it does not know `version`: a 422 on
+    /// a create by version that speaks of a version (Replicate's "Invalid version or not permitted"), or a
+    /// 404 on reading the version.
+    pub(crate) fn about_version(self, version: &str) -> Self {
+        let Self::Api(api) = self else { return self };
+        let text = format!(
+            "{} {}",
+            api.title.as_deref().unwrap_or_default(),
+            api.detail.as_deref().unwrap_or_default()
+        )
+        .to_ascii_lowercase();
+        let unknown = match api.operation {
+            Operation::Create => api.status == 422 && text.contains("version"),
+            Operation::GetVersion => api.status == 404,
+            _ => false,
+        };
+        if unknown {
+            Self::UnknownVersion {
+                version: version.to_string(),
+                api,
+            }
+        } else {
+            Self::Api(api)
         }
     }
 

@@ -18,12 +18,22 @@ pub enum Operation {
     List,
     /// Reading a model's description (`Client::model`).
     GetModel,
+    /// Reading a page of a model's versions (`Client::model_versions`).
+    ListVersions,
+    /// Reading one version of a model (`Client::model_version`).
+    GetVersion,
     /// Reading the account the token belongs to (`Client::account`).
     GetAccount,
     /// Reading the signing secret of the account's default webhook.
     GetWebhookSecret,
     /// Uploading a file (`Client::upload`).
     Upload,
+    /// Reading a page of the account's uploaded files (`Files::list`).
+    ListFiles,
+    /// Reading an uploaded file's description (`Files::get`).
+    GetFile,
+    /// Deleting an uploaded file (`Files::delete`).
+    DeleteFile,
     /// Downloading an output.
     Download,
     /// Decoding a prediction's JSON handed to [`Prediction::from_json`](crate::Prediction::from_json).
@@ -41,9 +51,14 @@ impl Operation {
             Self::Cancel => "cancel",
             Self::List => "list",
             Self::GetModel => "get model",
+            Self::ListVersions => "list versions",
+            Self::GetVersion => "get version",
             Self::GetAccount => "get account",
             Self::GetWebhookSecret => "get webhook secret",
             Self::Upload => "upload",
+            Self::ListFiles => "list files",
+            Self::GetFile => "get file",
+            Self::DeleteFile => "delete file",
             Self::Download => "download",
             Self::Decode => "decode",
             Self::VerifyWebhook => "verify webhook",

@@ -14,7 +14,7 @@
 //! [`RetryPolicy`](super::RetryPolicy)'s (`max_retries`, `max_elapsed`, `max_throttled`), and the
 //! caller's deadline still cuts everything short.
 //!
-//! | failure | create | cancel, upload | get, list page, webhook secret | model | download |
+//! | failure | create | cancel, upload, file delete | get, list page, version, file, account, webhook secret | model | download |
 //! | --- | --- | --- | --- | --- | --- |
 //! | no connection could be made (nothing was sent) | delay | delay | delay | delay | delay |
 //! | sent, but no answer (a timeout, a lost connection) | look up | never | delay | delay | delay |
@@ -103,9 +103,13 @@ impl Request {
     fn of(operation: Operation) -> Self {
         match operation {
             Operation::Create => Self::Create,
-            Operation::Cancel | Operation::Upload => Self::Write,
+            Operation::Cancel | Operation::Upload | Operation::DeleteFile => Self::Write,
             Operation::Get
             | Operation::List
+            | Operation::ListVersions
+            | Operation::GetVersion
+            | Operation::ListFiles
+            | Operation::GetFile
             | Operation::GetAccount
             | Operation::GetWebhookSecret => Self::Read,
             Operation::GetModel => Self::ReadOnce,
@@ -192,10 +196,14 @@ mod tests {
     /// The table's columns, each with the operations it stands for.
     const COLUMNS: [&[Operation]; 5] = [
         &[Operation::Create],
-        &[Operation::Cancel, Operation::Upload],
+        &[Operation::Cancel, Operation::Upload, Operation::DeleteFile],
         &[
             Operation::Get,
             Operation::List,
+            Operation::ListVersions,
+            Operation::GetVersion,
+            Operation::ListFiles,
+            Operation::GetFile,
             Operation::GetAccount,
             Operation::GetWebhookSecret,
         ],
