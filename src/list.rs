@@ -52,7 +52,9 @@ impl<'c> ListPredictions<'c> {
                         .await;
                     match result {
                         Ok(page) => Ok(page.into_inner()),
-                        Err(error) => Err(Error::from_generated(error, Operation::List, None).await),
+                        Err(error) => {
+                            Err(Error::from_generated(error, Operation::List, None).await)
+                        }
                     }
                 })
                 .await?;

@@ -125,12 +125,10 @@ impl Client {
                             .await
                         {
                             Ok(page) => Ok(page.into_inner()),
-                            Err(error) => Err(Error::from_generated(
-                                error,
-                                Operation::ListVersions,
-                                None,
-                            )
-                            .await),
+                            Err(error) => {
+                                Err(Error::from_generated(error, Operation::ListVersions, None)
+                                    .await)
+                            }
                         }
                     })
                     .await?;

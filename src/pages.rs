@@ -29,7 +29,10 @@ const REMEMBERED_CURSORS: usize = 4096;
 /// Every item of a listing, page after page: `fetch` is given the cursor of the page to fetch (`None` for the
 /// first) and is called again only when the previous page is used up. A page's `next` URL is never requested
 /// itself (a proxy's `next` may name another host); only its `cursor` is taken. After an error the stream ends.
-pub(crate) fn walk<'a, T, F, Fut>(operation: Operation, fetch: F) -> impl Stream<Item = Result<T>> + 'a
+pub(crate) fn walk<'a, T, F, Fut>(
+    operation: Operation,
+    fetch: F,
+) -> impl Stream<Item = Result<T>> + 'a
 where
     T: Send + 'a,
     F: FnMut(Option<String>) -> Fut + Send + 'a,

@@ -21,8 +21,9 @@ use super::{
     ServerState,
     account::account,
     create::{create_for_deployment, create_for_model, create_for_version},
-    files::{blob, file, file_or_output, sha256_hex, upload},
+    files::{blob, delete_file, file, file_or_output, list_files, upload},
     state::Stored,
+    versions::{get_version, list_versions, version_json, versions_of},
 };
 
 pub(crate) type Reply = Result<Response, Response>;
@@ -37,6 +38,8 @@ pub(crate) const BLOB_PATH: &str = "/_simulator/blob/{bytes}";
 pub(crate) fn router(shared: Arc<ServerState>) -> Router {
     let api = Router::new()
         .route("/models/{owner}/{name}", get(model))
+        .route("/models/{owner}/{name}/versions", get(list_versions))
+        .route("/models/{owner}/{name}/versions/{id}", get(get_version))
         .route("/models/{owner}/{name}/predictions", post(create_for_model))
         .route(
             "/deployments/{owner}/{name}/predictions",
@@ -47,8 +50,8 @@ pub(crate) fn router(shared: Arc<ServerState>) -> Router {
         .route("/predictions/{id}/cancel", post(cancel))
         .route("/webhooks/default/secret", get(secret))
         .route("/account", get(account))
-        .route("/files", post(upload))
-        .route("/files/{name}", get(file_or_output))
+        .route("/files", post(upload).get(list_files))
+        .route("/files/{name}", get(file_or_output).delete(delete_file))
         .route(RECORD_PATH, get(record))
         .fallback(not_found)
         .with_state(shared.clone());
@@ -244,11 +247,11 @@ fn urlencode(value: &str) -> String {
         .collect()
 }
 
-fn encode_cursor(offset: usize) -> String {
+pub(crate) fn encode_cursor(offset: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o={offset}"))
 }
 
-fn decode_cursor(cursor: &str) -> Option<usize> {
+pub(crate) fn decode_cursor(cursor: &str) -> Option<usize> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()?;
@@ -282,31 +285,16 @@ async fn model(
 ) -> Reply {
     authorize(&shared, &headers)?;
     let model = format!("{owner}/{name}");
-    let (schema, recorded) = match shared.config.published_schemas.get(&model) {
-        Some(schema) => (schema.clone(), None),
-        None => match crate::published::published_schema(&model) {
-            Some(text) => (
-                serde_json::from_str::<Value>(text).unwrap_or_default(),
-                crate::published::published_version(&model),
-            ),
-            None => return Err(not_found().await),
-        },
+    let Some(latest) = versions_of(&shared.config, &model).and_then(|v| v.into_iter().next())
+    else {
+        return Err(not_found().await);
     };
-    // The crate's own schema under the version it records; any other under an id that changes with the
-    // schema, as a new version would.
-    let version =
-        recorded.map_or_else(|| sha256_hex(schema.to_string().as_bytes()), str::to_string);
     let body = json!({
         "owner": owner,
         "name": name,
         "description": format!("{model}, as the simulator knows it"),
         "url": format!("https://replicate.com/{model}"),
-        "latest_version": {
-            "id": version,
-            "created_at": "2026-01-01T00:00:00.000Z",
-            "cog_version": "0.10.0",
-            "openapi_schema": schema,
-        },
+        "latest_version": version_json(&latest),
     });
     Ok(json_reply(StatusCode::OK, &body))
 }

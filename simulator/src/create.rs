@@ -22,9 +22,9 @@ use super::{
     literal::literal_output,
     state::{Outcome, Stored},
     validate::InvalidField,
+    versions::{self, Version},
     webhooks,
 };
-use replicate_ideogram::models::KNOWN_MODELS;
 
 /// The model a version hash or a deployment runs (the simulator knows no other mapping).
 const DEFAULT_MODEL: &str = replicate_ideogram::models::IdeogramV2TurboInput::MODEL;
@@ -60,17 +60,6 @@ pub(crate) async fn create_for_version(
     body: Bytes,
 ) -> Reply {
     create(shared, headers, body, CreateRoute::Version).await
-}
-
-/// The model a version string names, if the simulator knows it.
-fn model_of_version(version: &str) -> Option<&'static str> {
-    let is_hash = |s: &str| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
-    let named = version.split(':').next().unwrap_or(version);
-    KNOWN_MODELS
-        .iter()
-        .copied()
-        .find(|model| *model == named)
-        .or_else(|| is_hash(version).then_some(DEFAULT_MODEL))
 }
 
 /// A create request, checked: what to run, and how to answer.
@@ -133,14 +122,25 @@ async fn read_request(
         return Err(invalid("body", "must be a JSON object"));
     };
     check_keys(body, matches!(target, CreateRoute::Version))?;
-    let (model, version, deployment) = resolve_target(body, target).await?;
+    let named = body.get("version").and_then(Value::as_str).unwrap_or("/");
+    let target_kind = match target {
+        // `owner/name` alone runs the latest, as a model's own route does.
+        CreateRoute::Version if named.contains(':') || !named.contains('/') => TargetKind::Version,
+        _ => TargetKind::Latest,
+    };
+    let (model, version, deployment) = resolve_target(&shared.config, body, target).await?;
     let Some(input) = body.get("input").and_then(Value::as_object).cloned() else {
         return Err(invalid("input", "Invalid type. Expected: object"));
     };
-    let refused = shared.validators.check(&shared.config, &model, &input);
+    let refused = shared.validators.check(&version, &input);
     if !refused.is_empty() {
         return Err(invalid_fields(&refused));
     }
+    // The API answers with the version id for a create by version, and `hidden` for an official model's.
+    let version = match &target_kind {
+        TargetKind::Version => version.id,
+        TargetKind::Latest => "hidden".to_string(),
+    };
     let (webhook, webhook_events) = webhook_of(body)?;
     let prefer = header_text(headers, "prefer")
         .map(|v| parse_prefer(&v).ok_or_else(|| bad_header("Prefer", &v)))
@@ -176,43 +176,51 @@ fn check_keys(body: &Map<String, Value>, versioned: bool) -> Result<(), Response
     Ok(())
 }
 
-/// The model, version and deployment a create runs.
+/// Whether a create named a version, or ran the model's latest.
+enum TargetKind {
+    Version,
+    Latest,
+}
+
+/// The model, version and deployment a create runs. A version no known model has is refused as Replicate
+/// refuses it (422, "Invalid version or not permitted").
 async fn resolve_target(
+    config: &SimulatorConfig,
     body: &Map<String, Value>,
     target: CreateRoute,
-) -> Result<(String, String, Option<String>), Response> {
+) -> Result<(String, Version, Option<String>), Response> {
+    let latest = |model: &str| {
+        versions::versions_of(config, model).and_then(|versions| versions.into_iter().next())
+    };
     match target {
         CreateRoute::Model(owner, name) => {
             let model = format!("{owner}/{name}");
-            if !KNOWN_MODELS.contains(&model.as_str()) {
-                return Err(not_found().await);
+            match latest(&model) {
+                Some(version) => Ok((model, version, None)),
+                None => Err(not_found().await),
             }
-            Ok((model, "hidden".to_string(), None))
         }
-        CreateRoute::Deployment(owner, name) => Ok((
-            DEFAULT_MODEL.to_string(),
-            "hidden".to_string(),
-            Some(format!("{owner}/{name}")),
-        )),
+        CreateRoute::Deployment(owner, name) => match latest(DEFAULT_MODEL) {
+            Some(version) => Ok((
+                DEFAULT_MODEL.to_string(),
+                version,
+                Some(format!("{owner}/{name}")),
+            )),
+            None => Err(not_found().await),
+        },
         CreateRoute::Version => {
-            let version = body
+            let named = body
                 .get("version")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            let Some(model) = model_of_version(version) else {
-                return Err(problem(
+            match versions::resolve(config, named) {
+                Some((model, version)) => Ok((model.to_string(), version, None)),
+                None => Err(problem(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "Invalid version or not permitted",
                     "The specified version does not exist (or perhaps you don't have permission to use it?)",
-                ));
-            };
-            // The API answers with the version id (after the colon), or `hidden` for an official model.
-            let id = match version.split_once(':') {
-                Some((_, id)) => id,
-                None if model_of_version(version) == Some(version) => "hidden",
-                None => version,
-            };
-            Ok((model.to_string(), id.to_string(), None))
+                )),
+            }
         }
     }
 }
@@ -301,7 +309,7 @@ fn store(shared: &Arc<ServerState>, request: Request) -> (String, Instant, Insta
     let stored = Stored {
         id: shared.new_id(),
         model: request.model.clone(),
-        version: request.version,
+        version: request.version.clone(),
         deployment: request.deployment,
         input: request.input.clone(),
         created,
@@ -324,6 +332,7 @@ fn store(shared: &Arc<ServerState>, request: Request) -> (String, Instant, Insta
         r.created.push(CreatedPrediction {
             id: id.clone(),
             model: request.model,
+            version: request.version,
             input: request.input,
         })
     });

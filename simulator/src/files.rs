@@ -3,11 +3,11 @@
 // Handlers return an early answer as `Err(Response)`, the axum idiom; its size does not matter here.
 #![allow(clippy::result_large_err)]
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use axum::{
     body::Body,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use super::{
     ServerState,
-    api::{Reply, authorize, invalid, json_reply, missing, problem},
+    api::{Reply, authorize, decode_cursor, encode_cursor, invalid, json_reply, missing, problem},
     image,
     state::Stored,
 };
@@ -69,6 +69,7 @@ pub(crate) async fn upload(
         size: content.len(),
         sha256,
         created_at: Utc::now(),
+        deleted: false,
     };
     let body = file_json(&shared, &upload);
     shared.record(|r| r.uploads.push(upload));
@@ -91,6 +92,7 @@ fn file_json(shared: &ServerState, upload: &super::UploadRecord) -> Value {
     let stamp = |at: chrono::DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     json!({
         "id": upload.id,
+        "name": upload.filename,
         "urls": {"get": format!("{}/files/{}", shared.urls().api, upload.id)},
         "content_type": upload.content_type,
         "size": upload.size,
@@ -110,12 +112,70 @@ pub(crate) async fn file_or_output(
 ) -> Reply {
     authorize(&shared, &headers)?;
     // The one upload, not a copy of the whole record.
-    let uploaded = shared.record(|r| r.uploads.iter().find(|u| u.id == name).cloned());
+    let uploaded = shared.record(|r| {
+        r.uploads
+            .iter()
+            .find(|u| u.id == name && !u.deleted)
+            .cloned()
+    });
     if let Some(upload) = uploaded {
         return Ok(json_reply(StatusCode::OK, &file_json(&shared, &upload)));
     }
     let location = format!("{}/files/{name}", shared.delivery_base);
     Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
+}
+
+/// `GET /files`: the uploads not deleted, newest first, a page at a time (the configured page size).
+pub(crate) async fn list_files(
+    State(shared): State<Arc<ServerState>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let offset = match query.get("cursor") {
+        Some(cursor) => decode_cursor(cursor)
+            .ok_or_else(|| problem(StatusCode::BAD_REQUEST, "Invalid cursor", cursor))?,
+        None => 0,
+    };
+    let size = shared.config.page_size.max(1);
+    let mut uploads: Vec<super::UploadRecord> =
+        shared.record(|r| r.uploads.iter().filter(|u| !u.deleted).cloned().collect());
+    uploads.reverse();
+    let results: Vec<Value> = uploads
+        .iter()
+        .skip(offset)
+        .take(size)
+        .map(|u| file_json(&shared, u))
+        .collect();
+    let api = shared.urls().api;
+    let page_url = |offset: usize| format!("{api}/files?cursor={}", encode_cursor(offset));
+    let body = json!({
+        "next": (offset + size < uploads.len()).then(|| page_url(offset + size)),
+        "previous": (offset > 0).then(|| page_url(offset.saturating_sub(size))),
+        "results": results,
+    });
+    Ok(json_reply(StatusCode::OK, &body))
+}
+
+/// `DELETE /files/{id}`: 204, then the file is neither listed nor served; 404 for one not there.
+pub(crate) async fn delete_file(
+    State(shared): State<Arc<ServerState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let deleted = shared.record(|r| {
+        r.uploads
+            .iter_mut()
+            .find(|u| u.id == id && !u.deleted)
+            .map(|u| u.deleted = true)
+            .is_some()
+    });
+    if deleted {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(missing())
+    }
 }
 
 pub(crate) async fn file(

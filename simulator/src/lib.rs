@@ -24,6 +24,7 @@ mod runtime;
 mod server;
 mod state;
 mod validate;
+mod versions;
 mod webhooks;
 
 use std::{
@@ -101,6 +102,8 @@ pub struct SimulatorConfig {
     /// `owner/name` (Cog's OpenAPI document, as `latest_version.openapi_schema`). A create for the model is
     /// checked against its `Input`, as the API checks inputs against the latest version's schema.
     pub published_schemas: BTreeMap<String, serde_json::Value>,
+    /// Ids of a newer latest version than the spec's, by `owner/name` ([`latest_version`](Self::latest_version)).
+    pub latest_versions: BTreeMap<String, String>,
     /// Rate limits per class of request, as Replicate's. Default: none.
     pub rate_limits: ServerLimits,
     /// How long after its creation a prediction appears in the list ([`list_lag`](Self::list_lag)).
@@ -136,6 +139,7 @@ impl Default for SimulatorConfig {
             seed: 1,
             port: 0,
             published_schemas: BTreeMap::new(),
+            latest_versions: BTreeMap::new(),
             rate_limits: ServerLimits::none(),
             list_lag: Duration::ZERO,
             create_delay: Duration::ZERO,
@@ -163,6 +167,15 @@ impl SimulatorConfig {
         openapi_schema: serde_json::Value,
     ) -> Self {
         self.published_schemas.insert(model.into(), openapi_schema);
+        self
+    }
+
+    /// Publishes a newer latest version of `model` (`owner/name`) under `id`, with the schema of the one it
+    /// follows (or the one [`published_schema`](Self::published_schema) sets): the model moved, whether or
+    /// not its schema changed. The spec's version stays listed, as the one before.
+    #[must_use]
+    pub fn latest_version(mut self, model: impl Into<String>, id: impl Into<String>) -> Self {
+        self.latest_versions.insert(model.into(), id.into());
         self
     }
 

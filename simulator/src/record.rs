@@ -20,6 +20,8 @@ pub struct UploadRecord {
     pub sha256: String,
     /// When it was uploaded (its `created_at`; it expires a day later).
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Whether it was deleted (`DELETE /files/{id}`): it is no longer listed or served.
+    pub deleted: bool,
 }
 
 /// What the simulator received and did, for assertions.
@@ -66,6 +68,8 @@ pub struct CreatedPrediction {
     pub id: String,
     /// Its model, `owner/name`.
     pub model: String,
+    /// The version it ran: its id when the create named one, `hidden` when it ran the model's latest.
+    pub version: String,
     /// The input it was created with.
     pub input: Map<String, Value>,
 }

@@ -263,6 +263,8 @@ fn route_name(method: &Method, path: &str, prefix: &str) -> String {
     let parts: Vec<&str> = rest.trim_matches('/').split('/').collect();
     let template = match parts.as_slice() {
         ["models", _, _, "predictions"] => "/models/{owner}/{name}/predictions",
+        ["models", _, _, "versions"] => "/models/{owner}/{name}/versions",
+        ["models", _, _, "versions", _] => "/models/{owner}/{name}/versions/{id}",
         ["deployments", _, _, "predictions"] => "/deployments/{owner}/{name}/predictions",
         ["predictions"] => "/predictions",
         ["predictions", _] => "/predictions/{id}",
@@ -292,6 +294,10 @@ mod tests {
         assert_eq!(
             name(Method::GET, "/replicate/v1/predictions"),
             "GET /predictions"
+        );
+        assert_eq!(
+            name(Method::GET, "/replicate/v1/models/a/b/versions/c"),
+            "GET /models/{owner}/{name}/versions/{id}"
         );
         assert_eq!(name(Method::GET, "/replicate/v1/nope"), "GET /nope");
     }

@@ -11,7 +11,7 @@ use std::{
 use jsonschema::{ValidationError, Validator, error::ValidationErrorKind};
 use serde_json::{Map, Value};
 
-use super::SimulatorConfig;
+use super::versions::Version;
 
 /// One field an input was refused for, as Replicate's `invalid_fields` names it.
 #[derive(Debug, PartialEq)]
@@ -24,44 +24,37 @@ pub(crate) struct InvalidField {
     pub(crate) description: String,
 }
 
-/// The compiled schemas, by model: each built on first use and kept.
+/// The compiled schemas, by version: each built on first use and kept.
 #[derive(Default)]
 pub(crate) struct Validators {
     compiled: Mutex<HashMap<String, Option<Arc<Validator>>>>,
 }
 
 impl Validators {
-    /// The problems of `input` for `model`, empty if it is valid or if the model publishes no input schema.
-    pub(crate) fn check(
-        &self,
-        config: &SimulatorConfig,
-        model: &str,
-        input: &Map<String, Value>,
-    ) -> Vec<InvalidField> {
-        let Some(validator) = self.validator(config, model) else {
+    /// The problems of `input` for `version` of a model, empty if it is valid or if the version publishes no
+    /// input schema.
+    pub(crate) fn check(&self, version: &Version, input: &Map<String, Value>) -> Vec<InvalidField> {
+        let Some(validator) = self.validator(version) else {
             return Vec::new();
         };
         let input = Value::Object(input.clone());
         validator.iter_errors(&input).map(|e| invalid(&e)).collect()
     }
 
-    fn validator(&self, config: &SimulatorConfig, model: &str) -> Option<Arc<Validator>> {
+    fn validator(&self, version: &Version) -> Option<Arc<Validator>> {
         let mut compiled = self.compiled.lock().unwrap_or_else(|e| e.into_inner());
+        // A configured schema gets an id made from it, so one id names one schema.
         compiled
-            .entry(model.to_string())
-            .or_insert_with(|| compile(config, model).map(Arc::new))
+            .entry(version.id.clone())
+            .or_insert_with(|| compile(&version.document).map(Arc::new))
             .clone()
     }
 }
 
-/// The validator of `model`'s published `Input` schema: the configured one, or the one this crate's spec
-/// publishes. `None` if there is none (or it is not a schema: then nothing is checked, as nothing could be).
-fn compile(config: &SimulatorConfig, model: &str) -> Option<Validator> {
-    let document = match config.published_schemas.get(model) {
-        Some(document) => document.clone(),
-        None => serde_json::from_str(crate::published::published_schema(model)?).ok()?,
-    };
-    let schema = input_schema(&document)?;
+/// The validator of a version's published `Input` schema. `None` if there is none (or it is not a schema:
+/// then nothing is checked, as nothing could be).
+fn compile(document: &Value) -> Option<Validator> {
+    let schema = input_schema(document)?;
     // OpenAPI 3.0's schema objects are JSON Schema draft 4 with extensions (boolean `exclusiveMaximum`).
     jsonschema::draft4::options()
         .should_validate_formats(true)
@@ -136,7 +129,11 @@ mod tests {
 
     fn check(model: &str, input: Value) -> Vec<InvalidField> {
         let input = input.as_object().cloned().unwrap_or_default();
-        Validators::default().check(&SimulatorConfig::default(), model, &input)
+        let config = crate::SimulatorConfig::default();
+        match crate::versions::versions_of(&config, model) {
+            Some(versions) => Validators::default().check(&versions[0], &input),
+            None => Vec::new(),
+        }
     }
 
     #[test]
@@ -169,7 +166,13 @@ mod tests {
     }
 
     #[test]
-    fn a_model_without_a_schema_takes_anything() {
-        assert_eq!(check("someone/else", json!({"anything": 1})), []);
+    fn a_version_without_a_schema_takes_anything() {
+        let version = Version {
+            id: "v".into(),
+            created_at: "2026-01-01T00:00:00.000Z",
+            document: json!({"components": {}}),
+        };
+        let input = json!({"anything": 1}).as_object().cloned().unwrap();
+        assert_eq!(Validators::default().check(&version, &input), []);
     }
 }
