@@ -209,9 +209,22 @@ async fn every_response_matches_its_schema() {
     let (status, body) = raw.get(&format!("/files/{file_id}")).await;
     checked.push(("uploaded file", status, body, "UploadedFile"));
 
+    let (status, body) = raw.get("/files").await;
+    assert_eq!(body["results"][0]["id"], file_id);
+    checked.push(("files", status, body, "UploadedFilePage"));
+
     let (status, body) = raw.get("/models/ideogram-ai/ideogram-v3-turbo").await;
     assert!(body["latest_version"]["openapi_schema"]["components"]["schemas"]["Input"].is_object());
     checked.push(("model", status, body, "Model"));
+    let (status, body) = raw
+        .get("/models/ideogram-ai/ideogram-v2-turbo/versions")
+        .await;
+    let old = body["results"][1]["id"].as_str().unwrap().to_string();
+    checked.push(("versions", status, body, "ModelVersionPage"));
+    let (status, body) = raw
+        .get(&format!("/models/ideogram-ai/ideogram-v2-turbo/versions/{old}"))
+        .await;
+    checked.push(("version", status, body, "ModelVersion"));
 
     let (status, body) = raw.get("/predictions/nope").await;
     checked.push(("404", status, body, "ProblemDetails"));
@@ -222,10 +235,19 @@ async fn every_response_matches_its_schema() {
     checked.push(("422", status, body, "ProblemDetails"));
     let stranger = Raw {
         token: "r8_wrong".into(),
-        ..raw
+        http: raw.http.clone(),
+        base: raw.base.clone(),
     };
     let (status, body) = stranger.get(&format!("/predictions/{id}")).await;
     checked.push(("401", status, body, "ProblemDetails"));
+    let (status, body) = raw
+        .send(raw.post(
+            "/predictions",
+            Some(json!({"version": "0000deadbeef", "input": {"prompt": "p"}})),
+        ))
+        .await;
+    assert_eq!(status, 422);
+    checked.push(("unknown version", status, body, "ProblemDetails"));
 
     let mut problems = Vec::new();
     for (what, status, body, schema) in &checked {
@@ -240,7 +262,7 @@ async fn every_response_matches_its_schema() {
         "the simulator drifted from openapi.yaml:\n{}",
         problems.join("\n")
     );
-    assert_eq!(checked.len(), 15);
+    assert_eq!(checked.len(), 19);
 }
 
 #[test]
