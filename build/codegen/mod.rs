@@ -129,7 +129,7 @@ impl Models {
         quote! { #(#enums)* }
     }
 
-    /// `json_string_fields`, `KNOWN_MODELS`, `check_input` and `input_schema_for`.
+    /// `version_of`, `json_string_fields`, `KNOWN_MODELS`, `check_input` and `input_schema_for`.
     fn lookups(&self) -> TokenStream {
         let names: Vec<&str> = self.inputs.iter().map(|m| m.model.as_str()).collect();
         let types: Vec<Ident> = self
@@ -142,7 +142,27 @@ impl Models {
             let fields = m.fields.iter().filter(|f| f.json_string).map(|f| &f.wire);
             quote!(#model => &[#(#fields),*],)
         });
+        let versions = self.inputs.iter().map(|m| match &m.version {
+            Some(id) => quote!(Some(#id)),
+            None => quote!(None),
+        });
         quote! {
+            /// The published version of `model` (`owner/name`) whose schema this crate's typed input is (the
+            /// input type's `VERSION`); `None` for a model this crate has no input for, or whose version id is
+            /// not published (read its versions with [`Client::model_versions`](crate::Client::model_versions)).
+            ///
+            /// ```
+            /// use replicate_ideogram::models::{IdeogramV2aInput, version_of};
+            /// assert_eq!(version_of(IdeogramV2aInput::MODEL), Some(IdeogramV2aInput::VERSION));
+            /// assert_eq!(version_of("someone/else"), None);
+            /// ```
+            pub fn version_of(model: &str) -> Option<&'static str> {
+                match model {
+                    #(#names => #versions,)*
+                    _ => None,
+                }
+            }
+
             /// The fields of `model`'s input that carry a JSON object as a string (`x-json-string`).
             pub(crate) fn json_string_fields(model: &str) -> &'static [&'static str] {
                 match model {

@@ -73,6 +73,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show the account the token belongs to: a cheap check of a token before a long job.
+    Account {
+        /// Print the account as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a model's versions, newest first: the ids a pinned run or `spec sync --version` takes.
+    Versions {
+        /// The model: `ideogram-ai/<name>` or just `<name>`.
+        model: String,
+        /// Print one JSON object per version (with its schema).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List or delete the files uploaded to the account (reference images over 256 kB are uploaded, and
+    /// stay until they expire).
+    #[command(subcommand)]
+    Files(FilesCommand),
     /// Print the JSON Schema of a model's input (for LLM tool definitions), or list the models.
     Schema(SchemaArgs),
 
@@ -84,6 +102,28 @@ pub enum Command {
     /// Prints one JSON line: `base_url`, `token`, `delivery_url`, `record_url` (its record of requests, as
     /// JSON, with the token).
     Simulate(Box<Simulate>),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FilesCommand {
+    /// List the uploaded files, newest first.
+    List {
+        /// Print one JSON object per file.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete uploaded files: those named, or every one older than --older-than.
+    Delete {
+        /// The ids of the files to delete.
+        #[arg(required_unless_present = "older_than", conflicts_with = "older_than")]
+        ids: Vec<String>,
+        /// Every file uploaded longer ago than this: a number and a unit, `s`, `m`, `h` or `d` (`7d`).
+        #[arg(long, value_name = "AGE", value_parser = parse_age)]
+        older_than: Option<Duration>,
+        /// Print what would be deleted, and delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,13 +144,17 @@ pub struct SyncArgs {
     /// Every model the spec has an input for.
     #[arg(long)]
     pub all: bool,
+    /// Sync against this version of the model (an id `ideogram versions MODEL` lists) instead of the latest.
+    #[arg(long, value_name = "ID", conflicts_with = "all")]
+    pub version: Option<String>,
     /// The spec to rewrite.
     #[arg(long, value_name = "FILE", default_value = "openapi.yaml")]
     pub spec: PathBuf,
     /// Print what would change, and leave the file alone.
     #[arg(long)]
     pub dry_run: bool,
-    /// Change nothing; exit 1 if the spec is behind any model's published schema.
+    /// Change nothing; exit 1 if the spec is behind any model's published schema, or a model's latest
+    /// version is not the one the spec records (the model moved, whether or not its schema changed).
     #[arg(long, conflicts_with = "dry_run")]
     pub check: bool,
 }
@@ -372,6 +416,34 @@ fn settle_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
+/// An age: a whole number and a unit, `s`, `m`, `h` or `d`.
+fn parse_age(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.len().saturating_sub(1);
+    let (number, unit) = (
+        text.get(..split).unwrap_or(""),
+        text.get(split..).unwrap_or(""),
+    );
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "{text:?}: a number and a unit, s, m, h or d (e.g. 7d)"
+            ));
+        }
+    };
+    let count: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: a number and a unit, s, m, h or d (e.g. 7d)"))?;
+    count
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{text:?}: too long"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,5 +469,15 @@ mod tests {
                 .unwrap_err()
                 .contains("KIND=PROBABILITY")
         );
+    }
+
+    #[test]
+    fn ages_take_a_number_and_a_unit() {
+        assert_eq!(parse_age("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_age("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_age("2h"), Ok(Duration::from_secs(7200)));
+        for bad in ["7", "d", "", "-1d", "1w", "1.5h", "99999999999999999999d"] {
+            assert!(parse_age(bad).is_err(), "{bad:?}");
+        }
     }
 }

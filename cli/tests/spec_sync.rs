@@ -148,3 +148,34 @@ async fn field_names_from_the_server_are_quoted_and_named_in_rust() {
         );
     }
 }
+
+#[tokio::test]
+async fn every_limit_the_published_schema_sets_is_written_and_compared() {
+    let mut schema = changed_schema().await;
+    let properties = &mut schema["components"]["schemas"]["Input"]["properties"];
+    properties["prompt"]["maxLength"] = json!(2000);
+    properties["prompt"]["minLength"] = json!(1);
+    properties["style_reference_images"]["maxItems"] = json!(3);
+    let (_sim, version) = published(schema).await;
+    let synced = sync(SPEC, MODEL, &version).unwrap();
+    let changes = synced.changes.join("\n");
+    for expected in [
+        "~ prompt: maxLength none → 2000",
+        "~ prompt: minLength none → 1",
+        "~ style_reference_images: maxItems none → 3",
+    ] {
+        assert!(changes.contains(expected), "{expected}: {changes}");
+    }
+    let component = &synced.spec[synced.spec.find("    IdeogramV3TurboInput:\n").unwrap()..];
+    assert!(
+        component.contains("          maxLength: 2000\n"),
+        "written as read"
+    );
+    assert!(
+        component.contains("          maxItems: 3\n"),
+        "written as read"
+    );
+    let again = sync(&synced.spec, MODEL, &version).unwrap();
+    assert!(again.changes.is_empty(), "{:?}", again.changes);
+    build_script::generate(&synced.spec).expect("the synced spec generates");
+}

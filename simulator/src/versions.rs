@@ -47,33 +47,32 @@ const CONFIGURED_PUBLISHED: &str = "2026-06-01T00:00:00.000Z";
 /// ([`SimulatorConfig::published_schema`]) or id ([`SimulatorConfig::latest_version`]) makes a newer latest
 /// version, and the spec's becomes the one before it.
 pub(crate) fn versions_of(config: &SimulatorConfig, model: &str) -> Option<Vec<Version>> {
-    let text = crate::published::published_schema(model)?;
-    let document: Value = serde_json::from_str(text).ok()?;
-    let spec = Version {
-        id: crate::published::published_version(model).map_or_else(
-            || sha256_hex(document.to_string().as_bytes()),
-            str::to_string,
-        ),
-        created_at: SPEC_VERSION_PUBLISHED,
-        document,
-    };
+    let spec = crate::published::published_schema(model)
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+        .map(|document| Version {
+            id: crate::published::published_version(model)
+                .map_or_else(|| id_of(&document), str::to_string),
+            created_at: SPEC_VERSION_PUBLISHED,
+            document,
+        });
     let configured_schema = config.published_schemas.get(model);
     let configured_id = config.latest_versions.get(model);
     let mut versions = Vec::new();
-    if configured_schema.is_some() || configured_id.is_some() {
-        let document = configured_schema.unwrap_or(&spec.document).clone();
-        let id = configured_id
-            .cloned()
-            .unwrap_or_else(|| sha256_hex(document.to_string().as_bytes()));
-        if id != spec.id {
+    let spec_document = spec.as_ref().map(|s| &s.document);
+    if let Some(document) = configured_schema.or(configured_id.and(spec_document)) {
+        let id = configured_id.cloned().unwrap_or_else(|| id_of(document));
+        if spec.as_ref().is_none_or(|spec| spec.id != id) {
             versions.push(Version {
                 id,
                 created_at: CONFIGURED_PUBLISHED,
-                document,
+                document: document.clone(),
             });
         }
     }
-    versions.push(spec);
+    versions.extend(spec);
+    if versions.is_empty() {
+        return None;
+    }
     versions.extend(OLDER.iter().filter(|(of, ..)| *of == model).filter_map(
         |(_, id, created_at, text)| {
             Some(Version {
@@ -106,6 +105,11 @@ pub(crate) fn resolve(config: &SimulatorConfig, named: &str) -> Option<(&'static
             };
             Some((known, version))
         })
+}
+
+/// The id a schema's version gets where none is recorded: made from the schema, as a new version's would be.
+fn id_of(document: &Value) -> String {
+    sha256_hex(document.to_string().as_bytes())
 }
 
 /// A version as the API shows it.

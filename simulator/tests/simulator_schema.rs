@@ -222,7 +222,9 @@ async fn every_response_matches_its_schema() {
     let old = body["results"][1]["id"].as_str().unwrap().to_string();
     checked.push(("versions", status, body, "ModelVersionPage"));
     let (status, body) = raw
-        .get(&format!("/models/ideogram-ai/ideogram-v2-turbo/versions/{old}"))
+        .get(&format!(
+            "/models/ideogram-ai/ideogram-v2-turbo/versions/{old}"
+        ))
         .await;
     checked.push(("version", status, body, "ModelVersion"));
 

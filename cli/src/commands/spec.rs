@@ -1,5 +1,6 @@
-//! `ideogram spec sync`: a model's components in openapi.yaml brought up to date with its published schema,
-//! or (`--check`) every model's compared with its published schema, nothing written.
+//! `ideogram spec sync`: a model's components in openapi.yaml brought up to date with its published schema
+//! (its latest version's, or `--version`'s), or (`--check`) every model's compared with its latest version,
+//! nothing written.
 
 use std::{path::Path, process::ExitCode};
 
@@ -20,15 +21,20 @@ pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
     let mut behind = 0;
     let mut changed = false;
     for model in &models {
-        let info = connection.client.model(model).await?;
-        let version = info.latest_version.ok_or_else(|| Failure {
-            code: 3,
-            message: format!("{model} has no published version"),
-        })?;
+        let version = match &args.version {
+            Some(id) => connection.client.model_version(model, id).await?,
+            None => {
+                let info = connection.client.model(model).await?;
+                info.latest_version.ok_or_else(|| Failure {
+                    code: 3,
+                    message: format!("{model} has no published version"),
+                })?
+            }
+        };
         let fail = |message: String| Failure { code: 3, message };
         if args.check {
             let drift = spec_sync::check(&text, model, &version).map_err(fail)?;
-            behind += usize::from(drift.is_behind());
+            behind += usize::from(drift.is_behind() || drift.has_moved());
             report(model, &drift)?;
             continue;
         }
@@ -50,7 +56,7 @@ pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
     }
     if args.check {
         output::line(format_args!(
-            "{behind} of {} models behind their published schema",
+            "{behind} of {} models behind their published schema or version",
             models.len()
         ))?;
         return Ok(if behind > 0 {
@@ -79,13 +85,16 @@ fn report(model: &str, drift: &spec_sync::Drift) -> Result<(), Failure> {
             }
             Ok(())
         }
-        (Some(_), false) if drift.ours.as_deref() == Some(drift.latest.as_str()) => {
-            output::line(format_args!("{model}: up to date (version {ours})"))
-        }
-        (Some(_), false) => output::line(format_args!(
-            "{model}: up to date (version {} publishes the same schema as {ours})",
+        (Some(_), false) if drift.has_moved() => output::line(format_args!(
+            "{model}: MOVED: version {} publishes the same schema as {ours}, the one openapi.yaml \
+             records; `ideogram spec sync {model}` records it",
             crate::terminal::plain(&drift.latest)
         )),
+        (Some(_), false) if drift.ours.is_none() => output::line(format_args!(
+            "{model}: up to date (version {}; openapi.yaml records no version)",
+            crate::terminal::plain(&drift.latest)
+        )),
+        (Some(_), false) => output::line(format_args!("{model}: up to date (version {ours})")),
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use replicate_ideogram::ModelVersion;
 
-use super::case;
+use super::{case, drift::LIMITS};
 
 /// A YAML string: double-quoted, JSON escapes (which YAML reads the same).
 fn quoted(text: &str) -> String {
@@ -149,7 +149,11 @@ fn property_block(
             }
         }
     }
-    for key in ["minimum", "maximum", "default", "x-order", "description"] {
+    for key in LIMITS
+        .iter()
+        .copied()
+        .chain(["default", "x-order", "description"])
+    {
         match property.get(key) {
             Some(Value::Array(items)) if items.is_empty() => {
                 let _ = writeln!(out, "          {key}: []");

@@ -8,17 +8,34 @@ use serde_json::{Map, Value};
 
 use super::refs;
 
-/// The keys of a property compared as they are; `enum` and `items` are compared after resolving.
-const KEYS: &[&str] = &[
-    "type",
-    "format",
-    "title",
-    "default",
+/// The limits a property may carry, written by a sync as they are read and compared by a check: a limit
+/// the spec left out would let the client send what the model refuses.
+pub(super) const LIMITS: &[&str] = &[
     "minimum",
     "maximum",
-    "x-order",
-    "description",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "deprecated",
 ];
+
+/// The keys of a property compared as they are; `enum` and `items` are compared after resolving.
+fn keys() -> impl Iterator<Item = &'static str> {
+    [
+        "type",
+        "format",
+        "title",
+        "default",
+        "x-order",
+        "description",
+    ]
+    .into_iter()
+    .chain(LIMITS.iter().copied())
+}
 
 /// The differences between `ours` (a component of `our_schemas`) and `theirs` (the published `Input`, whose
 /// references point into `their_schemas`), one readable line each; empty when they agree.
@@ -95,12 +112,12 @@ pub(super) fn enum_values<'a>(
 fn normalized(property: &Value, schemas: &Map<String, Value>) -> BTreeMap<&'static str, Value> {
     let mut out = BTreeMap::new();
     let values = enum_values(property, schemas);
-    for key in KEYS {
-        if values.is_some() && matches!(*key, "type" | "title") {
+    for key in keys() {
+        if values.is_some() && matches!(key, "type" | "title") {
             continue;
         }
-        if let Some(value) = property.get(*key) {
-            out.insert(*key, value.clone());
+        if let Some(value) = property.get(key) {
+            out.insert(key, value.clone());
         }
     }
     let nullable = property.get("nullable").and_then(Value::as_bool) == Some(true);
@@ -156,7 +173,7 @@ fn field_changes(
     if added.is_empty() && removed.is_empty() && old_values != new_values {
         lines.push(format!("~ {field}: values in another order"));
     }
-    for key in KEYS.iter().copied().chain(["nullable", "items"]) {
+    for key in keys().chain(["nullable", "items"]) {
         if key == "type" && kind(was) != kind(now) {
             continue;
         }

@@ -54,6 +54,12 @@ impl Drift {
     pub fn is_behind(&self) -> bool {
         self.component.is_none() || !self.changes.is_empty()
     }
+
+    /// Whether the version compared is not the one the component records: the model moved (its
+    /// `VERSION` is stale) even if the schema is the same. A component that records no version has not.
+    pub fn has_moved(&self) -> bool {
+        self.ours.as_deref().is_some_and(|ours| ours != self.latest)
+    }
 }
 
 /// The spec's components and the published ones, read once.

@@ -1,0 +1,27 @@
+//! `ideogram account`: who the token belongs to (a wrong token is exit 3, as any refused request).
+
+use std::process::ExitCode;
+
+use crate::{Failure, args::Cli, connect, output, terminal};
+
+pub async fn account(cli: &Cli, json: bool) -> Result<ExitCode, Failure> {
+    let connection = connect(cli, false).await?;
+    let account = connection.client.account().await?;
+    if json {
+        let value = serde_json::json!({
+            "type": account.kind,
+            "username": account.username,
+            "name": account.name,
+            "github_url": account.github_url,
+        });
+        output::line(value)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Every field comes from the server: printed as plain text.
+    let mut line = format!("{} ({})", account.username, account.kind);
+    if let Some(name) = account.name.filter(|n| !n.is_empty()) {
+        line.push_str(&format!(", {name}"));
+    }
+    output::line(terminal::plain(&line))?;
+    Ok(ExitCode::SUCCESS)
+}
