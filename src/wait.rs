@@ -15,8 +15,8 @@ use crate::{
     create::{MAX_SYNC_WAIT, await_sends},
 };
 
-/// How long a cancel after a missed deadline may take.
-const CANCEL_GRACE: Duration = Duration::from_secs(5);
+/// What is kept of [`Client::DEADLINE_MARGIN`] for returning once a cancel after the deadline is given up.
+const RETURN_SLACK: Duration = Duration::from_millis(50);
 
 /// The default overall deadline of `run` and `wait`.
 pub(crate) const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -222,15 +222,17 @@ impl Client {
                 .await
         }
         .await;
-        self.cancel_if_timed_out(outcome, settings.cancel_on_timeout)
+        self.cancel_if_timed_out(outcome, settings.cancel_on_timeout, deadline)
             .await
     }
 
-    /// After a deadline passed, asks the server to cancel the prediction (best effort, a few seconds at most).
+    /// After a deadline passed, asks the server to cancel the prediction (best effort, within
+    /// [`Client::DEADLINE_MARGIN`] of the deadline).
     async fn cancel_if_timed_out(
         &self,
         outcome: Result<Prediction>,
         cancel: bool,
+        deadline: Instant,
     ) -> Result<Prediction> {
         if let (
             true,
@@ -240,7 +242,8 @@ impl Client {
             }),
         ) = (cancel, &outcome)
         {
-            match tokio::time::timeout(CANCEL_GRACE, self.cancel(id)).await {
+            let end = deadline + Client::DEADLINE_MARGIN - RETURN_SLACK;
+            match tokio::time::timeout_at(end, self.cancel(id)).await {
                 Ok(Ok(_)) => tracing::debug!(prediction_id = %id, "canceled after the deadline"),
                 Ok(Err(error)) => {
                     tracing::debug!(prediction_id = %id, %error, "cancel after the deadline failed")

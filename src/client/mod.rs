@@ -84,6 +84,23 @@ impl Client {
     /// The environment variable that overrides the base URL in [`Client::from_env`] (for a proxy, say).
     pub const BASE_URL_ENV: &str = "REPLICATE_BASE_URL";
 
+    /// How long past its deadline ([`Run::timeout`](crate::builders::Run::timeout),
+    /// [`WaitFor::timeout`](crate::builders::WaitFor::timeout)) a call may take to return, whatever the server
+    /// does: time to look for the prediction of a create that was on its way when the deadline came (so the
+    /// error can name it), and to ask for a cancel. A create that was never sent, or that the server refused
+    /// for certain (429), is not looked for.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_ideogram::Client) {
+    /// use std::time::Duration;
+    /// use replicate_ideogram::{Client, models::IdeogramV2TurboInput};
+    /// let budget = Duration::from_secs(30);
+    /// // Ask for the budget less the margin to be done by the budget.
+    /// let run = client.run(IdeogramV2TurboInput::new("a fox")).timeout(budget - Client::DEADLINE_MARGIN);
+    /// # }
+    /// ```
+    pub const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_secs(1);
+
     /// A client for Replicate with `token`, everything else at its default.
     pub fn new(token: impl Into<String>) -> Result<Self> {
         Self::builder().token(token).build()

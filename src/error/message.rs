@@ -22,7 +22,7 @@ pub(super) fn describe_wait(id: Option<&str>, status: Option<&PredictionStatus>)
     match (id, status) {
         (Some(id), Some(status)) => format!("prediction {id} (last status: {status})"),
         (Some(id), None) => format!("prediction {id}"),
-        _ => "the prediction to be created".to_string(),
+        _ => "a create to be answered; no prediction was created".to_string(),
     }
 }
 

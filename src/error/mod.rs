@@ -10,6 +10,7 @@ mod answer;
 mod decode;
 #[cfg(test)]
 mod fuzz;
+mod kinds;
 mod message;
 mod operation;
 
@@ -48,9 +49,12 @@ pub enum Error {
     #[error("prediction {} was aborted before it started running", .0.id)]
     PredictionAborted(Box<Prediction>),
     /// The overall deadline passed before the prediction finished. The prediction may still be running.
+    /// Without a `prediction_id`, the create made none, for certain (it was not sent in time, the server
+    /// refused it, or the list proved nothing was made); a create that may have made one whose id could not
+    /// be learned in time is [`Error::CreateUncertain`] instead.
     #[error("gave up after {:.1}s waiting for {}", waited.as_secs_f64(), describe_wait(prediction_id.as_deref(), status.as_ref()))]
     Timeout {
-        /// The prediction's id, if it had been created.
+        /// The prediction's id; `None`: none was created.
         prediction_id: Option<String>,
         /// How long was waited in all.
         waited: Duration,
@@ -350,72 +354,6 @@ impl fmt::Display for ApiError {
 }
 
 impl Error {
-    /// The id of the prediction this error concerns, when known.
-    pub fn prediction_id(&self) -> Option<&str> {
-        match self {
-            Self::Api(api) => api.prediction_id.as_deref(),
-            Self::PredictionFailed(p)
-            | Self::PredictionCanceled(p)
-            | Self::PredictionAborted(p) => Some(&p.id),
-            Self::CreateUncertain { cause, .. } => cause.prediction_id(),
-            Self::Timeout { prediction_id, .. }
-            | Self::Transport { prediction_id, .. }
-            | Self::Decode { prediction_id, .. } => prediction_id.as_deref(),
-            Self::AdoptedByAnother { prediction_id }
-            | Self::OutputMissing { prediction_id, .. }
-            | Self::OutputMismatch { prediction_id, .. }
-            | Self::OutputExpired { prediction_id, .. } => Some(prediction_id),
-            _ => None,
-        }
-    }
-
-    /// The prediction that finished unsuccessfully, for the `Prediction*` variants.
-    pub fn prediction(&self) -> Option<&Prediction> {
-        match self {
-            Self::PredictionFailed(p)
-            | Self::PredictionCanceled(p)
-            | Self::PredictionAborted(p) => Some(p),
-            _ => None,
-        }
-    }
-
-    /// The HTTP status of an [`Error::Api`], [`Error::UnknownVersion`], [`Error::Decode`] or
-    /// [`Error::Download`].
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Self::Api(api) | Self::UnknownVersion { api, .. } => Some(api.status),
-            Self::Decode { status, .. } => *status,
-            Self::Download { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-
-    /// `error` as [`Error::UnknownVersion`] when it is the server saying it does not know `version`: a 422 on
-    /// a create by version that speaks of a version (Replicate's "Invalid version or not permitted"), or a
-    /// 404 on reading the version.
-    pub(crate) fn about_version(self, version: &str) -> Self {
-        let Self::Api(api) = self else { return self };
-        let text = format!(
-            "{} {}",
-            api.title.as_deref().unwrap_or_default(),
-            api.detail.as_deref().unwrap_or_default()
-        )
-        .to_ascii_lowercase();
-        let unknown = match api.operation {
-            Operation::Create => api.status == 422 && text.contains("version"),
-            Operation::GetVersion => api.status == 404,
-            _ => false,
-        };
-        if unknown {
-            Self::UnknownVersion {
-                version: version.to_string(),
-                api,
-            }
-        } else {
-            Self::Api(api)
-        }
-    }
-
     pub(crate) fn invalid_input(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::InvalidInput {
             field: field.into(),

@@ -48,6 +48,7 @@ use crate::{
     Client, Error, Operation, Prediction, Result,
     create::CreateRequest,
     retry::table::{Decision, Failure, decide},
+    transport::sending,
 };
 
 /// When a create must be over: the caller's deadline, and when its wait began.
@@ -57,8 +58,10 @@ pub(crate) struct Deadline {
     pub(crate) at: Instant,
 }
 
-/// How long past the caller's deadline a create that it cut short is looked for, to name the prediction.
-const DEADLINE_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long past the caller's deadline a create that may have been processed is looked for, to name the
+/// prediction: within [`Client::DEADLINE_MARGIN`], leaving the rest of it for a cancel.
+const LOOKUP_GRACE: std::time::Duration = std::time::Duration::from_millis(600);
+const _: () = assert!(LOOKUP_GRACE.as_millis() < Client::DEADLINE_MARGIN.as_millis());
 
 /// Whether a create that ended in `error` may nonetheless have created a prediction, so that it is looked
 /// for (the retry table's [`Decision::LookUp`]).
@@ -74,7 +77,7 @@ impl Client {
         let mut attempt = 0;
         loop {
             let sent = Utc::now();
-            let answer = self.send_create_within(&request).await;
+            let (answer, sending) = sending::watch(self.send_create_within(&request)).await;
             let received = Utc::now();
             let error = match answer {
                 Ok(prediction) => {
@@ -101,7 +104,9 @@ impl Client {
                 }
                 Err(error) => error,
             };
-            if !outcome_unknown(&error) {
+            // A create the deadline cut short before it went out, or while the server had refused it for
+            // certain, made nothing: there is nothing to look for.
+            if !outcome_unknown(&error) || sending.made_nothing() {
                 return Err(error);
             }
             let absence = Absence::of(&error);
@@ -162,20 +167,18 @@ impl Client {
         times: (chrono::DateTime<Utc>, chrono::DateTime<Utc>),
         failure: (&Error, Absence),
     ) -> Found {
-        match request.deadline {
-            Some(deadline) if Instant::now() >= deadline.at => {
-                // Nothing will be resent; the look goes on (bounded) to name the prediction.
-                let search = self.find_own(request, times, failure);
-                match tokio::time::timeout(DEADLINE_GRACE, search).await {
-                    Ok(found) => found,
-                    Err(_) => Found::Unsettled {
-                        lookup: None,
-                        searched: None,
-                        candidates: Vec::new(),
-                    },
-                }
-            }
-            _ => self.find_own(request, times, failure).await,
+        let search = self.find_own(request, times, failure);
+        let Some(deadline) = request.deadline else {
+            return search.await;
+        };
+        // Past the deadline nothing will be resent; the look goes on (briefly) to name the prediction.
+        match tokio::time::timeout_at(deadline.at + LOOKUP_GRACE, search).await {
+            Ok(found) => found,
+            Err(_) => Found::Unsettled {
+                lookup: None,
+                searched: None,
+                candidates: Vec::new(),
+            },
         }
     }
 }

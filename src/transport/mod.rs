@@ -4,6 +4,7 @@
 //! table says it is the transport's to (as the [`RetryPolicy`] allows), and traces each attempt.
 
 mod body;
+pub(crate) mod sending;
 mod throttle;
 mod trace;
 
@@ -228,7 +229,14 @@ impl Transport {
                 turns.take(&self.governor, class).await;
                 paced += queued.elapsed();
             }
+            let creates = operation == Operation::Create;
+            if creates {
+                sending::on_its_way();
+            }
             let result = trace.send(http, request, attempt).await;
+            if creates {
+                sending::heard(&result, class.is_some());
+            }
             if let Some(class) = class {
                 turns.heard(&self.governor, class, &result);
             }
