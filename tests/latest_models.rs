@@ -9,8 +9,9 @@ use replicate_ideogram::{
     models::{
         IdeogramCharacterInput, IdeogramV2Input, IdeogramV2TurboInput, IdeogramV2aInput,
         IdeogramV2aTurboInput, IdeogramV3BalancedInput, IdeogramV3QualityInput,
-        IdeogramV3TurboInput, IdeogramV4BalancedInput, IdeogramV4TurboInput, KNOWN_MODELS,
-        LayerizeInput, Resolution, check_input, encode_json_strings,
+        IdeogramV3TurboInput, IdeogramV4BalancedInput, IdeogramV4QualityInput,
+        IdeogramV4TurboInput, KNOWN_MODELS, LayerizeInput, Resolution, check_input,
+        encode_json_strings,
     },
 };
 use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
@@ -121,6 +122,40 @@ async fn ideogram_4_needs_exactly_one_of_prompt_and_json_prompt_before_anything_
 }
 
 #[tokio::test]
+async fn ideogram_4_quality_runs_and_keeps_the_prompt_rule() {
+    let sim = simulator().await;
+    let client = sim.client().unwrap();
+    let both = IdeogramV4QualityInput::new()
+        .prompt("a shoe")
+        .json_prompt(json!({"scene": "a shoe"}));
+    let error = client.run(both).await.unwrap_err();
+    assert_eq!(invalid_field(&error), "prompt, json_prompt", "{error}");
+    assert!(error.to_string().contains("only one of"), "{error}");
+    let error = client.run(IdeogramV4QualityInput::new()).await.unwrap_err();
+    assert_eq!(invalid_field(&error), "prompt, json_prompt", "{error}");
+    assert!(error.to_string().contains("set one of"), "{error}");
+    let record = sim.record();
+    assert!(
+        record.created.is_empty() && record.requests.is_empty(),
+        "{record:?}"
+    );
+
+    let input = IdeogramV4QualityInput::new()
+        .json_prompt(json!({"scene": "a shoe"}))
+        .enable_copyright_detection(true);
+    let url: String = client.run(input).await.unwrap();
+    assert!(url.ends_with(".png"), "{url}");
+    let record = sim.record();
+    assert_eq!(record.created.len(), 1);
+    assert_eq!(record.created[0].model, "ideogram-ai/ideogram-v4-quality");
+    assert_eq!(
+        record.created[0].input["json_prompt"],
+        r#"{"scene":"a shoe"}"#
+    );
+    assert_eq!(record.created[0].input["enable_copyright_detection"], true);
+}
+
+#[tokio::test]
 async fn a_typed_input_can_run_on_a_pinned_version() {
     let sim = simulator().await;
     let client = sim.client().unwrap();
@@ -152,7 +187,8 @@ async fn a_typed_input_can_run_on_a_pinned_version() {
 }
 
 /// Every model whose published version id could be read, with that id (`VERSION`). Its latest version's id
-/// is published nowhere that could be read for ideogram-v4-turbo: pinning it takes an id read from the API.
+/// is published nowhere that could be read for ideogram-v4-turbo and v4-quality: pinning them takes an id
+/// read from the API.
 const PINNABLE: [(&str, &str); 10] = [
     (IdeogramV2TurboInput::MODEL, IdeogramV2TurboInput::VERSION),
     (IdeogramV2Input::MODEL, IdeogramV2Input::VERSION),
@@ -195,7 +231,13 @@ fn the_models_with_a_published_version_id_name_it() {
         .copied()
         .filter(|model| PINNABLE.iter().all(|(pinned, _)| pinned != model))
         .collect();
-    assert_eq!(unpinned, ["ideogram-ai/ideogram-v4-turbo"]);
+    assert_eq!(
+        unpinned,
+        [
+            "ideogram-ai/ideogram-v4-quality",
+            "ideogram-ai/ideogram-v4-turbo"
+        ]
+    );
 }
 
 #[tokio::test]

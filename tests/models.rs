@@ -8,9 +8,9 @@ use replicate_ideogram::{
     models::{
         AspectRatio, IdeogramCharacterInput, IdeogramV2Input, IdeogramV2TurboInput,
         IdeogramV2aInput, IdeogramV2aTurboInput, IdeogramV3BalancedInput, IdeogramV3QualityInput,
-        IdeogramV3TurboInput, IdeogramV4BalancedInput, IdeogramV4TurboInput, KNOWN_MODELS,
-        LayerizeInput, RenderingSpeed, StylePreset, V3AspectRatio, V3StyleType, V4Resolution,
-        check_input, input_schema_for,
+        IdeogramV3TurboInput, IdeogramV4BalancedInput, IdeogramV4QualityInput,
+        IdeogramV4TurboInput, KNOWN_MODELS, LayerizeInput, RenderingSpeed, StylePreset,
+        V3AspectRatio, V3StyleType, V4Resolution, check_input, input_schema_for,
     },
 };
 use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
@@ -91,6 +91,13 @@ async fn every_model_of_the_family_runs_with_its_typed_input() {
         IdeogramV4BalancedInput::new()
             .json_prompt(json!({"scene": "a shoe on a pink background"}))
             .enable_copyright_detection(true),
+    )
+    .await;
+    runs(
+        &sim,
+        IdeogramV4QualityInput::new()
+            .prompt("a shoe")
+            .resolution(V4Resolution::Res1440x2560),
     )
     .await;
     runs(
@@ -180,7 +187,7 @@ type SeedRange = (Option<i64>, Option<i64>);
 
 /// The seed's range of each known model's latest version, as published: `None` where the model has no
 /// seed. Every seed that has a cap has the same one, a signed 32-bit integer's.
-const SEED_RANGES: [(&str, Option<SeedRange>); 11] = [
+const SEED_RANGES: [(&str, Option<SeedRange>); 12] = [
     (
         "ideogram-ai/ideogram-v2-turbo",
         Some((None, Some(2_147_483_647))),
@@ -208,6 +215,7 @@ const SEED_RANGES: [(&str, Option<SeedRange>); 11] = [
     ),
     ("ideogram-ai/ideogram-v4-turbo", None),
     ("ideogram-ai/ideogram-v4-balanced", None),
+    ("ideogram-ai/ideogram-v4-quality", None),
     (
         "ideogram-ai/ideogram-character",
         Some((None, Some(2_147_483_647))),
