@@ -404,3 +404,47 @@ pub(crate) async fn prediction_from(
         Err(error) => Err(Error::from_generated(error, operation, prediction_id).await),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether the spec's `Cancel-After` pattern (the generated header type) admits `value`.
+    fn admitted(value: &str) -> bool {
+        value
+            .parse::<types::ModelsPredictionsCreateCancelAfter>()
+            .is_ok()
+    }
+
+    #[test]
+    fn the_cancel_after_pattern_admits_5_seconds_and_more_only() {
+        for value in ["5", "5s", "90s", "1m", "1h30m45s", "300", "0h1m", "2h"] {
+            assert!(admitted(value), "{value}");
+        }
+        for value in [
+            "", "0", "4", "0s", "1s", "2s", "3s", "4s", "0m", "0h0m4s", "1h30", "5x",
+        ] {
+            assert!(!admitted(value), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn the_library_and_the_spec_keep_one_minimum() {
+        let header = |secs: f64| {
+            let options = CreateOptions {
+                cancel_after: Some(Duration::from_secs_f64(secs)),
+                ..CreateOptions::default()
+            };
+            options.cancel_after_header()
+        };
+        // What the library sends, the spec admits; what it refuses, the spec would refuse too.
+        for secs in [5.0, 5.2, 59.0, 60.0, 5445.0] {
+            let value = header(secs).unwrap().unwrap();
+            assert!(admitted(&value), "{secs} s as {value}");
+        }
+        for secs in [0.0, 1.0, 4.0, 4.999] {
+            assert!(header(secs).is_err(), "{secs} s");
+            assert!(!admitted(&format!("{}s", secs as u64)), "{secs} s");
+        }
+    }
+}

@@ -19,6 +19,40 @@ fn replaced(from: &str, to: &str) -> String {
     SPEC.replacen(from, to, 1)
 }
 
+/// The components of `spec` defined twice within one section, as `section.name`. A YAML reader keeps the
+/// last of two equal keys without a word, so a second definition that drifts from the first would silently
+/// win: the text is read, not the parsed value.
+fn defined_twice(spec: &str) -> Vec<String> {
+    let (mut seen, mut twice) = (std::collections::BTreeSet::new(), Vec::new());
+    let mut section = "";
+    for line in spec.lines() {
+        if let Some(name) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':'))
+            && !name.starts_with(' ')
+        {
+            section = name;
+            seen.clear();
+            continue;
+        }
+        let Some(name) = line.strip_prefix("    ").and_then(|l| l.strip_suffix(':')) else {
+            continue;
+        };
+        if !name.starts_with(' ') && !section.is_empty() && !seen.insert(name) {
+            twice.push(format!("{section}.{name}"));
+        }
+    }
+    twice
+}
+
+#[test]
+fn no_component_is_defined_twice() {
+    assert_eq!(defined_twice(SPEC), Vec::<String>::new());
+    let doubled = replaced(
+        "    IdeogramOutput:\n",
+        "    IdeogramOutput:\n      type: \"string\"\n    IdeogramOutput:\n",
+    );
+    assert_eq!(defined_twice(&doubled), ["schemas.IdeogramOutput"]);
+}
+
 #[test]
 fn the_real_spec_generates() {
     let generated = build_script::generate(SPEC).unwrap();

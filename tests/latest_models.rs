@@ -7,8 +7,11 @@ use std::time::Duration;
 use replicate_ideogram::{
     Error, ModelInput, Target,
     models::{
-        IdeogramV2TurboInput, IdeogramV2aInput, IdeogramV4BalancedInput, IdeogramV4TurboInput,
-        Resolution, check_input, encode_json_strings,
+        IdeogramCharacterInput, IdeogramV2Input, IdeogramV2TurboInput, IdeogramV2aInput,
+        IdeogramV2aTurboInput, IdeogramV3BalancedInput, IdeogramV3QualityInput,
+        IdeogramV3TurboInput, IdeogramV4BalancedInput, IdeogramV4QualityInput,
+        IdeogramV4TurboInput, KNOWN_MODELS, LayerizeInput, Resolution, check_input,
+        encode_json_strings,
     },
 };
 use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
@@ -119,6 +122,40 @@ async fn ideogram_4_needs_exactly_one_of_prompt_and_json_prompt_before_anything_
 }
 
 #[tokio::test]
+async fn ideogram_4_quality_runs_and_keeps_the_prompt_rule() {
+    let sim = simulator().await;
+    let client = sim.client().unwrap();
+    let both = IdeogramV4QualityInput::new()
+        .prompt("a shoe")
+        .json_prompt(json!({"scene": "a shoe"}));
+    let error = client.run(both).await.unwrap_err();
+    assert_eq!(invalid_field(&error), "prompt, json_prompt", "{error}");
+    assert!(error.to_string().contains("only one of"), "{error}");
+    let error = client.run(IdeogramV4QualityInput::new()).await.unwrap_err();
+    assert_eq!(invalid_field(&error), "prompt, json_prompt", "{error}");
+    assert!(error.to_string().contains("set one of"), "{error}");
+    let record = sim.record();
+    assert!(
+        record.created.is_empty() && record.requests.is_empty(),
+        "{record:?}"
+    );
+
+    let input = IdeogramV4QualityInput::new()
+        .json_prompt(json!({"scene": "a shoe"}))
+        .enable_copyright_detection(true);
+    let url: String = client.run(input).await.unwrap();
+    assert!(url.ends_with(".png"), "{url}");
+    let record = sim.record();
+    assert_eq!(record.created.len(), 1);
+    assert_eq!(record.created[0].model, "ideogram-ai/ideogram-v4-quality");
+    assert_eq!(
+        record.created[0].input["json_prompt"],
+        r#"{"scene":"a shoe"}"#
+    );
+    assert_eq!(record.created[0].input["enable_copyright_detection"], true);
+}
+
+#[tokio::test]
 async fn a_typed_input_can_run_on_a_pinned_version() {
     let sim = simulator().await;
     let client = sim.client().unwrap();
@@ -147,6 +184,93 @@ async fn a_typed_input_can_run_on_a_pinned_version() {
         .unwrap_err();
     assert_eq!(invalid_field(&error), "version");
     assert_eq!(sim.record().created.len(), 1);
+}
+
+/// Every model whose published version id could be read, with that id (`VERSION`). Its latest version's id
+/// is published nowhere that could be read for ideogram-v4-turbo and v4-quality: pinning them takes an id
+/// read from the API.
+const PINNABLE: [(&str, &str); 10] = [
+    (IdeogramV2TurboInput::MODEL, IdeogramV2TurboInput::VERSION),
+    (IdeogramV2Input::MODEL, IdeogramV2Input::VERSION),
+    (IdeogramV2aInput::MODEL, IdeogramV2aInput::VERSION),
+    (IdeogramV2aTurboInput::MODEL, IdeogramV2aTurboInput::VERSION),
+    (IdeogramV3TurboInput::MODEL, IdeogramV3TurboInput::VERSION),
+    (
+        IdeogramV3BalancedInput::MODEL,
+        IdeogramV3BalancedInput::VERSION,
+    ),
+    (
+        IdeogramV3QualityInput::MODEL,
+        IdeogramV3QualityInput::VERSION,
+    ),
+    (
+        IdeogramV4BalancedInput::MODEL,
+        IdeogramV4BalancedInput::VERSION,
+    ),
+    (
+        IdeogramCharacterInput::MODEL,
+        IdeogramCharacterInput::VERSION,
+    ),
+    (LayerizeInput::MODEL, LayerizeInput::VERSION),
+];
+
+#[test]
+fn the_models_with_a_published_version_id_name_it() {
+    for (model, version) in PINNABLE {
+        assert!(
+            version.len() == 64 && version.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{model}: {version}"
+        );
+    }
+    assert_eq!(
+        IdeogramV3TurboInput::VERSION,
+        "d9b3748f95c0fe3e71f010f8cc5d80e8f5252acd0e74b1c294ee889eea52a47b"
+    );
+    let unpinned: Vec<&str> = KNOWN_MODELS
+        .iter()
+        .copied()
+        .filter(|model| PINNABLE.iter().all(|(pinned, _)| pinned != model))
+        .collect();
+    assert_eq!(
+        unpinned,
+        [
+            "ideogram-ai/ideogram-v4-quality",
+            "ideogram-ai/ideogram-v4-turbo"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_newly_published_versions_run_pinned() {
+    let sim = simulator().await;
+    let client = sim.client().unwrap();
+    let v3 = IdeogramV3TurboInput::new("a shoe").at_version(IdeogramV3TurboInput::VERSION);
+    let prediction = client.create(v3).await.unwrap();
+    assert_eq!(
+        prediction.version.as_deref(),
+        Some(IdeogramV3TurboInput::VERSION)
+    );
+    let v2 = IdeogramV2TurboInput::new("a shoe").at_version(IdeogramV2TurboInput::VERSION);
+    let prediction = client.create(v2).await.unwrap();
+    assert_eq!(
+        prediction.version.as_deref(),
+        Some(IdeogramV2TurboInput::VERSION)
+    );
+    let balanced =
+        IdeogramV3BalancedInput::new("a shoe").at_version(IdeogramV3BalancedInput::VERSION);
+    let url: String = client.run(balanced).await.unwrap();
+    assert!(url.ends_with(".png"), "{url}");
+    let record = sim.record();
+    let models: Vec<&str> = record.created.iter().map(|c| c.model.as_str()).collect();
+    assert_eq!(
+        models,
+        [
+            "ideogram-ai/ideogram-v3-turbo",
+            "ideogram-ai/ideogram-v2-turbo",
+            "ideogram-ai/ideogram-v3-balanced"
+        ]
+    );
+    assert_eq!(record.requests_to("POST /predictions"), 3, "{record:?}");
 }
 
 #[test]

@@ -8,9 +8,9 @@ use replicate_ideogram::{
     models::{
         AspectRatio, IdeogramCharacterInput, IdeogramV2Input, IdeogramV2TurboInput,
         IdeogramV2aInput, IdeogramV2aTurboInput, IdeogramV3BalancedInput, IdeogramV3QualityInput,
-        IdeogramV3TurboInput, IdeogramV4BalancedInput, IdeogramV4TurboInput, KNOWN_MODELS,
-        LayerizeInput, RenderingSpeed, StylePreset, V3AspectRatio, V3StyleType, V4Resolution,
-        check_input, input_schema_for,
+        IdeogramV3TurboInput, IdeogramV4BalancedInput, IdeogramV4QualityInput,
+        IdeogramV4TurboInput, KNOWN_MODELS, LayerizeInput, RenderingSpeed, StylePreset,
+        V3AspectRatio, V3StyleType, V4Resolution, check_input, input_schema_for,
     },
 };
 use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
@@ -95,6 +95,13 @@ async fn every_model_of_the_family_runs_with_its_typed_input() {
     .await;
     runs(
         &sim,
+        IdeogramV4QualityInput::new()
+            .prompt("a shoe")
+            .resolution(V4Resolution::Res1440x2560),
+    )
+    .await;
+    runs(
+        &sim,
         IdeogramCharacterInput::new("a shoe shop owner", "https://example.com/face.png")
             .rendering_speed(RenderingSpeed::Turbo),
     )
@@ -172,26 +179,140 @@ fn the_models_keep_their_differences() {
         matches!(&error, Error::InvalidInput { field, .. } if field == "aspect_ratio"),
         "{error}"
     );
+    assert!(check_input("someone/else", &serde_json::Map::new()).is_none());
+}
 
-    // Limits: v2a and v3 cap the seed; v2-turbo's 2024 schema has no cap.
-    for model in [
+/// A seed's published `(minimum, maximum)`; `None` for a bound the schema does not set.
+type SeedRange = (Option<i64>, Option<i64>);
+
+/// The seed's range of each known model's latest version, as published: `None` where the model has no
+/// seed. Every seed that has a cap has the same one, a signed 32-bit integer's.
+const SEED_RANGES: [(&str, Option<SeedRange>); 12] = [
+    (
+        "ideogram-ai/ideogram-v2-turbo",
+        Some((None, Some(2_147_483_647))),
+    ),
+    ("ideogram-ai/ideogram-v2", Some((None, Some(2_147_483_647)))),
+    (
         "ideogram-ai/ideogram-v2a",
+        Some((None, Some(2_147_483_647))),
+    ),
+    (
+        "ideogram-ai/ideogram-v2a-turbo",
+        Some((None, Some(2_147_483_647))),
+    ),
+    (
+        "ideogram-ai/ideogram-v3-turbo",
+        Some((None, Some(2_147_483_647))),
+    ),
+    (
+        "ideogram-ai/ideogram-v3-balanced",
+        Some((None, Some(2_147_483_647))),
+    ),
+    (
         "ideogram-ai/ideogram-v3-quality",
-    ] {
-        let error = check(model, json!({"prompt": "x", "seed": 2_147_483_648_i64})).unwrap_err();
+        Some((None, Some(2_147_483_647))),
+    ),
+    ("ideogram-ai/ideogram-v4-turbo", None),
+    ("ideogram-ai/ideogram-v4-balanced", None),
+    ("ideogram-ai/ideogram-v4-quality", None),
+    (
+        "ideogram-ai/ideogram-character",
+        Some((None, Some(2_147_483_647))),
+    ),
+    ("ideogram-ai/layerize", Some((None, Some(2_147_483_647)))),
+];
+
+/// The smallest valid input of `model` (its required fields), with `seed` if given.
+fn with_seed(model: &str, seed: Option<i64>) -> Value {
+    let mut input = match model {
+        "ideogram-ai/layerize" => json!({"flat_graphic_image": "https://example.com/flat.png"}),
+        "ideogram-ai/ideogram-character" => json!({
+            "prompt": "x",
+            "character_reference_image": "https://example.com/face.png",
+        }),
+        _ => json!({"prompt": "x"}),
+    };
+    if let Some(seed) = seed {
+        input["seed"] = seed.into();
+    }
+    input
+}
+
+#[test]
+fn every_models_seed_range_is_the_published_one() {
+    let mut listed: Vec<&str> = SEED_RANGES.iter().map(|(model, _)| *model).collect();
+    listed.sort_unstable();
+    let mut known = KNOWN_MODELS.to_vec();
+    known.sort_unstable();
+    assert_eq!(listed, known, "a seed range for every known model");
+
+    let check = |model: &str, seed: Option<i64>| {
+        let input = with_seed(model, seed);
+        check_input(model, input.as_object().unwrap()).unwrap()
+    };
+    for (model, range) in SEED_RANGES {
+        let schema = input_schema_for(model).unwrap();
+        assert!(check(model, None).is_ok(), "{model}: the smallest input");
+        let Some((minimum, maximum)) = range else {
+            assert!(schema["properties"].get("seed").is_none(), "{model}");
+            continue;
+        };
+        let seed = &schema["properties"]["seed"];
+        // The schema's bounds are JSON numbers (2147483647 or 2147483647.0): compared as such.
+        let bound = |b: Option<i64>| b.map(|b| b as f64);
+        assert_eq!(seed["minimum"].as_f64(), bound(minimum), "{model}: minimum");
+        assert_eq!(seed["maximum"].as_f64(), bound(maximum), "{model}: maximum");
+        // No lower bound is published: a negative seed goes through as the server takes it.
         assert!(
-            error.to_string().contains("at most 2147483647"),
+            minimum.is_none() && check(model, Some(-1)).is_ok(),
+            "{model}"
+        );
+        let max = maximum.expect("every seed here has a cap");
+        assert!(check(model, Some(max)).is_ok(), "{model}: {max}");
+        let error = check(model, Some(max + 1)).unwrap_err();
+        assert!(
+            matches!(&error, Error::InvalidInput { field, .. } if field == "seed")
+                && error.to_string().contains(&format!("at most {max}")),
             "{model}: {error}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_seed_over_the_cap_is_refused_before_anything_is_sent() {
+    let sim = simulator().await;
+    let client = sim.client().unwrap();
+    // 2^31: a random `u32` seed is above the cap half of the time.
+    let error = client
+        .run(IdeogramV2TurboInput::new("x").seed(2_147_483_648))
+        .await
+        .unwrap_err();
     assert!(
-        check(
-            "ideogram-ai/ideogram-v2-turbo",
-            json!({"prompt": "x", "seed": 2_147_483_648_i64})
-        )
-        .is_ok()
+        matches!(&error, Error::InvalidInput { field, .. } if field == "seed"),
+        "{error}"
     );
-    assert!(check_input("someone/else", &serde_json::Map::new()).is_none());
+    assert!(error.to_string().contains("at most 2147483647"), "{error}");
+    let error = client
+        .run(IdeogramV2Input::new("x").seed(2_147_483_648))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("at most 2147483647"), "{error}");
+    let record = sim.record();
+    assert!(record.created.is_empty(), "{:?}", record.created);
+    assert!(
+        record.requests.is_empty(),
+        "nothing was sent: {:?}",
+        record.requests
+    );
+
+    // The cap itself runs.
+    let url: String = client
+        .run(IdeogramV2TurboInput::new("x").seed(2_147_483_647))
+        .await
+        .unwrap();
+    assert!(url.ends_with(".png"), "{url}");
+    assert_eq!(sim.record().created[0].input["seed"], 2_147_483_647);
 }
 
 #[test]

@@ -182,6 +182,17 @@ fn property_differences(
             ));
         }
     }
+    // Bounds as numbers: YAML's 2147483647 and a schema's 2147483647 (or .0) are the same limit.
+    for key in ["minimum", "maximum"] {
+        let number = |v: &Value| v.get(key).and_then(Value::as_f64);
+        if number(rust) != number(spec_property) {
+            diffs.push(format!(
+                "{name}.{key}: schemars {}, openapi.yaml {}",
+                show(rust.get(key)),
+                show(spec_property.get(key))
+            ));
+        }
+    }
     match (
         rust.get("$ref").and_then(Value::as_str),
         all_of_ref(spec_property),

@@ -241,13 +241,34 @@ impl Field {
                 .format()
                 .map(|f| quote! { #[schemars(extend("format" = #f))] }),
         };
+        let bounds = self.bounds();
         quote! {
             #[doc = #doc]
             #attributes
             #format
+            #(#bounds)*
             #rename
             pub #ident: #ty,
         }
+    }
+
+    /// The `minimum` and `maximum` of a number field for its JSON Schema, so that a reader of the schema (an
+    /// LLM writing a tool call, say) learns the limits `validate` checks. An integer's bound is written as
+    /// an integer.
+    fn bounds(&self) -> Vec<TokenStream> {
+        let integer = matches!(self.ty, FieldType::Integer);
+        [("minimum", self.minimum), ("maximum", self.maximum)]
+            .into_iter()
+            .filter_map(|(key, bound)| {
+                let bound = bound?;
+                Some(if integer {
+                    let bound = bound as i64;
+                    quote! { #[schemars(extend(#key = #bound))] }
+                } else {
+                    quote! { #[schemars(extend(#key = #bound))] }
+                })
+            })
+            .collect()
     }
 
     /// The setter of an optional field, storing `assigned` (made from `value`).

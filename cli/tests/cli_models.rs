@@ -85,6 +85,7 @@ async fn schema_prints_each_models_input_schema_and_lists_the_models() {
     for model in [
         "ideogram-v4-turbo",
         "ideogram-v4-balanced",
+        "ideogram-v4-quality",
         "ideogram-character",
         "layerize",
     ] {
@@ -103,7 +104,9 @@ async fn schema_prints_each_models_input_schema_and_lists_the_models() {
         );
         let schema: Value = serde_json::from_str(&stdout(&output)).unwrap();
         let required = match model.as_str() {
-            "ideogram-ai/ideogram-v4-turbo" | "ideogram-ai/ideogram-v4-balanced" => json!(null),
+            "ideogram-ai/ideogram-v4-turbo"
+            | "ideogram-ai/ideogram-v4-balanced"
+            | "ideogram-ai/ideogram-v4-quality" => json!(null),
             "ideogram-ai/layerize" => json!(["flat_graphic_image"]),
             "ideogram-ai/ideogram-character" => json!(["character_reference_image", "prompt"]),
             _ => json!(["prompt"]),
@@ -464,7 +467,7 @@ async fn spec_sync_check_reports_every_model_and_fails_when_one_is_behind() {
             "{out}"
         );
         assert!(out.contains(expected), "{expected}: {out}");
-        assert!(out.contains("1 of 11 models behind"), "{out}");
+        assert!(out.contains("1 of 12 models behind"), "{out}");
     }
     let written = std::fs::read_to_string(dir.path().join("openapi.yaml")).unwrap();
     assert_eq!(

@@ -156,6 +156,17 @@ mod tests {
         );
         let not_uri = check(v2, json!({"prompt": "p", "image": "not a uri"}));
         assert_eq!(not_uri[0].field, "input.image");
+        // The latest versions cap the seed at a signed 32-bit integer's largest value.
+        assert_eq!(
+            check(v2, json!({"prompt": "p", "seed": 2_147_483_647_i64})),
+            []
+        );
+        let over = check(v2, json!({"prompt": "p", "seed": 2_147_483_648_i64}));
+        assert_eq!(over[0].field, "input.seed");
+        assert!(
+            over[0].description.contains("maximum of 2147483647"),
+            "{over:?}"
+        );
     }
 
     #[test]
