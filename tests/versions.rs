@@ -208,3 +208,33 @@ async fn a_versions_listing_that_cycles_is_stopped() {
         "{last:?}"
     );
 }
+
+#[tokio::test]
+async fn replicate_s_answer_to_an_unknown_version_is_the_same_typed_error() {
+    let server = common::server().await;
+    // Replicate's body, as users of other clients have quoted it.
+    let body = serde_json::json!({
+        "title": "Invalid version or not permitted",
+        "detail": "The specified version does not exist (or perhaps you don't have permission to use it?)",
+        "status": 422
+    });
+    wiremock::Mock::given(wiremock::matchers::path(format!(
+        "{}/predictions",
+        common::PREFIX
+    )))
+    .respond_with(common::problem(422, body))
+    .mount(&server)
+    .await;
+    let client = common::client(&server);
+    let pinned = IdeogramV2aInput::new("a shoe").at_version("0000deadbeef");
+    let error = client.create(pinned).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::UnknownVersion { version, .. }
+            if version == "ideogram-ai/ideogram-v2a:0000deadbeef"),
+        "{error:?}"
+    );
+    assert_eq!(
+        common::hits(&server, &format!("{}/predictions", common::PREFIX)).await,
+        1
+    );
+}
