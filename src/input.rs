@@ -152,6 +152,22 @@ impl Target {
     }
 }
 
+impl Target {
+    /// The model this crate has a typed input for that the target runs: a known model by name, or pinned
+    /// as `owner/name:id`.
+    fn known_model(&self) -> Option<&'static str> {
+        let named = match self {
+            Self::Model(model) => model.as_str(),
+            Self::Version(version) => version.split_once(':').map_or("", |(model, _)| model),
+            Self::Deployment(_) => return None,
+        };
+        crate::models::KNOWN_MODELS
+            .iter()
+            .copied()
+            .find(|known| *known == named)
+    }
+}
+
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -179,7 +195,23 @@ pub struct JsonInput {
 
 impl JsonInput {
     /// `input` (a JSON object) for `target`.
-    pub fn new(target: Target, input: serde_json::Value) -> Self {
+    ///
+    /// For a model this crate knows (by name, or pinned as `owner/name:id`), a field that carries a JSON
+    /// object as text (Ideogram 4's `json_prompt`) may be given as an object: it is written as text, as the
+    /// model wants it.
+    ///
+    /// ```
+    /// use replicate_ideogram::{JsonInput, Target};
+    /// let input = JsonInput::new(
+    ///     Target::model("ideogram-ai/ideogram-v4-turbo"),
+    ///     serde_json::json!({"json_prompt": {"scene": "a shoe"}}),
+    /// );
+    /// assert_eq!(input.input()["json_prompt"], r#"{"scene":"a shoe"}"#);
+    /// ```
+    pub fn new(target: Target, mut input: serde_json::Value) -> Self {
+        if let (Some(model), Some(fields)) = (target.known_model(), input.as_object_mut()) {
+            crate::models::encode_json_strings(model, fields);
+        }
         Self { target, input }
     }
 
@@ -220,12 +252,19 @@ impl ModelInput for JsonInput {
         self.target.clone()
     }
 
+    /// Checks the target's form and, for a model this crate knows, run at its latest version, the input by
+    /// that model's typed rules (the same checks as its typed input). A pinned version may take other fields
+    /// or values: its input is left to the server.
     fn validate(&self) -> Result<()> {
-        if !self.input.is_object() {
+        let Some(fields) = self.input.as_object() else {
             return Err(Error::invalid_input("input", "must be a JSON object"));
-        }
+        };
         match &self.target {
-            Target::Model(m) | Target::Deployment(m) => Target::owner_and_name(m).map(|_| ()),
+            Target::Model(m) => {
+                Target::owner_and_name(m)?;
+                crate::models::check_input(m, fields).unwrap_or(Ok(()))
+            }
+            Target::Deployment(m) => Target::owner_and_name(m).map(|_| ()),
             Target::Version(v) if v.trim().is_empty() => {
                 Err(Error::invalid_input("version", "must not be empty"))
             }
