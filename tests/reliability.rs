@@ -50,14 +50,20 @@ fn succeeded(results: &[Result<String, Error>]) -> (Vec<&String>, usize) {
 /// Every prediction a create was handed exists on the server, and every other prediction the server made
 /// is accounted for by a create that failed saying a prediction may exist (`CreateUncertain`): a create
 /// that failed any other way made nothing.
-fn assert_no_orphans(record: &replicate_ideogram_simulator::Record, results: &[Result<String, Error>]) {
+fn assert_no_orphans(
+    record: &replicate_ideogram_simulator::Record,
+    results: &[Result<String, Error>],
+) {
     let made: HashSet<&str> = record.created.iter().map(|c| c.id.as_str()).collect();
     let handed: HashSet<&str> = results
         .iter()
         .filter_map(|r| r.as_ref().ok())
         .map(String::as_str)
         .collect();
-    assert!(handed.is_subset(&made), "a create was handed a prediction the server never made");
+    assert!(
+        handed.is_subset(&made),
+        "a create was handed a prediction the server never made"
+    );
     let uncertain = results
         .iter()
         .filter(|r| matches!(r, Err(Error::CreateUncertain { .. })))
