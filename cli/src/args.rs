@@ -13,7 +13,10 @@ output was closed (e.g. by `| head`).";
 /// The model `generate` and `schema` use unless told otherwise.
 pub const DEFAULT_MODEL: &str = replicate_ideogram::models::IdeogramV2TurboInput::MODEL;
 
-/// Generate images with ideogram-ai/ideogram-v2-turbo on Replicate (or a Replicate-compatible proxy).
+/// Generate images with Ideogram's models on Replicate (or a Replicate-compatible proxy): ideogram-v2 and
+/// v2-turbo, v2a and v2a-turbo, v3-turbo, -balanced and -quality, v4-turbo, -balanced and -quality,
+/// ideogram-character and layerize (`ideogram schema --list`); ideogram-v2-turbo unless `--model` says
+/// otherwise.
 ///
 /// The token comes from REPLICATE_API_TOKEN. With no token and no base URL, `generate` runs against the
 /// built-in offline simulator.

@@ -143,8 +143,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The most an API answer's body may weigh (default 16 MiB); more is [`Error::Decode`]. Downloads are
-    /// not limited: they stream to disk.
+    /// The most an API answer's body may weigh (default 16 MiB); more is [`Error::Decode`]. Downloads of
+    /// outputs have their own limit: [`Download::max_bytes`](crate::builders::Download::max_bytes) for one
+    /// held in memory (256 MiB), none for one streamed to a file.
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = Some(bytes);
         self
