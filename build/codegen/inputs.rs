@@ -51,16 +51,29 @@ impl ModelStruct {
         let name = self.ident();
         let model = &self.model;
         let doc = &self.description;
+        // What the model does comes first; where the schema comes from, and what rests on one source, in
+        // a section of its own.
+        let (summary, sources) = match doc.find(" Schema of ") {
+            Some(at) => (&doc[..at], doc[at..].trim()),
+            None => (doc.as_str(), ""),
+        };
+        let sources_doc = if sources.is_empty() {
+            String::new()
+        } else {
+            format!("# Sources\n\n{sources}")
+        };
         let model_doc = format!("Model: [`{model}`](https://replicate.com/{model}).");
         let struct_fields = &parts.struct_fields;
         let defaults = &parts.defaults;
         quote! {
-            #[doc = #doc]
+            #[doc = #summary]
             ///
             #[doc = #model_doc]
             ///
             /// Required fields are the arguments of `new`; every other field has a setter of the same name.
             /// Fields with a default in the model's schema are always sent, with that default unless set.
+            ///
+            #[doc = #sources_doc]
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
             #[schemars(description = #doc)]
             #[non_exhaustive]
