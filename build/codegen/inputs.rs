@@ -305,6 +305,10 @@ impl Field {
                 quote!(crate::models::JsonText::into_json_text),
             );
         }
+        if self.converts {
+            let ty = self.ty.rust();
+            return (quote!(impl Into<#ty>), quote!(Into::into));
+        }
         self.ty.setter_arg()
     }
 

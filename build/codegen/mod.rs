@@ -75,12 +75,40 @@ impl Models {
                 inputs.push(ModelStruct::from_schema(name, model, schema, schemas)?);
             }
         }
+        check_conversions(&enums)?;
         Ok(Self {
             enums,
             root_enums,
             inputs,
             handwritten,
         })
+    }
+
+    /// `impl From<Earlier> for Later` for every enum that names earlier ones in `x-rust-from`.
+    fn conversions(&self) -> TokenStream {
+        let impls = self.enums.iter().flat_map(|later| {
+            later.from.iter().filter_map(move |name| {
+                let earlier = self.enums.iter().find(|e| &e.name == name)?;
+                let (from, into) = (
+                    Ident::new(&earlier.name, Span::call_site()),
+                    Ident::new(&later.name, Span::call_site()),
+                );
+                let arms = earlier.variants.iter().filter_map(|(ident, wire)| {
+                    let target = later.variant_of(wire)?;
+                    Some(quote!(#from::#ident => Self::#target,))
+                });
+                Some(quote! {
+                    impl From<#from> for #into {
+                        fn from(value: #from) -> Self {
+                            match value {
+                                #(#arms)*
+                            }
+                        }
+                    }
+                })
+            })
+        });
+        quote! { #(#impls)* }
     }
 
     pub fn replacements(&self) -> Vec<Replacement> {
@@ -115,10 +143,12 @@ impl Models {
     pub fn to_tokens(&self) -> TokenStream {
         let lookups = self.lookups();
         let enums = self.enums.iter().map(FriendlyEnum::to_tokens);
+        let conversions = self.conversions();
         let inputs = self.inputs.iter().map(ModelStruct::to_tokens);
         quote! {
             #lookups
             #(#enums)*
+            #conversions
             #(#inputs)*
         }
     }
@@ -209,4 +239,28 @@ impl Models {
             }
         }
     }
+}
+
+/// Every enum an `x-rust-from` names exists, and each of its values is one of the naming enum's: the
+/// conversion is then total.
+fn check_conversions(enums: &[FriendlyEnum]) -> Result<(), String> {
+    for later in enums {
+        for name in &later.from {
+            let earlier = enums.iter().find(|e| &e.name == name).ok_or(format!(
+                "enum `{}`: `x-rust-from` names `{name}`, which is not an enum of a model input",
+                later.name
+            ))?;
+            if let Some((_, wire)) = earlier
+                .variants
+                .iter()
+                .find(|(_, wire)| later.variant_of(wire).is_none())
+            {
+                return Err(format!(
+                    "enum `{}`: `x-rust-from` names `{name}`, whose value {wire:?} it lacks",
+                    later.name
+                ));
+            }
+        }
+    }
+    Ok(())
 }

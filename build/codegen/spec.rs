@@ -20,6 +20,9 @@ pub struct FriendlyEnum {
     pub label: String,
     pub description: String,
     pub variants: Vec<(Ident, String)>,
+    /// The enums whose every value this one has (`x-rust-from`): each converts into it, so that code written
+    /// for a field's earlier enum still compiles after a sync gave the field an enum of its own.
+    pub from: Vec<String>,
 }
 
 /// A model-input component (`x-replicate-model`).
@@ -47,6 +50,8 @@ pub struct Field {
     pub nullable: bool,
     /// A JSON object carried as a string (`x-json-string`).
     pub json_string: bool,
+    /// An enum field whose enum converts from others (`x-rust-from`): its setter takes `impl Into<_>`.
+    pub converts: bool,
     pub default: Option<DefaultValue>,
     pub minimum: Option<f64>,
     pub maximum: Option<f64>,
@@ -110,7 +115,23 @@ impl FriendlyEnum {
                 .to_string(),
             description: description(schema),
             variants,
+            from: schema
+                .get("x-rust-from")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
         })
+    }
+
+    /// The variant of this enum whose wire string is `wire`.
+    pub fn variant_of(&self, wire: &str) -> Option<&Ident> {
+        self.variants
+            .iter()
+            .find(|(_, w)| w == wire)
+            .map(|(ident, _)| ident)
     }
 }
 
@@ -196,6 +217,12 @@ impl Field {
             None => None,
         };
         let json_string = property.get("x-json-string") == Some(&Value::Bool(true));
+        let converts = match &ty {
+            FieldType::Enum(name) => schemas
+                .get(name)
+                .is_some_and(|s| s.get("x-rust-from").is_some()),
+            _ => false,
+        };
         if json_string && !matches!(ty, FieldType::String { uri: false }) {
             return Err("`x-json-string` needs a plain string field".into());
         }
@@ -207,6 +234,7 @@ impl Field {
             required: required.contains(&wire),
             nullable: property.get("nullable") == Some(&Value::Bool(true)),
             json_string,
+            converts,
             default,
             minimum: property.get("minimum").and_then(Value::as_f64),
             maximum: property.get("maximum").and_then(Value::as_f64),

@@ -179,3 +179,74 @@ async fn every_limit_the_published_schema_sets_is_written_and_compared() {
     assert!(again.changes.is_empty(), "{:?}", again.changes);
     build_script::generate(&synced.spec).expect("the synced spec generates");
 }
+
+/// The synced spec's generated models, as text (tokens spaced as `quote` writes them).
+fn models_of(spec: &str) -> String {
+    build_script::generate(spec)
+        .expect("the synced spec generates")
+        .models
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_value_added_to_a_shared_enum_renames_nothing_code_uses() {
+    // "5:2" comes to v3-turbo alone: `V3AspectRatio` stays v3-balanced's and v3-quality's.
+    let (_sim, version) = published(changed_schema().await).await;
+    let synced = sync(SPEC, MODEL, &version).unwrap();
+    let models = models_of(&synced.spec);
+    // Code written before (`.aspect_ratio(V3AspectRatio::Ratio16x9)`) still compiles: the setter takes
+    // anything that converts, the shared enum converts, and the variants keep their names.
+    assert!(
+        models.contains("impl From < V3AspectRatio > for IdeogramV3TurboAspectRatio"),
+        "no conversion from the shared enum"
+    );
+    assert!(
+        models.contains(
+            "pub fn aspect_ratio (mut self , value : impl Into < IdeogramV3TurboAspectRatio >)"
+        ),
+        "the setter does not take the shared enum"
+    );
+    let own = &models[models.find("pub enum IdeogramV3TurboAspectRatio").unwrap()..];
+    let own = &own[..own.find('}').unwrap()];
+    assert!(
+        own.contains("Ratio16x9") && own.contains("Ratio5x2"),
+        "{own}"
+    );
+    assert!(
+        !synced.changes.iter().any(|c| c.contains("breaking")),
+        "{:?}",
+        synced.changes
+    );
+}
+
+#[tokio::test]
+async fn a_value_taken_away_is_called_breaking_and_a_name_that_collides_is_refused() {
+    let mut schema = changed_schema().await;
+    let values = schema["components"]["schemas"]["style_type"]["enum"]
+        .as_array_mut()
+        .unwrap();
+    values.retain(|v| v != "Design");
+    let (_sim, version) = published(schema).await;
+    let synced = sync(SPEC, MODEL, &version).unwrap();
+    assert!(
+        synced
+            .changes
+            .iter()
+            .any(|c| c.starts_with("! breaking") && c.contains("\"Design\"")),
+        "{:?}",
+        synced.changes
+    );
+
+    // A published field named `input` would name its enum `IdeogramV3TurboInput`: the model's own input.
+    let mut schema = changed_schema().await;
+    let schemas = &mut schema["components"]["schemas"];
+    schemas["Input"]["properties"]["input"] =
+        json!({"allOf": [{"$ref": "#/components/schemas/input"}], "x-order": 30});
+    schemas["input"] = json!({"type": "string", "title": "input", "enum": ["a", "b"]});
+    let (_sim, version) = published(schema).await;
+    let error = sync(SPEC, MODEL, &version).unwrap_err();
+    assert!(
+        error.contains("`input`") && error.contains("rename"),
+        "{error}"
+    );
+}

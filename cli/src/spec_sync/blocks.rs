@@ -170,7 +170,16 @@ fn property_block(
     Ok(())
 }
 
-pub(super) fn enum_block(name: &str, cog_name: &str, model: &str, values: &Value) -> String {
+/// An enum component. `prefix`: the variant prefix to keep (a rewritten component's); `from`: the enum it
+/// converts from (`x-rust-from`).
+pub(super) fn enum_block(
+    name: &str,
+    cog_name: &str,
+    model: &str,
+    values: &Value,
+    prefix: Option<&str>,
+    from: Option<&str>,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "    {name}:");
     out.push_str("      type: \"string\"\n");
@@ -186,15 +195,24 @@ pub(super) fn enum_block(name: &str, cog_name: &str, model: &str, values: &Value
         .flatten()
         .filter_map(Value::as_str)
         .collect();
-    if values
+    let digits = values
         .iter()
-        .any(|v| v.starts_with(|c: char| c.is_ascii_digit()))
-    {
-        let _ = writeln!(
-            out,
-            "      x-rust-variant-prefix: {}",
-            quoted(&case::camel(cog_name, ""))
-        );
+        .any(|v| v.starts_with(|c: char| c.is_ascii_digit()));
+    match prefix {
+        Some(prefix) => {
+            let _ = writeln!(out, "      x-rust-variant-prefix: {}", quoted(prefix));
+        }
+        None if digits => {
+            let _ = writeln!(
+                out,
+                "      x-rust-variant-prefix: {}",
+                quoted(&case::camel(cog_name, ""))
+            );
+        }
+        None => {}
+    }
+    if let Some(from) = from {
+        let _ = writeln!(out, "      x-rust-from:\n        - {}", quoted(from));
     }
     out.push_str("      enum:\n");
     for value in values {

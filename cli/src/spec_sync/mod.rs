@@ -10,6 +10,7 @@
 
 mod blocks;
 mod drift;
+mod enums;
 // Shared with the build step, which reads the spec the same way (and uses the helpers this module does not).
 #[allow(dead_code)]
 #[path = "../../../build/shared/case.rs"]
@@ -20,7 +21,7 @@ mod refs;
 
 use serde_json::{Map, Value};
 
-use blocks::{enum_block, input_block, output_block, replace_component};
+use blocks::{input_block, output_block, replace_component};
 use drift::{drift, enum_values, same_output};
 use replicate_ideogram::ModelVersion;
 
@@ -152,6 +153,7 @@ pub fn sync(spec: &str, model: &str, version: &ModelVersion) -> Result<Synced, S
     let prefix = name.trim_end_matches("Input").to_string();
 
     let mut blocks: Vec<(String, String)> = Vec::new();
+    let mut breaks: Vec<String> = Vec::new();
     let mut enum_refs = Map::new();
     for (field, property) in documents
         .input()
@@ -164,20 +166,17 @@ pub fn sync(spec: &str, model: &str, version: &ModelVersion) -> Result<Synced, S
             continue;
         };
         let values = Value::Array(values.clone());
-        let owned = format!("{prefix}{}", case::camel(field, ""));
-        let reused = documents
-            .ours
-            .iter()
-            .find(|(n, s)| s.get("enum") == Some(&values) && **n != owned)
-            .map(|(n, _)| n.clone());
-        let component = match reused {
-            Some(reused) => reused,
-            None => {
-                blocks.push((owned.clone(), enum_block(&owned, field, model, &values)));
-                owned
-            }
+        let field = enums::Field {
+            model,
+            input: &name,
+            prefix: &prefix,
+            wire: field,
+            values: &values,
         };
-        enum_refs.insert(field.clone(), component.into());
+        let choice = enums::choose(&field, existing.map(|(_, s)| s), &documents.ours)?;
+        blocks.extend(choice.block);
+        breaks.extend(choice.breaks);
+        enum_refs.insert(field.wire.to_string(), choice.component.into());
     }
 
     let output_name = output_component(&documents, existing, &prefix, &mut blocks);
@@ -206,6 +205,7 @@ pub fn sync(spec: &str, model: &str, version: &ModelVersion) -> Result<Synced, S
             lines.push("~ layout or version only (the schema itself is the same)".into());
         }
         lines.extend(semantic);
+        lines.extend(breaks);
         lines
     };
     Ok(Synced {
