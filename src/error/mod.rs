@@ -32,7 +32,32 @@ const SNIPPET_CHARS: usize = 240;
 
 /// Everything that can go wrong, from a bad input to a failed prediction.
 ///
-/// Every variant says what happened; those that concern a known prediction carry its id.
+/// Every variant says what happened; those that concern a known prediction carry its id. The predicates
+/// ([`is_unauthorized`](Self::is_unauthorized), [`is_not_found`](Self::is_not_found),
+/// [`is_invalid_input`](Self::is_invalid_input), [`is_rate_limited`](Self::is_rate_limited),
+/// [`is_timeout`](Self::is_timeout), [`is_retryable`](Self::is_retryable)) and the accessors
+/// ([`status`](Self::status), [`prediction_id`](Self::prediction_id),
+/// [`invalid_fields`](Self::invalid_fields)) tell the cases apart without matching variants or status
+/// numbers.
+///
+/// ```no_run
+/// # async fn demo(client: replicate_ideogram::Client) -> replicate_ideogram::Result<()> {
+/// use replicate_ideogram::models::IdeogramV2TurboInput;
+/// match client.run(IdeogramV2TurboInput::new("a paper boat")).await {
+///     Ok(url) => println!("{url}"),
+///     Err(error) if error.is_invalid_input() => {
+///         for field in error.invalid_fields() {
+///             eprintln!("{}: {}", field.field, field.description);
+///         }
+///     }
+///     Err(error) if error.is_retryable() => eprintln!("nothing was made; try again later: {error}"),
+///     Err(error) => match error.prediction_id() {
+///         Some(id) => eprintln!("prediction {id}: {error}"),
+///         None => return Err(error),
+///     },
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
