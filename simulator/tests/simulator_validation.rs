@@ -28,8 +28,10 @@ async fn start(config: SimulatorConfig) -> Simulator {
         .unwrap()
 }
 
+/// `value` for the model's latest version, named as a version (`owner/name`): the client checks a create by
+/// version no further than its form (a version may differ from the types), so the server's check answers.
 fn input(value: Value) -> JsonInput {
-    JsonInput::new(Target::model(MODEL), value)
+    JsonInput::new(Target::version(MODEL), value)
 }
 
 fn invalid_fields(error: &Error) -> Vec<(String, String)> {
