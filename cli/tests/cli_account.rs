@@ -198,3 +198,45 @@ async fn spec_sync_takes_a_pinned_version_s_schema_and_check_reports_a_moved_mod
         stderr(&output)
     );
 }
+
+#[tokio::test]
+async fn a_sync_that_breaks_code_says_so_and_writes_it_in_the_changelog() {
+    const MODEL: &str = "ideogram-ai/ideogram-v3-turbo";
+    let own = simulator().await;
+    let model = own.client().unwrap().model(MODEL).await.unwrap();
+    let mut schema =
+        serde_json::Value::Object(model.latest_version.unwrap().openapi_schema.unwrap());
+    schema["components"]["schemas"]["style_type"]["enum"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|v| v != "Design");
+    let sim = Simulator::start(SimulatorConfig::default().published_schema(MODEL, schema))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("openapi.yaml"),
+        include_str!("../../openapi.yaml"),
+    )
+    .unwrap();
+    let changelog = dir.path().join("CHANGELOG.md");
+    std::fs::write(
+        &changelog,
+        "# Changelog\n\n## Unreleased\n\n### Added\n- x\n\n## 0.1.0\n",
+    )
+    .unwrap();
+
+    let output = ideogram(Some(&sim), dir.path(), &["spec", "sync", MODEL]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("! breaking: `V3StyleType`"),
+        "{}",
+        stdout(&output)
+    );
+    let written = std::fs::read_to_string(&changelog).unwrap();
+    assert!(
+        written.starts_with("# Changelog\n\n## Unreleased\n\n### Breaking\n- `V3StyleType`"),
+        "{written}"
+    );
+    assert!(written.contains("[\"Design\"]"), "{written}");
+}

@@ -20,6 +20,7 @@ pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
     let connection = connect(cli, false).await?;
     let mut behind = 0;
     let mut changed = false;
+    let mut breaks = Vec::new();
     for model in &models {
         let version = match &args.version {
             Some(id) => connection.client.model_version(model, id).await?,
@@ -52,6 +53,7 @@ pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
             output::line(crate::terminal::plain(line))?;
         }
         changed = true;
+        breaks.extend(synced.breaks);
         text = synced.spec;
     }
     if args.check {
@@ -65,7 +67,39 @@ pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
             ExitCode::SUCCESS
         });
     }
-    finish(path, &text, changed, args.dry_run)
+    let code = finish(path, &text, changed, args.dry_run)?;
+    if !args.dry_run {
+        record_breaking(path, &breaks)?;
+    }
+    Ok(code)
+}
+
+/// Writes what the sync broke into the changelog beside the spec, under `## Unreleased`, or says to.
+fn record_breaking(spec: &Path, breaks: &[String]) -> Result<(), Failure> {
+    if breaks.is_empty() {
+        return Ok(());
+    }
+    let changelog = spec.with_file_name("CHANGELOG.md");
+    let recorded = std::fs::read_to_string(&changelog)
+        .ok()
+        .and_then(|text| spec_sync::record_breaking(&text, breaks));
+    match recorded {
+        Some(text) => {
+            std::fs::write(&changelog, text)
+                .map_err(|e| Failure::usage(format!("{}: {e}", changelog.display())))?;
+            output::line(format_args!(
+                "{}: {} breaking change{} written under Unreleased",
+                changelog.display(),
+                breaks.len(),
+                if breaks.len() == 1 { "" } else { "s" }
+            ))
+        }
+        None => output::line(format_args!(
+            "no {} with an `## Unreleased` heading: write the breaking change{} above in your changelog",
+            changelog.display(),
+            if breaks.len() == 1 { "" } else { "s" }
+        )),
+    }
 }
 
 /// One model's line (and its changes) in a `--check`.

@@ -61,8 +61,8 @@ pub(super) fn choose(
     let lost = lost_values(before, field.values);
     let breaks = (!lost.is_empty()).then(|| {
         format!(
-            "! breaking: `{current}` (the `{}` field) loses the values {lost:?}: code naming them no longer compiles",
-            field.wire
+            "`{current}` (the `{}` field of `{}`) loses the values {lost:?}: code naming them no longer compiles",
+            field.wire, field.model
         )
     });
     let prefix = before.get("x-rust-variant-prefix").and_then(Value::as_str);

@@ -9,6 +9,7 @@
 //! (`x-replicate-exactly-one-of`, `x-json-string`) are kept. Syncing twice changes nothing the second time.
 
 mod blocks;
+mod changelog;
 mod drift;
 mod enums;
 // Shared with the build step, which reads the spec the same way (and uses the helpers this module does not).
@@ -22,6 +23,7 @@ mod refs;
 use serde_json::{Map, Value};
 
 use blocks::{input_block, output_block, replace_component};
+pub use changelog::record_breaking;
 use drift::{drift, enum_values, same_output};
 use replicate_ideogram::ModelVersion;
 
@@ -33,6 +35,8 @@ pub struct Synced {
     pub spec: String,
     /// One line per change (`+ field`, `- field`, `~ field: …`); empty if nothing changed.
     pub changes: Vec<String>,
+    /// What the sync breaks for code written against the spec before it (also among `changes`).
+    pub breaks: Vec<String>,
 }
 
 /// How a model's component compares with its latest published schema.
@@ -205,12 +209,13 @@ pub fn sync(spec: &str, model: &str, version: &ModelVersion) -> Result<Synced, S
             lines.push("~ layout or version only (the schema itself is the same)".into());
         }
         lines.extend(semantic);
-        lines.extend(breaks);
+        lines.extend(breaks.iter().map(|b| format!("! breaking: {b}")));
         lines
     };
     Ok(Synced {
         spec: text,
         changes,
+        breaks,
     })
 }
 
