@@ -7,8 +7,8 @@
 //!   `$OUT_DIR/root_enums.rs`; progenitor is told to use them in place of its own.
 //!
 //! What only the simulator needs (each model's schemas as Replicate publishes them) is written by
-//! `build/codegen/published.rs` to `$OUT_DIR/published.rs`, for the library's hidden `workspace_only` module: the
-//! simulator reads it from there, so it needs no build script and no file outside its own package.
+//! `build/codegen/published.rs` to `$OUT_DIR/published.rs`, for the library's hidden `workspace_only`
+//! module: the simulator reads it from there, so it needs no build script and no file outside its package.
 //!
 //! A broken spec stops the build with one line that names the file and the problem.
 
