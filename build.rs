@@ -6,8 +6,9 @@
 //!   `AspectRatio`, …) to `$OUT_DIR/models.rs`, and the API's own string enums (`WebhookEvent`) to
 //!   `$OUT_DIR/root_enums.rs`; progenitor is told to use them in place of its own.
 //!
-//! What only the simulator needs (each model's schemas as Replicate publishes them) is made by the
-//! simulator's own build script, from `build/codegen/published.rs`.
+//! What only the simulator needs (each model's schemas as Replicate publishes them) is written by
+//! `build/codegen/published.rs` to `$OUT_DIR/published.rs`, for the library's hidden `workspace_only`
+//! module: the simulator reads it from there, so it needs no build script and no file outside its package.
 //!
 //! A broken spec stops the build with one line that names the file and the problem.
 
@@ -43,6 +44,7 @@ fn run() -> Result<(), String> {
     let generated = generate(&text)?;
     write_rust(&out_dir.join("models.rs"), generated.models)?;
     write_rust(&out_dir.join("root_enums.rs"), generated.root_enums)?;
+    write_rust(&out_dir.join("published.rs"), generated.published)?;
     write_rust(&out_dir.join("codegen.rs"), generated.client)
 }
 
@@ -51,6 +53,8 @@ pub(crate) struct Generated {
     pub(crate) models: proc_macro2::TokenStream,
     pub(crate) root_enums: proc_macro2::TokenStream,
     pub(crate) client: proc_macro2::TokenStream,
+    /// Each model's schemas as Replicate publishes them, for the simulator.
+    pub(crate) published: proc_macro2::TokenStream,
 }
 
 /// Generates the files from the text of the spec, or says what is wrong with it.
@@ -62,6 +66,7 @@ pub(crate) fn generate(text: &str) -> Result<Generated, String> {
         yaml_serde::from_str(text).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
 
     let models = codegen::Models::from_spec(&raw)?;
+    let published = codegen::published::tokens(&raw)?;
 
     let mut settings = GenerationSettings::default();
     settings
@@ -87,6 +92,7 @@ pub(crate) fn generate(text: &str) -> Result<Generated, String> {
         models: models.to_tokens(),
         root_enums: models.root_tokens(),
         client,
+        published,
     })
 }
 

@@ -311,11 +311,13 @@ impl Client {
                 .await
             }
         };
-        let prediction = match prediction_from(result, Operation::Create, None).await {
-            Err(error) if let Target::Version(version) = &request.target => {
-                return Err(error.about_version(version));
-            }
-            outcome => outcome?,
+        // A tuple, not an `if let` guard: those need Rust 1.95, above the crates' `rust-version`.
+        let prediction = match (
+            prediction_from(result, Operation::Create, None).await,
+            &request.target,
+        ) {
+            (Err(error), Target::Version(version)) => return Err(error.about_version(version)),
+            (outcome, _) => outcome?,
         };
         tracing::debug!(prediction_id = %prediction.id, status = %prediction.status, "prediction created");
         Ok(prediction)

@@ -34,6 +34,8 @@ mod transport;
 mod uploads;
 mod wait;
 mod webhook;
+#[doc(hidden)]
+pub mod workspace_only;
 
 /// The API's own string enums (`x-rust-root` in `openapi.yaml`), generated as the model inputs' enums are.
 mod root_enums {

@@ -14,12 +14,13 @@
 //! the build with a message naming the model and field.
 //!
 //! One concern per file: `spec` reads and checks the components, `enums` and `inputs` emit their code,
-//! and `field_names` names fields in Rust. `published.rs` beside them makes the data only the simulator needs;
-//! the simulator's build script includes it alone, the library's build does not.
+//! and `field_names` names fields in Rust. `published` makes the data only the simulator needs, which the
+//! library compiles into a hidden module (`src/workspace.rs`) so that the simulator needs no build step.
 
 mod enums;
 mod field_names;
 mod inputs;
+pub(crate) mod published;
 mod spec;
 
 #[path = "../shared/case.rs"]

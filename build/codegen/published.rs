@@ -1,10 +1,9 @@
 //! The data only the simulator needs, made from the spec: each model's schemas as Replicate publishes them
 //! (Cog's OpenAPI document), the version they are of, and which models answer with a list of files.
 //!
-//! Apart from the model generator on purpose, so that the simulator's own build script can make it: a
-//! build script that includes this file with `#[path]` declares `refs` (`build/shared/refs.rs`) and `output`
-//! (`build/shared/output.rs`) beside it. It reads a spec the model generator accepts (which checks
-//! `x-replicate-version`, among the rest).
+//! Apart from the model generator: the library's build writes it to `$OUT_DIR/published.rs`, which the
+//! library includes in a hidden module for the simulator (`src/workspace.rs`). It reads a spec the model
+//! generator accepts (which checks `x-replicate-version`, among the rest).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -41,7 +40,7 @@ pub fn tokens(spec: &Value) -> Result<TokenStream, String> {
     Ok(quote! {
         /// The schemas of `model` as Replicate publishes them (Cog's OpenAPI document, JSON text), made
         /// from the library's spec; what the simulator serves at `GET /models/{owner}/{name}`.
-        pub(crate) fn published_schema(model: &str) -> Option<&'static str> {
+        pub fn published_schema(model: &str) -> Option<&'static str> {
             match model {
                 #(#models => Some(#documents),)*
                 _ => None,
@@ -49,7 +48,7 @@ pub fn tokens(spec: &Value) -> Result<TokenStream, String> {
         }
 
         /// The published version whose schema the spec holds for `model` (`x-replicate-version`).
-        pub(crate) fn published_version(model: &str) -> Option<&'static str> {
+        pub fn published_version(model: &str) -> Option<&'static str> {
             match model {
                 #(#models => #versions,)*
                 _ => None,
@@ -58,7 +57,7 @@ pub fn tokens(spec: &Value) -> Result<TokenStream, String> {
 
         /// The models whose output is a list of file URLs (the simulator answers with a picture and a JSON
         /// file for them).
-        pub(crate) const LIST_OUTPUT_MODELS: &[&str] = &[#(#list_outputs),*];
+        pub const LIST_OUTPUT_MODELS: &[&str] = &[#(#list_outputs),*];
     })
 }
 

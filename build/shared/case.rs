@@ -1,5 +1,6 @@
-//! Changing the case of names: the one place the build step and `spec_sync` do it. Plain std, so that each
-//! can include it with `#[path]`.
+//! Changing the case of names: the one place the build step and `spec sync` do it. Plain std, so that the
+//! build script and the library (`src/workspace_only/`, which the CLI's `spec_sync` uses) can both include it
+//! with `#[path]`.
 
 /// `aspect_ratio` or `ideogram-v4-turbo` → `AspectRatio`, `IdeogramV4Turbo`: every run of ASCII letters and
 /// digits with its first letter in upper case, the rest dropped. Where two runs of digits would meet,

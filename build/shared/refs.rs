@@ -1,5 +1,6 @@
-//! Following a `$ref` in an OpenAPI document read as JSON: the one place the build step, `spec_sync` and
-//! the tests read references. Plain std and serde_json, so that each can include it with `#[path]`.
+//! Following a `$ref` in an OpenAPI document read as JSON: the one place the build step, `spec sync` and
+//! the tests read references. Plain std and serde_json, so that the build script and the library
+//! (`src/workspace_only/`, which the CLI's `spec_sync` uses) can both include it with `#[path]`.
 
 use serde_json::{Map, Value};
 

@@ -6,12 +6,8 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
-mod api;
-/// Each model's schemas as Replicate publishes them, made from the library's `openapi.yaml` (`build.rs`).
-mod published {
-    include!(concat!(env!("OUT_DIR"), "/published.rs"));
-}
 mod account;
+mod api;
 mod create;
 mod faults;
 mod files;
@@ -38,6 +34,9 @@ use std::{
 };
 
 use rand::{SeedableRng, rngs::StdRng};
+// Each model's schemas as Replicate publishes them, made by the library's build from its `openapi.yaml`:
+// the simulator serves exactly the schemas the client is generated from.
+use replicate_ideogram::workspace_only::published;
 use tokio::task::JoinHandle;
 
 pub use faults::Faults;

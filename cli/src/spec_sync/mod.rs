@@ -12,13 +12,6 @@ mod blocks;
 mod changelog;
 mod drift;
 mod enums;
-// Shared with the build step, which reads the spec the same way (and uses the helpers this module does not).
-#[allow(dead_code)]
-#[path = "../../../build/shared/case.rs"]
-mod case;
-#[allow(dead_code)]
-#[path = "../../../build/shared/refs.rs"]
-mod refs;
 
 use serde_json::{Map, Value};
 
@@ -26,6 +19,8 @@ use blocks::{input_block, output_block, replace_component};
 pub use changelog::record_breaking;
 use drift::{drift, enum_values, same_output};
 use replicate_ideogram::ModelVersion;
+// The build step's own readers of the spec, so that a sync names and follows components as it does.
+use replicate_ideogram::workspace_only::{case, refs};
 
 /// The outcome of a sync: the new text of the spec and what changed.
 #[derive(Clone, Debug, PartialEq)]
