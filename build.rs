@@ -30,9 +30,22 @@ fn main() {
     println!("cargo:rerun-if-changed={SPEC}");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build");
+    simulator_at_hand();
     if let Err(problem) = run() {
         eprintln!("error: {SPEC}: {problem}");
         process::exit(1);
+    }
+}
+
+/// Sets `cfg(simulator_at_hand)` where the simulator's sources sit beside the library, as in the repository:
+/// there it is a dev-dependency, which the published package has not (it names a path only), so the README's
+/// simulator example is compiled as a doctest only where this cfg is set.
+fn simulator_at_hand() {
+    println!("cargo::rustc-check-cfg=cfg(simulator_at_hand)");
+    let at_hand = env::var_os("CARGO_MANIFEST_DIR")
+        .is_some_and(|dir| PathBuf::from(dir).join("simulator/Cargo.toml").is_file());
+    if at_hand {
+        println!("cargo::rustc-cfg=simulator_at_hand");
     }
 }
 
