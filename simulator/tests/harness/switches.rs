@@ -179,7 +179,9 @@ async fn a_client_stopped_while_its_creates_are_held_leaves_them_made() {
 
 #[tokio::test]
 async fn predictions_show_statuses_and_inputs_without_a_request() {
-    let sim = start(fast()).await;
+    // A second of processing: the cancel lands before the first finishes, on however loaded a machine
+    // (with `fast()`'s 80 ms it sometimes did not, and the first succeeded).
+    let sim = start(fast().timings(Duration::from_millis(20), Duration::from_secs(1))).await;
     let created: Value = create_request(&sim, "to cancel")
         .send()
         .await
