@@ -21,17 +21,6 @@ async fn delivery_host() -> MockServer {
     delivery
 }
 
-async fn authorization_headers_seen(server: &MockServer) -> Vec<String> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter_map(|r| r.headers.get("authorization"))
-        .map(|v| v.to_str().unwrap_or("?").to_string())
-        .collect()
-}
-
 #[tokio::test]
 async fn outputs_on_another_host_are_fetched_without_the_token() {
     let api = server().await;

@@ -12,18 +12,6 @@ use wiremock::{
     matchers::{method, path},
 };
 
-/// Every `Authorization` header `server` received.
-async fn tokens_seen(server: &MockServer) -> Vec<String> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter_map(|r| r.headers.get("authorization"))
-        .map(|v| v.to_str().unwrap_or("?").to_string())
-        .collect()
-}
-
 /// A server that answers every GET and POST with `answer`: it counts whatever reaches it.
 async fn answering_everything(answer: ResponseTemplate) -> MockServer {
     let server = server().await;
@@ -46,9 +34,9 @@ async fn the_api_s_file_path_on_another_origin_gets_no_token() {
     }
     assert_eq!(elsewhere.received_requests().await.unwrap().len(), 4);
     assert!(
-        tokens_seen(&elsewhere).await.is_empty(),
+        authorization_headers_seen(&elsewhere).await.is_empty(),
         "{:?}",
-        tokens_seen(&elsewhere).await
+        authorization_headers_seen(&elsewhere).await
     );
     // The same file path on the API's origin does get it: the origin alone decided.
     Mock::given(method("GET"))
@@ -61,7 +49,7 @@ async fn the_api_s_file_path_on_another_origin_gets_no_token() {
         .bytes()
         .await
         .unwrap();
-    assert_eq!(tokens_seen(&api).await, [BEARER]);
+    assert_eq!(authorization_headers_seen(&api).await, [BEARER]);
 }
 
 #[tokio::test]
@@ -88,9 +76,9 @@ async fn an_api_answer_that_redirects_elsewhere_does_not_take_the_token_along() 
         .await;
     assert!(!api.received_requests().await.unwrap().is_empty());
     assert!(
-        tokens_seen(&elsewhere).await.is_empty(),
+        authorization_headers_seen(&elsewhere).await.is_empty(),
         "{:?}",
-        tokens_seen(&elsewhere).await
+        authorization_headers_seen(&elsewhere).await
     );
 }
 

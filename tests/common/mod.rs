@@ -99,6 +99,18 @@ pub async fn hits(server: &MockServer, path: &str) -> usize {
         .count()
 }
 
+/// Every `Authorization` header `server` received, in order: where the token went.
+pub async fn authorization_headers_seen(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .expect("the mock server records requests")
+        .iter()
+        .filter_map(|r| r.headers.get("authorization"))
+        .map(|v| v.to_str().unwrap_or("?").to_string())
+        .collect()
+}
+
 /// Everything logged on this thread from now until the guard is dropped, at `level` and above.
 pub fn capture_logs(level: tracing::Level) -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
