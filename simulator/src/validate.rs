@@ -181,7 +181,7 @@ mod tests {
         let version = Version {
             id: "v".into(),
             created_at: "2026-01-01T00:00:00.000Z",
-            document: json!({"components": {}}),
+            document: Arc::new(json!({"components": {}})),
         };
         let input = json!({"anything": 1}).as_object().cloned().unwrap();
         assert_eq!(Validators::default().check(&version, &input), []);

@@ -3,7 +3,10 @@
 //! names a version is checked against that version's schema, and one that names no version the model has is
 //! refused as Replicate refuses it.
 
-use std::sync::Arc;
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, OnceLock},
+};
 
 use axum::{
     extract::{Path, Query, State},
@@ -23,8 +26,8 @@ use replicate_ideogram::models::KNOWN_MODELS;
 pub(crate) struct Version {
     pub(crate) id: String,
     pub(crate) created_at: &'static str,
-    /// Cog's OpenAPI document of the version.
-    pub(crate) document: Value,
+    /// Cog's OpenAPI document of the version (shared: a create reads it, and it is large).
+    pub(crate) document: Arc<Value>,
 }
 
 /// Versions older than the spec's, as they were published: (model, id, published at, Cog's document).
@@ -47,42 +50,76 @@ const CONFIGURED_PUBLISHED: &str = "2026-06-01T00:00:00.000Z";
 /// ([`SimulatorConfig::published_schema`]) or id ([`SimulatorConfig::latest_version`]) makes a newer latest
 /// version, and the spec's becomes the one before it.
 pub(crate) fn versions_of(config: &SimulatorConfig, model: &str) -> Option<Vec<Version>> {
+    let known = known(model);
+    let configured_schema = config.published_schemas.get(model);
+    let configured_id = config.latest_versions.get(model);
+    let mut versions = Vec::new();
+    let spec_document = known.spec.as_ref().map(|s| &*s.document);
+    if let Some(document) = configured_schema.or(configured_id.and(spec_document)) {
+        let id = configured_id.cloned().unwrap_or_else(|| id_of(document));
+        if known.spec.as_ref().is_none_or(|spec| spec.id != id) {
+            versions.push(Version {
+                id,
+                created_at: CONFIGURED_PUBLISHED,
+                document: Arc::new(document.clone()),
+            });
+        }
+    }
+    versions.extend(known.spec.iter().cloned());
+    if versions.is_empty() {
+        return None;
+    }
+    versions.extend(known.older.iter().cloned());
+    Some(versions)
+}
+
+/// The versions this build knows of a model, from the spec and [`OLDER`].
+#[derive(Default)]
+struct Known {
+    spec: Option<Version>,
+    older: Vec<Version>,
+}
+
+/// What this build knows of `model`'s versions, parsed (and the unrecorded ids hashed) once, not at every
+/// create.
+fn known(model: &str) -> &'static Known {
+    static KNOWN: OnceLock<BTreeMap<&'static str, Known>> = OnceLock::new();
+    static NONE: Known = Known {
+        spec: None,
+        older: Vec::new(),
+    };
+    KNOWN
+        .get_or_init(|| {
+            KNOWN_MODELS
+                .iter()
+                .map(|model| (*model, known_of(model)))
+                .collect()
+        })
+        .get(model)
+        .unwrap_or(&NONE)
+}
+
+fn known_of(model: &str) -> Known {
     let spec = crate::published::published_schema(model)
         .and_then(|text| serde_json::from_str::<Value>(text).ok())
         .map(|document| Version {
             id: crate::published::published_version(model)
                 .map_or_else(|| id_of(&document), str::to_string),
             created_at: SPEC_VERSION_PUBLISHED,
-            document,
+            document: Arc::new(document),
         });
-    let configured_schema = config.published_schemas.get(model);
-    let configured_id = config.latest_versions.get(model);
-    let mut versions = Vec::new();
-    let spec_document = spec.as_ref().map(|s| &s.document);
-    if let Some(document) = configured_schema.or(configured_id.and(spec_document)) {
-        let id = configured_id.cloned().unwrap_or_else(|| id_of(document));
-        if spec.as_ref().is_none_or(|spec| spec.id != id) {
-            versions.push(Version {
-                id,
-                created_at: CONFIGURED_PUBLISHED,
-                document: document.clone(),
-            });
-        }
-    }
-    versions.extend(spec);
-    if versions.is_empty() {
-        return None;
-    }
-    versions.extend(OLDER.iter().filter(|(of, ..)| *of == model).filter_map(
-        |(_, id, created_at, text)| {
+    let older = OLDER
+        .iter()
+        .filter(|(of, ..)| *of == model)
+        .filter_map(|(_, id, created_at, text)| {
             Some(Version {
                 id: (*id).to_string(),
                 created_at,
-                document: serde_json::from_str(text).ok()?,
+                document: Arc::new(serde_json::from_str(text).ok()?),
             })
-        },
-    ));
-    Some(versions)
+        })
+        .collect();
+    Known { spec, older }
 }
 
 /// The model and version a `version` field of `POST /predictions` names: `owner/name:id`, a bare id of any
@@ -118,7 +155,7 @@ pub(crate) fn version_json(version: &Version) -> Value {
         "id": version.id,
         "created_at": version.created_at,
         "cog_version": "0.10.0",
-        "openapi_schema": version.document,
+        "openapi_schema": version.document.as_ref(),
     })
 }
 
