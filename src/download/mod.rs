@@ -111,7 +111,7 @@ impl Download<'_> {
     pub(crate) async fn save(self, path: &Path, finish: Finish) -> Result<Written> {
         let url = match self.source()? {
             Source::Data(bytes) => {
-                let mut part = Part::create_with(path, finish).await?;
+                let mut part = Part::new(path, finish);
                 part.write(&bytes).await?;
                 return part.finish_written().await;
             }
@@ -121,7 +121,7 @@ impl Download<'_> {
             .client
             .read_again_if_broken(Operation::Download, || async {
                 let mut response = self.get(url.clone()).await?;
-                let mut part = Part::create_with(path, finish).await?;
+                let mut part = Part::new(path, finish);
                 copy_body(&mut response, &mut part).await?;
                 part.finish_written().await
             });

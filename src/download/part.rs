@@ -2,10 +2,14 @@
 //!
 //! The `.part` file is always made anew ([`open_fresh`], which a batch's files use too): it is created
 //! exclusively, and whatever had that name (a stale `.part`, or a symlink planted there) is removed first, so
-//! no write ever follows a link into another file. It is
-//! removed whenever the download fails. The rename replaces what `path` names, a file or a symlink itself,
-//! never the file a symlink points to. A download dropped before it finished (the caller's own timeout, a
-//! task aborted) removes it too.
+//! no write ever follows a link into another file. It is removed whenever the download fails. The rename
+//! replaces what `path` names, a file or a symlink itself, never the file a symlink points to. A download
+//! dropped before it finished (the caller's own timeout, a task aborted) removes it too.
+//!
+//! Not the `tempfile` crate's `NamedTempFile::persist`, which does the same create-then-rename: its names
+//! are random, so a process killed mid-download would leave a file no later run knows to remove, where a
+//! `.part` beside its target is found and replaced by the next download of it (a batch's rerun). And its
+//! writes would be one blocking call each, where these gather a file's bytes into few trips to the pool.
 
 use std::{
     fs::File,
@@ -43,23 +47,26 @@ pub(crate) struct Written {
 ///
 /// Each trip to the blocking pool costs two thread switches, which for a batch of small images was a
 /// large part of the CPU each image costs. So network chunks (a few KiB) are gathered into 1 MiB writes
-/// (the memory stays fixed whatever the size), and a small file costs two trips: one creates its folder and
-/// the file, one writes, syncs and renames it.
+/// (the memory stays fixed whatever the size), and the file is created only when the first of those is due:
+/// a file under 1 MiB costs one trip, which creates, writes, syncs and renames it.
 pub(super) struct Part {
     part: PathBuf,
     target: PathBuf,
     finish: Finish,
     hash: Option<sha2::Sha256>,
     head: Vec<u8>,
-    /// `None` only while a write is on the blocking pool (or after it failed).
+    /// Created at the first full buffer (or at the end); `None` before, while a write is on the blocking
+    /// pool, and after one failed.
     file: Option<File>,
+    /// Whether the file was created (a later `None` means a write failed).
+    created: bool,
     buffer: Vec<u8>,
     written: u64,
     // Last, so that the file is closed before it is removed.
     unfinished: RemoveOnDrop,
 }
 
-/// Removes a `.part` file when dropped, unless it was renamed into place.
+/// Removes a `.part` file when dropped, once it was created, unless it was renamed into place.
 struct RemoveOnDrop {
     path: PathBuf,
     armed: bool,
@@ -75,32 +82,25 @@ impl Drop for RemoveOnDrop {
 }
 
 impl Part {
-    /// A fresh, empty `<target>.part` (its missing parent folders created), to be finished as `finish` says.
-    pub(super) async fn create_with(target: &Path, finish: Finish) -> Result<Self> {
+    /// A `<target>.part` to be written (created, with any missing parent folders, when the first bytes go
+    /// to disk) and finished as `finish` says.
+    pub(super) fn new(target: &Path, finish: Finish) -> Self {
         let part = part_path(target);
-        let (opening, parent) = (part.clone(), target.parent().map(Path::to_path_buf));
-        let file = blocking(&part, move || {
-            if let Some(parent) = parent.filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(&parent).map_err(|e| io(&parent, e))?;
-            }
-            let _one_at_a_time = directory_entries();
-            open_fresh(&opening).map_err(|e| io(&opening, e))
-        })
-        .await?;
-        Ok(Self {
+        Self {
             unfinished: RemoveOnDrop {
                 path: part.clone(),
-                armed: true,
+                armed: false,
             },
             part,
             target: target.to_path_buf(),
             hash: finish.hash.then(sha2::Sha256::default),
             finish,
             head: Vec::new(),
-            file: Some(file),
+            file: None,
+            created: false,
             buffer: Vec::new(),
             written: 0,
-        })
+        }
     }
 
     pub(super) async fn write(&mut self, bytes: &[u8]) -> Result<()> {
@@ -115,8 +115,11 @@ impl Part {
                 .extend_from_slice(bytes.get(..wanted.min(bytes.len())).unwrap_or_default());
         }
         if self.buffer.len() >= WRITE_BUFFER {
-            let (mut file, buffer, part) = self.take()?;
+            let (file, buffer, part) = self.take()?;
+            // Armed before the trip: a drop while the file is being created still removes it.
+            self.unfinished.armed = true;
             let (file, mut buffer) = blocking(&self.part, move || {
+                let mut file = file.map_or_else(|| create(&part), Ok)?;
                 file.write_all(&buffer).map_err(|e| io(&part, e))?;
                 Ok((file, buffer))
             })
@@ -130,9 +133,11 @@ impl Part {
     /// Writes what is left, syncs (unless the caller syncs) and renames the file into place; returns what
     /// was written. On failure the `.part` file is removed (when `self` is dropped).
     pub(super) async fn finish_written(mut self) -> Result<Written> {
-        let (mut file, buffer, part) = self.take()?;
+        let (file, buffer, part) = self.take()?;
         let (target, sync) = (self.target.clone(), !self.finish.no_sync);
+        self.unfinished.armed = true;
         blocking(&self.part, move || {
+            let mut file = file.map_or_else(|| create(&part), Ok)?;
             file.write_all(&buffer).map_err(|e| io(&part, e))?;
             if sync {
                 file.sync_all().map_err(|e| io(&part, e))?;
@@ -153,16 +158,34 @@ impl Part {
         })
     }
 
-    /// The file, the bytes waiting for it and its path, to be moved to the blocking pool.
-    fn take(&mut self) -> Result<(File, Vec<u8>, PathBuf)> {
-        let file = self.file.take().ok_or_else(|| {
-            io(
+    /// The file (if created), the bytes waiting for it and its path, to be moved to the blocking pool.
+    fn take(&mut self) -> Result<(Option<File>, Vec<u8>, PathBuf)> {
+        let file = self.file.take();
+        if self.created && file.is_none() {
+            return Err(io(
                 &self.part,
                 std::io::Error::other("an earlier write to it failed"),
-            )
-        })?;
+            ));
+        }
+        self.created = true;
         Ok((file, std::mem::take(&mut self.buffer), self.part.clone()))
     }
+}
+
+/// Creates the `.part` file fresh ([`open_fresh`]); its folder too, if that is missing (tried only then:
+/// the common case costs one system call, not three).
+fn create(part: &Path) -> Result<File> {
+    let _one_at_a_time = directory_entries();
+    match open_fresh(part) {
+        Err(error) if error.kind() == ErrorKind::NotFound => {
+            if let Some(parent) = part.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+            }
+            open_fresh(part)
+        }
+        other => other,
+    }
+    .map_err(|e| io(part, e))
 }
 
 /// Held while a file is created or renamed into place. Creating and renaming take the directory's lock in
