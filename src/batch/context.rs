@@ -86,6 +86,13 @@ impl BatchContext {
         }
     }
 
+    /// Records `event` with the next line written (see the journal's docs: for a line no step waits for).
+    pub(super) fn record_with_next(&self, event: &Event) {
+        if let Some(journal) = &self.journal {
+            journal.record_with_next(event);
+        }
+    }
+
     /// What the batch found that no item was given.
     pub(super) fn report(&self) -> BatchReport {
         let mut undelivered = lock(&self.undelivered).clone();

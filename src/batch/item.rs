@@ -226,7 +226,7 @@ impl BatchContext {
             Err(error) => error.prediction(),
         };
         if let Some(prediction) = ended.filter(|p| p.status.is_terminal()) {
-            self.record(&Event::Finished {
+            self.record_with_next(&Event::Finished {
                 item: item.index,
                 key: item.id.key.clone(),
                 occurrence: item.id.occurrence,
@@ -237,7 +237,7 @@ impl BatchContext {
                 predict_time: prediction.predict_time().map(|t| t.as_secs_f64()),
                 error: prediction.error_message(),
                 at: Utc::now(),
-            })?;
+            });
         }
         match outcome {
             Ok(p) if p.status == PredictionStatus::Succeeded => Ok(p),

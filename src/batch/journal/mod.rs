@@ -5,7 +5,10 @@
 //! Each line is one event, written with a single `write` before the step it records goes on (an upload
 //! before the intent that sends it, an intent before its create is sent, an id as soon as the create
 //! answers), so a killed process leaves every line it acted on; a last line cut short (at whatever byte) is
-//! dropped when the journal is opened again. The events:
+//! dropped when the journal is opened again. One kind of line waits for the next: how a prediction ended
+//! (`finished`) goes out in the same `write` as the line after it (usually its item's `saved`), since no
+//! step depends on it having been written: a process killed in between leaves the prediction's id, and the
+//! next run reads how it ended from the server (one `GET`, nothing paid). The events:
 //!
 //! ```text
 //! {"event":"batch","version":2,"journal":"<random>","server":"https://api.replicate.com/v1","account":"alice","at":"…"}
@@ -50,7 +53,7 @@ const VERSION: u32 = 2;
 #[derive(Debug)]
 pub(crate) struct Journal {
     path: PathBuf,
-    file: Mutex<File>,
+    file: Mutex<Appender>,
     _lock: File,
     past: Past,
 }
@@ -75,7 +78,10 @@ impl Journal {
         }
         Ok(Self {
             path: path.to_path_buf(),
-            file: Mutex::new(file),
+            file: Mutex::new(Appender {
+                file,
+                held: Vec::new(),
+            }),
             _lock: lock,
             past,
         })
@@ -110,31 +116,71 @@ impl Journal {
         Ok(journal)
     }
 
-    /// Appends `event` in one write; it is in the file (the kernel's) when this returns.
+    /// Appends `event` (after any line held for it) in one write; it is in the file (the kernel's) when this
+    /// returns.
     pub(crate) fn record(&self, event: &Event) -> Result<()> {
-        let mut line = serde_json::to_vec(event).unwrap_or_default();
-        line.push(b'\n');
-        let mut file = self
-            .file
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        file.write_all(&line).map_err(|source| Error::Io {
-            path: self.path.clone(),
-            source,
-        })
+        let mut appender = self.appender();
+        push_line(&mut appender.held, event);
+        self.write_held(&mut appender)
+    }
+
+    /// Holds `event` for the next [`record`](Self::record) (or [`sync`](Self::sync), or the journal's end),
+    /// to go out in the same write: for a line no step waits for.
+    pub(crate) fn record_with_next(&self, event: &Event) {
+        push_line(&mut self.appender().held, event);
     }
 
     /// Flushes the journal to the disk (at the end of a batch: a kill loses nothing written, a power cut
     /// could).
     pub(crate) fn sync(&self) -> Result<()> {
-        let file = self
-            .file
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        file.sync_data().map_err(|source| Error::Io {
+        let mut appender = self.appender();
+        self.write_held(&mut appender)?;
+        appender.file.sync_data().map_err(|source| Error::Io {
             path: self.path.clone(),
             source,
         })
+    }
+
+    fn write_held(&self, appender: &mut Appender) -> Result<()> {
+        if appender.held.is_empty() {
+            return Ok(());
+        }
+        let written = appender.file.write_all(&appender.held);
+        appender.held.clear();
+        written.map_err(|source| Error::Io {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    fn appender(&self) -> std::sync::MutexGuard<'_, Appender> {
+        self.file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        let mut appender = self.appender();
+        // Nothing to tell anyone at a drop; what is lost costs the next run one `GET`.
+        let _ = self.write_held(&mut appender);
+    }
+}
+
+/// The journal's file and the lines held for its next write.
+#[derive(Debug)]
+struct Appender {
+    file: File,
+    held: Vec<u8>,
+}
+
+fn push_line(held: &mut Vec<u8>, event: &Event) {
+    let start = held.len();
+    // Serialising these types cannot fail (string keys, finite numbers); were it to, no half line is left.
+    match serde_json::to_writer(&mut *held, event) {
+        Ok(()) => held.push(b'\n'),
+        Err(_) => held.truncate(start),
     }
 }
 
