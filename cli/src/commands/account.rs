@@ -4,10 +4,17 @@ use std::process::ExitCode;
 
 use crate::{Failure, args::Cli, connect, output, terminal};
 
-pub async fn account(cli: &Cli, json: bool) -> Result<ExitCode, Failure> {
+#[derive(Debug, clap::Args)]
+pub struct AccountArgs {
+    /// Print the account as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn account(cli: &Cli, args: &AccountArgs) -> Result<ExitCode, Failure> {
     let connection = connect(cli, false).await?;
     let account = connection.client.account().await?;
-    if json {
+    if args.json {
         let value = serde_json::json!({
             "type": account.kind,
             "username": account.username,

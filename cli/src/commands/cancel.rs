@@ -4,8 +4,17 @@ use std::process::ExitCode;
 
 use crate::{Failure, args::Cli, commands::get::show, connect};
 
-pub async fn cancel(cli: &Cli, id: &str, json: bool) -> Result<ExitCode, Failure> {
+#[derive(Debug, clap::Args)]
+pub struct CancelArgs {
+    /// The prediction's id.
+    pub id: String,
+    /// Print the prediction as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn cancel(cli: &Cli, args: &CancelArgs) -> Result<ExitCode, Failure> {
     let connection = connect(cli, false).await?;
-    show(&connection.client.cancel(id).await?, json)?;
+    show(&connection.client.cancel(&args.id).await?, args.json)?;
     Ok(ExitCode::SUCCESS)
 }

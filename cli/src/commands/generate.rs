@@ -5,6 +5,7 @@ use std::{
     path::{Path, PathBuf},
     process::ExitCode,
     sync::atomic::{AtomicUsize, Ordering},
+    time::Duration,
 };
 
 use futures_util::{StreamExt, stream};
@@ -17,15 +18,49 @@ use serde_json::{Value, json};
 
 use crate::{
     Failure,
-    args::{Cli, Generate},
+    args::{Cli, parse_seconds},
     connect, exit_code,
-    inputs::{Input, base_input, known_model, place_local_files},
+    inputs::{Input, InputOptions, base_input, known_model, place_local_files},
     interrupt, output,
     progress::Progress,
     runner,
 };
 
-pub async fn generate(cli: &Cli, args: &Generate) -> Result<ExitCode, Failure> {
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// What to draw (Ideogram 4 takes --json-prompt instead; layerize needs none).
+    pub prompt: Option<String>,
+
+    #[command(flatten)]
+    pub options: InputOptions,
+
+    /// How many images to make.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub count: u32,
+
+    /// How many predictions may be in flight at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub concurrency: u32,
+
+    /// Where to save the image (with --count, `-N` is added before the extension).
+    #[arg(long, value_name = "FILE", conflicts_with = "out_dir")]
+    pub out: Option<PathBuf>,
+
+    /// A directory to save images in, as a batch: `00007-<prompt>.png`, with a journal (rerunning the same
+    /// command resumes) and a contact sheet, `index.html` (default: the current directory, no journal).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Print one JSON object per prediction on stdout.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Give up on a prediction after this many seconds.
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_seconds)]
+    pub timeout: Duration,
+}
+
+pub async fn generate(cli: &Cli, args: &GenerateArgs) -> Result<ExitCode, Failure> {
     let (model, mut inputs) = inputs(args)?;
     let connection = connect(cli, true).await?;
     if let Some(dir) = &args.out_dir {
@@ -95,7 +130,7 @@ fn interrupted() -> Failure {
 }
 
 /// Every input, validated against the model's typed input before anything is sent.
-fn inputs(args: &Generate) -> Result<(&'static str, Vec<Input>), Failure> {
+fn inputs(args: &GenerateArgs) -> Result<(&'static str, Vec<Input>), Failure> {
     let model = known_model(&args.options.model)?;
     let mut base = base_input(&args.options, args.prompt.as_deref(), model, args.count)?;
     encode_json_strings(model, &mut base);
@@ -117,7 +152,7 @@ fn inputs(args: &Generate) -> Result<(&'static str, Vec<Input>), Failure> {
 /// Runs one prediction and saves its image; returns its exit code, or why stdout could not be written.
 async fn one(
     client: &Client,
-    args: &Generate,
+    args: &GenerateArgs,
     index: usize,
     total: usize,
     input: JsonInput,
@@ -163,7 +198,7 @@ async fn one(
 /// Saves every file of the prediction's output (one URL, or a list of them) and returns where.
 async fn save(
     client: &Client,
-    args: &Generate,
+    args: &GenerateArgs,
     index: usize,
     total: usize,
     prediction: &Prediction,

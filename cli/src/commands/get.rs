@@ -6,9 +6,18 @@ use replicate_ideogram::Prediction;
 
 use crate::{Failure, args::Cli, connect, output, terminal};
 
-pub async fn get(cli: &Cli, id: &str, json: bool) -> Result<ExitCode, Failure> {
+#[derive(Debug, clap::Args)]
+pub struct GetArgs {
+    /// The prediction's id.
+    pub id: String,
+    /// Print the prediction as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn get(cli: &Cli, args: &GetArgs) -> Result<ExitCode, Failure> {
     let connection = connect(cli, false).await?;
-    show(&connection.client.get(id).await?, json)?;
+    show(&connection.client.get(&args.id).await?, args.json)?;
     Ok(ExitCode::SUCCESS)
 }
 

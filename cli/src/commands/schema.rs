@@ -4,7 +4,17 @@ use std::process::ExitCode;
 
 use replicate_ideogram::models::{KNOWN_MODELS, input_schema_for};
 
-use crate::{Failure, args::SchemaArgs, inputs, output};
+use crate::{Failure, inputs, output};
+
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// The model: `ideogram-ai/<name>` or just `<name>`.
+    #[arg(long, value_name = "MODEL", default_value = inputs::DEFAULT_MODEL)]
+    pub model: String,
+    /// List the models this tool knows instead.
+    #[arg(long)]
+    pub list: bool,
+}
 
 pub fn schema(args: &SchemaArgs) -> Result<ExitCode, Failure> {
     if args.list {

@@ -2,11 +2,48 @@
 //! (its latest version's, or `--version`'s), or (`--check`) every model's compared with its latest version,
 //! nothing written.
 
-use std::{path::Path, process::ExitCode};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
+use clap::{Args, Subcommand};
 use ideogram_cli::spec_sync;
 
-use crate::{Failure, args::Cli, args::SyncArgs, connect, output};
+use crate::{Failure, args::Cli, connect, output};
+
+#[derive(Debug, Subcommand)]
+pub enum SpecCommand {
+    /// Rewrite a model's components in openapi.yaml from the schema its latest version publishes
+    /// (`GET /models/{owner}/{name}`), and say what changed.
+    ///
+    /// With --check, rewrite nothing: say for each model whether the spec is behind its published schema, and
+    /// exit 1 if any is (for a scheduled job in CI).
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The model, `owner/name` (or --all).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub model: Option<String>,
+    /// Every model the spec has an input for.
+    #[arg(long)]
+    pub all: bool,
+    /// Sync against this version of the model (an id `ideogram versions MODEL` lists) instead of the latest.
+    #[arg(long, value_name = "ID", conflicts_with = "all")]
+    pub version: Option<String>,
+    /// The spec to rewrite.
+    #[arg(long, value_name = "FILE", default_value = "openapi.yaml")]
+    pub spec: PathBuf,
+    /// Print what would change, and leave the file alone.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Change nothing; exit 1 if the spec is behind any model's published schema, or a model's latest
+    /// version is not the one the spec records (the model moved, whether or not its schema changed).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub check: bool,
+}
 
 pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
     let path = args.spec.as_path();
