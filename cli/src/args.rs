@@ -6,16 +6,14 @@ use std::time::Duration;
 
 use clap::{ArgAction, Parser, Subcommand};
 
-use crate::commands::{
-    account::AccountArgs, batch::BatchArgs, cancel::CancelArgs, files::FilesCommand,
-    generate::GenerateArgs, get::GetArgs, list::ListArgs, schema::SchemaArgs,
-    simulate::SimulateArgs, spec::SpecCommand, versions::VersionsArgs,
+use crate::{
+    commands::{
+        account::AccountArgs, batch::BatchArgs, cancel::CancelArgs, files::FilesCommand,
+        generate::GenerateArgs, get::GetArgs, list::ListArgs, schema::SchemaArgs,
+        simulate::SimulateArgs, spec::SpecCommand, versions::VersionsArgs,
+    },
+    exit::Exit,
 };
-
-/// The exit codes, as the top-level help lists them.
-const EXIT_CODES: &str = "Exit codes: 0 all succeeded; 1 a prediction failed, was canceled or aborted; 2 bad \
-usage or invalid input (nothing was sent); 3 an API or network error; 130 interrupted (Ctrl-C); 141 standard \
-output was closed (e.g. by `| head`).";
 
 /// Generate images with Ideogram's models on Replicate (or a Replicate-compatible proxy): ideogram-v2 and
 /// v2-turbo, v2a and v2a-turbo, v3-turbo, -balanced and -quality, v4-turbo, -balanced and -quality,
@@ -25,7 +23,13 @@ output was closed (e.g. by `| head`).";
 /// The token comes from REPLICATE_API_TOKEN. With no token and no base URL, `generate` runs against the
 /// built-in offline simulator.
 #[derive(Debug, Parser)]
-#[command(name = "ideogram", version, about, after_help = EXIT_CODES)]
+#[command(
+    name = "ideogram",
+    version,
+    about,
+    after_help = Exit::summary(),
+    after_long_help = Exit::listing()
+)]
 pub struct Cli {
     /// The API base URL, with any path prefix.
     #[arg(long, global = true, env = "REPLICATE_BASE_URL", value_name = "URL")]

@@ -1,6 +1,6 @@
 //! `ideogram account`: who the token belongs to (a wrong token is exit 3, as any refused request).
 
-use std::process::ExitCode;
+use crate::exit::Exit;
 
 use crate::{Failure, args::Cli, connect, output, terminal};
 
@@ -11,7 +11,7 @@ pub struct AccountArgs {
     pub json: bool,
 }
 
-pub async fn account(cli: &Cli, args: &AccountArgs) -> Result<ExitCode, Failure> {
+pub async fn account(cli: &Cli, args: &AccountArgs) -> Result<Exit, Failure> {
     let connection = connect(cli, false).await?;
     let account = connection.client.account().await?;
     if args.json {
@@ -22,7 +22,7 @@ pub async fn account(cli: &Cli, args: &AccountArgs) -> Result<ExitCode, Failure>
             "github_url": account.github_url,
         });
         output::line(value)?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Success);
     }
     // Every field comes from the server: printed as plain text.
     let mut line = format!("{} ({})", account.username, account.kind);
@@ -30,5 +30,5 @@ pub async fn account(cli: &Cli, args: &AccountArgs) -> Result<ExitCode, Failure>
         line.push_str(&format!(", {name}"));
     }
     output::line(terminal::plain(&line))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

@@ -3,7 +3,6 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::ExitCode,
     time::Duration,
 };
 
@@ -14,6 +13,7 @@ use crate::{
     Failure,
     args::{Cli, parse_seconds},
     connect,
+    exit::Exit,
     inputs::{Input, InputOptions, Setting, apply, file_or_url, known_model, settings},
     runner,
 };
@@ -51,7 +51,7 @@ pub struct BatchArgs {
     pub timeout: Duration,
 }
 
-pub async fn batch(cli: &Cli, args: &BatchArgs) -> Result<ExitCode, Failure> {
+pub async fn batch(cli: &Cli, args: &BatchArgs) -> Result<Exit, Failure> {
     let text = read(&args.file)?;
     let defaults = settings(&args.options, None)?;
     let mut items = Vec::new();

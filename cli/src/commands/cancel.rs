@@ -1,6 +1,6 @@
 //! `ideogram cancel ID`: cancels a prediction and shows it.
 
-use std::process::ExitCode;
+use crate::exit::Exit;
 
 use crate::{Failure, args::Cli, commands::get::show, connect};
 
@@ -13,8 +13,8 @@ pub struct CancelArgs {
     pub json: bool,
 }
 
-pub async fn cancel(cli: &Cli, args: &CancelArgs) -> Result<ExitCode, Failure> {
+pub async fn cancel(cli: &Cli, args: &CancelArgs) -> Result<Exit, Failure> {
     let connection = connect(cli, false).await?;
     show(&connection.client.cancel(&args.id).await?, args.json)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

@@ -1,12 +1,12 @@
 //! `ideogram files list|delete`: the files uploaded to the account, listed, and deleted by id or by age.
 
-use std::{process::ExitCode, time::Duration};
+use std::time::Duration;
 
 use clap::Subcommand;
 use futures_util::StreamExt;
 use replicate_ideogram::{Client, UploadedFile};
 
-use crate::{Failure, args::Cli, connect, output, terminal};
+use crate::{Failure, args::Cli, connect, exit::Exit, output, terminal};
 
 #[derive(Debug, Subcommand)]
 pub enum FilesCommand {
@@ -30,7 +30,7 @@ pub enum FilesCommand {
     },
 }
 
-pub async fn files(cli: &Cli, command: &FilesCommand) -> Result<ExitCode, Failure> {
+pub async fn files(cli: &Cli, command: &FilesCommand) -> Result<Exit, Failure> {
     let connection = connect(cli, false).await?;
     let client = &connection.client;
     match command {
@@ -49,12 +49,12 @@ pub async fn files(cli: &Cli, command: &FilesCommand) -> Result<ExitCode, Failur
                     output::line(terminal::plain(&format!("deleted {id}")))?;
                 }
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Success)
         }
     }
 }
 
-async fn list(client: &Client, json: bool) -> Result<ExitCode, Failure> {
+async fn list(client: &Client, json: bool) -> Result<Exit, Failure> {
     let mut files = std::pin::pin!(client.files().list());
     while let Some(file) = files.next().await {
         let file = file?;
@@ -64,12 +64,12 @@ async fn list(client: &Client, json: bool) -> Result<ExitCode, Failure> {
             output::line(terminal::plain(&describe(&file)))?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 /// Deletes every file uploaded before `age` ago. The whole list is read first, then the files are deleted,
 /// so that deleting does not shift the pages being walked.
-async fn delete_older(client: &Client, age: Duration, dry_run: bool) -> Result<ExitCode, Failure> {
+async fn delete_older(client: &Client, age: Duration, dry_run: bool) -> Result<Exit, Failure> {
     let age = chrono::TimeDelta::from_std(age).unwrap_or(chrono::TimeDelta::MAX);
     let cutoff = chrono::Utc::now().checked_sub_signed(age);
     let mut old = Vec::new();
@@ -97,7 +97,7 @@ async fn delete_older(client: &Client, age: Duration, dry_run: bool) -> Result<E
         if old.len() == 1 { "" } else { "s" },
         humane(age)
     ));
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 fn describe(file: &UploadedFile) -> String {

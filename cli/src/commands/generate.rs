@@ -3,7 +3,6 @@
 use std::{
     io::IsTerminal,
     path::{Path, PathBuf},
-    process::ExitCode,
     sync::atomic::{AtomicUsize, Ordering},
     time::Duration,
 };
@@ -19,7 +18,9 @@ use serde_json::{Value, json};
 use crate::{
     Failure,
     args::{Cli, parse_seconds},
-    connect, exit_code,
+    connect,
+    exit::Exit,
+    exit_code,
     inputs::{Input, InputOptions, base_input, known_model, place_local_files},
     interrupt, output,
     progress::Progress,
@@ -60,7 +61,7 @@ pub struct GenerateArgs {
     pub timeout: Duration,
 }
 
-pub async fn generate(cli: &Cli, args: &GenerateArgs) -> Result<ExitCode, Failure> {
+pub async fn generate(cli: &Cli, args: &GenerateArgs) -> Result<Exit, Failure> {
     let (model, mut inputs) = inputs(args)?;
     let connection = connect(cli, true).await?;
     if let Some(dir) = &args.out_dir {
@@ -105,12 +106,12 @@ pub async fn generate(cli: &Cli, args: &GenerateArgs) -> Result<ExitCode, Failur
         .buffer_unordered(args.concurrency as usize);
     // A block of its own, so that the spinner is cleared however it ends.
     let all = async {
-        let mut worst = 0;
+        let mut worst = Exit::Success;
         while let Some(code) = results.next().await {
             // A closed stdout stops the rest (dropped with the stream).
             worst = worst.max(code?);
         }
-        Ok(ExitCode::from(worst))
+        Ok(worst)
     };
     let ended = tokio::select! {
         ended = all => ended,
@@ -123,7 +124,7 @@ pub async fn generate(cli: &Cli, args: &GenerateArgs) -> Result<ExitCode, Failur
 /// Ctrl-C with no journal to resume from: what was created runs on, and `ideogram list` names it.
 fn interrupted() -> Failure {
     Failure {
-        code: interrupt::INTERRUPTED,
+        code: Exit::Interrupted,
         message: "interrupted; predictions already created run on (`ideogram list` shows them)"
             .to_string(),
     }
@@ -157,7 +158,7 @@ async fn one(
     total: usize,
     input: JsonInput,
     progress: &Progress,
-) -> Result<u8, Failure> {
+) -> Result<Exit, Failure> {
     let result = client.run(input).timeout(args.timeout).prediction().await;
     let saved = match result {
         Ok(prediction) => save(client, args, index, total, &prediction)
@@ -183,7 +184,7 @@ async fn one(
                 names.join(", "),
                 prediction.id
             ));
-            Ok(0)
+            Ok(Exit::Success)
         }
         Err(error) => {
             if args.json {

@@ -1,6 +1,6 @@
 //! `ideogram get ID`: one prediction, as lines or JSON.
 
-use std::process::ExitCode;
+use crate::exit::Exit;
 
 use replicate_ideogram::Prediction;
 
@@ -15,10 +15,10 @@ pub struct GetArgs {
     pub json: bool,
 }
 
-pub async fn get(cli: &Cli, args: &GetArgs) -> Result<ExitCode, Failure> {
+pub async fn get(cli: &Cli, args: &GetArgs) -> Result<Exit, Failure> {
     let connection = connect(cli, false).await?;
     show(&connection.client.get(&args.id).await?, args.json)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 /// Prints a prediction: its JSON, or one line per field a reader wants.

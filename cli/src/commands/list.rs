@@ -1,6 +1,6 @@
 //! `ideogram list`: the newest predictions, one line (or JSON object) each.
 
-use std::process::ExitCode;
+use crate::exit::Exit;
 
 use futures_util::StreamExt;
 
@@ -16,7 +16,7 @@ pub struct ListArgs {
     pub json: bool,
 }
 
-pub async fn list(cli: &Cli, args: &ListArgs) -> Result<ExitCode, Failure> {
+pub async fn list(cli: &Cli, args: &ListArgs) -> Result<Exit, Failure> {
     let connection = connect(cli, false).await?;
     let mut predictions = std::pin::pin!(connection.client.list().stream().take(args.limit));
     while let Some(prediction) = predictions.next().await {
@@ -36,5 +36,5 @@ pub async fn list(cli: &Cli, args: &ListArgs) -> Result<ExitCode, Failure> {
             output::line(terminal::plain(&line))?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

@@ -12,15 +12,14 @@ pub mod simulate;
 pub mod spec;
 pub mod versions;
 
-use std::process::ExitCode;
-
 use crate::{
     Failure,
     args::{Cli, Command},
+    exit::Exit,
 };
 
 /// Runs the command the arguments name.
-pub async fn run(cli: &Cli) -> Result<ExitCode, Failure> {
+pub async fn run(cli: &Cli) -> Result<Exit, Failure> {
     match &cli.command {
         Command::Generate(args) => generate::generate(cli, args).await,
         Command::Batch(args) => batch::batch(cli, args).await,

@@ -1,6 +1,6 @@
 //! `ideogram simulate`: the offline simulator as its own process, until Ctrl-C.
 
-use std::process::ExitCode;
+use crate::exit::Exit;
 
 use replicate_ideogram_simulator::{Faults, ServerLimits, SimulatorConfig};
 
@@ -53,7 +53,7 @@ pub struct SimulateArgs {
     pub rate_limit: Option<ServerLimits>,
 }
 
-pub async fn simulate(args: &SimulateArgs) -> Result<ExitCode, Failure> {
+pub async fn simulate(args: &SimulateArgs) -> Result<Exit, Failure> {
     let mut config = SimulatorConfig::default()
         .timings(
             std::time::Duration::from_millis(args.starting_ms),
@@ -103,7 +103,7 @@ pub async fn simulate(args: &SimulateArgs) -> Result<ExitCode, Failure> {
         simulator.base_url()
     ));
     let _ = tokio::signal::ctrl_c().await;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 fn parse_fault_mix(text: &str) -> Result<Faults, String> {

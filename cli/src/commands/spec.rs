@@ -2,15 +2,12 @@
 //! (its latest version's, or `--version`'s), or (`--check`) every model's compared with its latest version,
 //! nothing written.
 
-use std::{
-    path::{Path, PathBuf},
-    process::ExitCode,
-};
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use ideogram_cli::spec_sync;
 
-use crate::{Failure, args::Cli, connect, output};
+use crate::{Failure, args::Cli, connect, exit::Exit, output};
 
 #[derive(Debug, Subcommand)]
 pub enum SpecCommand {
@@ -45,7 +42,7 @@ pub struct SyncArgs {
     pub check: bool,
 }
 
-pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
+pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<Exit, Failure> {
     let path = args.spec.as_path();
     let mut text = std::fs::read_to_string(path)
         .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
@@ -64,12 +61,15 @@ pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
             None => {
                 let info = connection.client.model(model).await?;
                 info.latest_version.ok_or_else(|| Failure {
-                    code: 3,
+                    code: Exit::Api,
                     message: format!("{model} has no published version"),
                 })?
             }
         };
-        let fail = |message: String| Failure { code: 3, message };
+        let fail = |message: String| Failure {
+            code: Exit::Api,
+            message,
+        };
         if args.check {
             let drift = spec_sync::check(&text, model, &version).map_err(fail)?;
             behind += usize::from(drift.is_behind() || drift.has_moved());
@@ -99,9 +99,9 @@ pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
             models.len()
         ))?;
         return Ok(if behind > 0 {
-            ExitCode::from(1)
+            Exit::SomeFailed
         } else {
-            ExitCode::SUCCESS
+            Exit::Success
         });
     }
     let code = finish(path, &text, changed, args.dry_run)?;
@@ -169,9 +169,9 @@ fn report(model: &str, drift: &spec_sync::Drift) -> Result<(), Failure> {
     }
 }
 
-fn finish(path: &Path, text: &str, changed: bool, dry_run: bool) -> Result<ExitCode, Failure> {
+fn finish(path: &Path, text: &str, changed: bool, dry_run: bool) -> Result<Exit, Failure> {
     if !changed {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Success);
     }
     if dry_run {
         output::line(format_args!("(dry run: {} left as it was)", path.display()))?;
@@ -183,5 +183,5 @@ fn finish(path: &Path, text: &str, changed: bool, dry_run: bool) -> Result<ExitC
             path.display()
         ))?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

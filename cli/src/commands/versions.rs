@@ -1,6 +1,6 @@
 //! `ideogram versions MODEL`: a model's versions, newest first, marking the one this build's types describe.
 
-use std::process::ExitCode;
+use crate::exit::Exit;
 
 use futures_util::StreamExt;
 use replicate_ideogram::models::version_of;
@@ -16,7 +16,7 @@ pub struct VersionsArgs {
     pub json: bool,
 }
 
-pub async fn versions(cli: &Cli, args: &VersionsArgs) -> Result<ExitCode, Failure> {
+pub async fn versions(cli: &Cli, args: &VersionsArgs) -> Result<Exit, Failure> {
     let model = if args.model.contains('/') {
         args.model.clone()
     } else {
@@ -48,5 +48,5 @@ pub async fn versions(cli: &Cli, args: &VersionsArgs) -> Result<ExitCode, Failur
         };
         output::line(terminal::plain(&format!("{}  {created}{mark}", version.id)))?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
