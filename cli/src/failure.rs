@@ -29,8 +29,9 @@ impl From<Error> for Failure {
     }
 }
 
-/// 1 for a prediction that ended badly (its output gone or empty included), 2 for input or configuration (a
-/// version the server does not know, a journal of another server or account included), 3 for the API or the network.
+/// [`Exit::SomeFailed`] for a prediction that ended badly (its output gone or empty included),
+/// [`Exit::Usage`] for input or configuration (a version the server does not know, a journal of another
+/// server or account included), [`Exit::Api`] for the API or the network.
 pub fn exit_code(error: &Error) -> Exit {
     match error {
         Error::PredictionFailed(_)

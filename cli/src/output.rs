@@ -9,8 +9,9 @@ use std::{fmt::Display, io::Write as _};
 
 use crate::{Failure, exit::Exit};
 
-/// Writes `text` and a newline to stdout. A closed stdout is a quiet [`Failure`] with code [`Exit::OutputClosed`]; any
-/// other error writing it stops the run with a message (exit 3, as for other I/O).
+/// Writes `text` and a newline to stdout. A closed stdout is a quiet [`Failure`] with code
+/// [`Exit::OutputClosed`]; any other error writing it stops the run with a message ([`Exit::Api`], as for
+/// other I/O).
 pub fn line(text: impl Display) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{text}")
