@@ -180,6 +180,20 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_lists_the_same_statuses() {
+        // A table cell takes `|` escaped.
+        let readme = include_str!("../README.md");
+        for exit in Exit::ALL {
+            let row = format!(
+                "\n| {} | {} |",
+                exit.code(),
+                exit.meaning().replace('|', "\\|")
+            );
+            assert!(readme.contains(&row), "cli/README.md lacks the row {row:?}");
+        }
+    }
+
+    #[test]
     fn wrapping_breaks_between_words() {
         assert_eq!(wrapped("a bb ccc dd", 4), ["a bb", "ccc", "dd"]);
         assert_eq!(wrapped("", 4), [""]);
