@@ -38,8 +38,8 @@ fn main() {
 }
 
 /// Sets `cfg(simulator_at_hand)` where the simulator's sources sit beside the library, as in the repository:
-/// there it is a dev-dependency, which the published package has not (it names a path only), so the README's
-/// simulator example is compiled as a doctest only where this cfg is set.
+/// there it is a dev-dependency, which the published package has not (it names a path only), so the crate
+/// docs' simulator example (`LIBRARY.md`) is compiled as a doctest only where this cfg is set.
 fn simulator_at_hand() {
     println!("cargo::rustc-check-cfg=cfg(simulator_at_hand)");
     let at_hand = env::var_os("CARGO_MANIFEST_DIR")

@@ -1,4 +1,4 @@
-#![doc = include_str!("../README.md")]
+#![doc = include_str!("../LIBRARY.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // Nothing a server, a file or a user sends may panic the library: no unwrap, expect or indexing outside

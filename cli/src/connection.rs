@@ -4,7 +4,7 @@
 use replicate_ideogram::{Client, ClientBuilder, Error};
 use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
 
-use crate::{Failure, args::Cli};
+use crate::{Failure, args::Cli, exit::Exit};
 
 /// A client, and the simulator it talks to when there is one (kept alive as long as the client).
 pub struct Connection {
@@ -91,7 +91,7 @@ fn with_claims(builder: ClientBuilder) -> Result<Client, Error> {
 /// Starts the built-in simulator; failing to is an error of the network kind (exit code 3).
 pub async fn start_simulator(config: SimulatorConfig) -> Result<Simulator, Failure> {
     Simulator::start(config).await.map_err(|e| Failure {
-        code: 3,
+        code: Exit::Api,
         message: format!("cannot start the simulator: {e}"),
     })
 }

@@ -2,17 +2,19 @@
 
 use replicate_ideogram::Error;
 
+use crate::exit::Exit;
+
 /// Why the program stops, and with which exit code.
 #[derive(Debug)]
 pub struct Failure {
-    pub code: u8,
+    pub code: Exit,
     pub message: String,
 }
 
 impl Failure {
     pub fn usage(message: impl Into<String>) -> Self {
         Self {
-            code: 2,
+            code: Exit::Usage,
             message: message.into(),
         }
     }
@@ -27,22 +29,23 @@ impl From<Error> for Failure {
     }
 }
 
-/// 1 for a prediction that ended badly (its output gone or empty included), 2 for input or configuration (a
-/// version the server does not know, a journal of another server or account included), 3 for the API or the network.
-pub fn exit_code(error: &Error) -> u8 {
+/// [`Exit::SomeFailed`] for a prediction that ended badly (its output gone or empty included),
+/// [`Exit::Usage`] for input or configuration (a version the server does not know, a journal of another
+/// server or account included), [`Exit::Api`] for the API or the network.
+pub fn exit_code(error: &Error) -> Exit {
     match error {
         Error::PredictionFailed(_)
         | Error::PredictionCanceled(_)
         | Error::PredictionAborted(_)
         | Error::OutputExpired { .. }
         | Error::OutputMissing { .. }
-        | Error::OutputMismatch { .. } => 1,
+        | Error::OutputMismatch { .. } => Exit::SomeFailed,
         Error::InvalidInput { .. }
         | Error::UnknownVersion { .. }
         | Error::Config(_)
         | Error::JournalLocked { .. }
         | Error::JournalMismatch { .. }
-        | Error::Journal { .. } => 2,
-        _ => 3,
+        | Error::Journal { .. } => Exit::Usage,
+        _ => Exit::Api,
     }
 }

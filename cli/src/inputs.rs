@@ -9,7 +9,97 @@ use replicate_ideogram::{
 };
 use serde_json::{Map, Value};
 
-use crate::{Failure, args::InputOptions, exit_code};
+use crate::{Failure, exit_code};
+
+/// The model `generate` and `schema` use unless told otherwise.
+pub const DEFAULT_MODEL: &str = replicate_ideogram::models::IdeogramV2TurboInput::MODEL;
+
+/// The options that set fields of a model's input, for `generate` and as defaults for `batch`.
+#[derive(Debug, clap::Args)]
+pub struct InputOptions {
+    /// The model: `ideogram-ai/<name>` or just `<name>`, one of `ideogram schema --list`.
+    #[arg(long, value_name = "MODEL", default_value = DEFAULT_MODEL)]
+    pub model: String,
+
+    /// Aspect ratio, e.g. 16:9 (the values depend on the model). Ignored if a resolution or inpainting image
+    /// is given.
+    #[arg(long, value_name = "RATIO")]
+    pub aspect_ratio: Option<String>,
+
+    /// Exact size, e.g. 1024x1024. Overrides the aspect ratio.
+    #[arg(long, value_name = "WxH")]
+    pub resolution: Option<String>,
+
+    /// Style: Auto, General, Realistic, Design, "Render 3D", Anime or None (v3: no "Render 3D" or Anime).
+    #[arg(long, value_name = "STYLE")]
+    pub style_type: Option<String>,
+
+    /// A predefined style (v3 models), e.g. "Art Deco".
+    #[arg(long, value_name = "PRESET")]
+    pub style_preset: Option<String>,
+
+    /// Magic Prompt: Auto, On or Off.
+    #[arg(long, value_name = "OPTION")]
+    pub magic_prompt: Option<String>,
+
+    /// Things you do not want to see in the image (v2 and v2-turbo).
+    #[arg(long, value_name = "TEXT")]
+    pub negative_prompt: Option<String>,
+
+    /// Random seed, for reproducible images. With --count, each image gets the next seed.
+    #[arg(long, value_parser = clap::value_parser!(i64).range(0..=2_147_483_647))]
+    pub seed: Option<i64>,
+
+    /// An image to inpaint: an http(s) URL, or a local file (inline up to 256 kB, uploaded above).
+    #[arg(long, value_name = "PATH|URL")]
+    pub image: Option<String>,
+
+    /// The inpainting mask (black is inpainted): an http(s) URL or a local file (as for --image).
+    #[arg(long, value_name = "PATH|URL")]
+    pub mask: Option<String>,
+
+    /// An image whose style to follow (v3 models; repeat for several): a URL or a local file.
+    #[arg(long = "style-reference-image", value_name = "PATH|URL")]
+    pub style_reference_images: Vec<String>,
+
+    /// A structured Ideogram 4 prompt: a file holding a JSON object (`-` reads standard input). Use it or
+    /// a prompt, not both.
+    #[arg(long, value_name = "FILE")]
+    pub json_prompt: Option<PathBuf>,
+
+    /// The character to keep (ideogram-character): an http(s) URL or a local file (as for --image).
+    #[arg(long, value_name = "PATH|URL")]
+    pub character_reference_image: Option<String>,
+
+    /// Rendering speed (ideogram-character): Default, Turbo or Quality.
+    #[arg(long, value_name = "SPEED")]
+    pub rendering_speed: Option<String>,
+
+    /// Ask Ideogram 4 to check the image for copyrighted material after generating it.
+    #[arg(long)]
+    pub enable_copyright_detection: bool,
+
+    /// The flat graphic to split into layers (layerize): an http(s) URL or a local file.
+    #[arg(long, value_name = "PATH|URL")]
+    pub flat_graphic_image: Option<String>,
+
+    /// Any other field of the model's input, e.g. `font_name_h1=Inter` or `seed=7` (the value is read as
+    /// JSON when it is JSON, else as text). Repeatable.
+    #[arg(long = "set", value_name = "FIELD=VALUE", value_parser = parse_field)]
+    pub fields: Vec<(String, serde_json::Value)>,
+}
+
+/// `FIELD=VALUE`: the value as JSON when it parses, else as a string.
+fn parse_field(text: &str) -> Result<(String, serde_json::Value), String> {
+    let (field, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?}: expected FIELD=VALUE"))?;
+    if field.trim().is_empty() {
+        return Err(format!("{text:?}: the field name is empty"));
+    }
+    let value = serde_json::from_str(value).unwrap_or_else(|_| value.into());
+    Ok((field.trim().to_string(), value))
+}
 
 /// `ideogram-ai/<name>` or `<name>` as the known model it names.
 pub fn known_model(name: &str) -> Result<&'static str, Failure> {

@@ -4,7 +4,6 @@
 
 use std::{
     collections::BTreeSet,
-    process::ExitCode,
     sync::{
         Arc, Mutex, MutexGuard, PoisonError,
         atomic::{AtomicBool, Ordering},
@@ -13,10 +12,7 @@ use std::{
 
 use tokio::{sync::Notify, task::JoinHandle};
 
-use crate::{active_bar, command_line};
-
-/// The exit status of an interrupted run.
-pub const INTERRUPTED: u8 = 130;
+use crate::{active_bar, command_line, exit::Exit};
 
 /// Which items a batch has started and not yet seen finish, and whether it may start more. The batch's
 /// lazy inputs ask it before each item ([`Gate::admit`]); the loop reading results tells it of each end.
@@ -103,7 +99,7 @@ impl Interrupts {
     }
 
     /// After a second Ctrl-C: names the items left in flight and the command that resumes. Exit 130.
-    pub fn abandon(&self) -> ExitCode {
+    pub fn abandon(&self) -> Exit {
         let left: Vec<String> = self
             .gate
             .in_flight()
@@ -120,11 +116,11 @@ impl Interrupts {
             ));
         }
         resume_hint();
-        ExitCode::from(INTERRUPTED)
+        Exit::Interrupted
     }
 
     /// After the batch ended: if a first Ctrl-C kept items from starting, says how to go on, and exit 130.
-    pub fn ended_early(&self, finished: usize, total: usize) -> Option<ExitCode> {
+    pub fn ended_early(&self, finished: usize, total: usize) -> Option<Exit> {
         if !self.gate.stopped.load(Ordering::Acquire) || finished >= total {
             return None;
         }
@@ -133,7 +129,7 @@ impl Interrupts {
             total - finished
         ));
         resume_hint();
-        Some(ExitCode::from(INTERRUPTED))
+        Some(Exit::Interrupted)
     }
 }
 

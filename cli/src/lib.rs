@@ -1,7 +1,7 @@
 //! The `ideogram` command-line tool's library part: what its tests and the maintainers' tooling reuse.
 //!
 //! - [`spec_sync`]: rewriting a model's components in `openapi.yaml` from the schema Replicate publishes
-//!   (`ideogram spec sync`, `ideogram spec check`).
+//!   (`ideogram spec sync`, and `ideogram spec sync --check`).
 // Nothing a server, a file or a user sends may panic it: no unwrap, expect or indexing outside tests.
 #![cfg_attr(
     not(test),

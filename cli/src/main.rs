@@ -1,7 +1,6 @@
 //! `ideogram`: generate images with the ideogram-ai models on Replicate from the command line.
 //!
-//! Exit codes: 0 all succeeded; 1 a prediction failed, was canceled or aborted; 2 bad usage or invalid input
-//! (nothing was sent); 3 an API or network error; 130 interrupted (Ctrl-C); 141 standard output was closed.
+//! Its exit codes are the variants of [`exit::Exit`], which `--help` lists.
 
 // Nothing a server, a file or a user sends may panic the CLI.
 #![cfg_attr(
@@ -16,6 +15,7 @@ mod args;
 mod command_line;
 mod commands;
 mod connection;
+mod exit;
 mod failure;
 mod inputs;
 mod interrupt;
@@ -42,12 +42,12 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::install(cli.verbose);
     match commands::run(&cli).await {
-        Ok(code) => code,
+        Ok(exit) => exit.into(),
         // The reader went away: said by the exit status alone, as any Unix tool says it.
-        Err(failure) if output::is_closed(&failure) => ExitCode::from(failure.code),
+        Err(failure) if output::is_closed(&failure) => failure.code.into(),
         Err(failure) => {
             output::note(format_args!("error: {}", terminal::plain(&failure.message)));
-            ExitCode::from(failure.code)
+            failure.code.into()
         }
     }
 }

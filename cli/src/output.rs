@@ -7,13 +7,11 @@
 
 use std::{fmt::Display, io::Write as _};
 
-use crate::Failure;
+use crate::{Failure, exit::Exit};
 
-/// The exit status of a run whose standard output was closed.
-pub const CLOSED: u8 = 141;
-
-/// Writes `text` and a newline to stdout. A closed stdout is a quiet [`Failure`] with code [`CLOSED`]; any
-/// other error writing it stops the run with a message (exit 3, as for other I/O).
+/// Writes `text` and a newline to stdout. A closed stdout is a quiet [`Failure`] with code
+/// [`Exit::OutputClosed`]; any other error writing it stops the run with a message ([`Exit::Api`], as for
+/// other I/O).
 pub fn line(text: impl Display) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{text}")
@@ -21,7 +19,7 @@ pub fn line(text: impl Display) -> Result<(), Failure> {
         .map_err(|error| match error.kind() {
             std::io::ErrorKind::BrokenPipe => closed(),
             _ => Failure {
-                code: 3,
+                code: Exit::Api,
                 message: format!("cannot write to standard output: {error}"),
             },
         })
@@ -37,12 +35,12 @@ pub fn note(text: impl Display) {
 /// The failure that ends a run whose reader went away: no message.
 pub fn closed() -> Failure {
     Failure {
-        code: CLOSED,
+        code: Exit::OutputClosed,
         message: String::new(),
     }
 }
 
 /// Whether `failure` is a closed stdout, which ends the run without a word.
 pub fn is_closed(failure: &Failure) -> bool {
-    failure.code == CLOSED
+    failure.code == Exit::OutputClosed
 }

@@ -5,7 +5,6 @@
 use std::{
     io::IsTerminal,
     path::PathBuf,
-    process::ExitCode,
     time::{Duration, Instant},
 };
 
@@ -18,7 +17,9 @@ use replicate_ideogram::{
 use serde_json::{Value, json};
 
 use crate::{
-    Failure, active_bar, exit_code,
+    Failure, active_bar,
+    exit::Exit,
+    exit_code,
     inputs::Input,
     interrupt::{Gate, Interrupts},
     output,
@@ -52,7 +53,7 @@ struct Tally {
     skipped: usize,
     resumed: usize,
     predict_time: f64,
-    worst: u8,
+    worst: Exit,
     /// Items whose output the server removed or gave empty (`--retry-failed` pays for them again).
     lost_outputs: usize,
     /// Items whose create could not be settled (nothing was created for them).
@@ -61,11 +62,7 @@ struct Tally {
 
 /// Runs `items` (model, input) into `run.dir`. Local files are read, inlined or uploaded by the library's
 /// batch once the journal is locked: a second process on the same directory sends nothing at all.
-pub async fn run(
-    client: &Client,
-    items: Vec<(String, Input)>,
-    run: &Run,
-) -> Result<ExitCode, Failure> {
+pub async fn run(client: &Client, items: Vec<(String, Input)>, run: &Run) -> Result<Exit, Failure> {
     let started = Instant::now();
     let total = items.len();
     // Ctrl-C (or a closed stdout) closes the gate: the inputs end there, and the batch with those in flight.
@@ -129,7 +126,7 @@ pub async fn run(
     }
     let finished = tally.succeeded + tally.failed;
     let early = interrupts.ended_early(finished, total);
-    Ok(early.unwrap_or(ExitCode::from(tally.worst)))
+    Ok(early.unwrap_or(tally.worst))
 }
 
 impl Tally {

@@ -1,13 +1,20 @@
 //! `ideogram account`: who the token belongs to (a wrong token is exit 3, as any refused request).
 
-use std::process::ExitCode;
+use crate::exit::Exit;
 
 use crate::{Failure, args::Cli, connect, output, terminal};
 
-pub async fn account(cli: &Cli, json: bool) -> Result<ExitCode, Failure> {
+#[derive(Debug, clap::Args)]
+pub struct AccountArgs {
+    /// Print the account as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn account(cli: &Cli, args: &AccountArgs) -> Result<Exit, Failure> {
     let connection = connect(cli, false).await?;
     let account = connection.client.account().await?;
-    if json {
+    if args.json {
         let value = serde_json::json!({
             "type": account.kind,
             "username": account.username,
@@ -15,7 +22,7 @@ pub async fn account(cli: &Cli, json: bool) -> Result<ExitCode, Failure> {
             "github_url": account.github_url,
         });
         output::line(value)?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Success);
     }
     // Every field comes from the server: printed as plain text.
     let mut line = format!("{} ({})", account.username, account.kind);
@@ -23,5 +30,5 @@ pub async fn account(cli: &Cli, json: bool) -> Result<ExitCode, Failure> {
         line.push_str(&format!(", {name}"));
     }
     output::line(terminal::plain(&line))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

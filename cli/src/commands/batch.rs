@@ -1,20 +1,57 @@
 //! `ideogram batch FILE`: one input per line (a JSON object, or a plain prompt), the command line's options
 //! as defaults, every line checked against its model before anything is sent, then run as one batch.
 
-use std::{path::Path, process::ExitCode};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use replicate_ideogram::models::{check_input, encode_json_strings, input_schema_for};
 use serde_json::{Map, Value};
 
 use crate::{
     Failure,
-    args::{Batch, Cli},
+    args::{Cli, parse_seconds},
     connect,
-    inputs::{Input, Setting, apply, file_or_url, known_model, settings},
+    exit::Exit,
+    inputs::{Input, InputOptions, Setting, apply, file_or_url, known_model, settings},
     runner,
 };
 
-pub async fn batch(cli: &Cli, args: &Batch) -> Result<ExitCode, Failure> {
+/// `ideogram batch`: one input per line of a file.
+#[derive(Debug, clap::Args)]
+pub struct BatchArgs {
+    /// The file of inputs, one per line: a JSON object (any field of the model's input, plus `model`), or a
+    /// plain prompt. `-` reads standard input. Blank lines and lines starting with `#` are skipped.
+    pub file: PathBuf,
+
+    /// Defaults for every line (a line's own fields win).
+    #[command(flatten)]
+    pub options: InputOptions,
+
+    /// Where the images, the journal (`journal.jsonl`) and the contact sheet (`index.html`) go. Running the
+    /// same batch into the same directory again resumes it.
+    #[arg(long, value_name = "DIR", default_value = "ideogram-batch")]
+    pub out_dir: PathBuf,
+
+    /// How many predictions may be in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub concurrency: u32,
+
+    /// Run again the lines whose prediction failed or whose output expired in an earlier run.
+    #[arg(long)]
+    pub retry_failed: bool,
+
+    /// Print one JSON object per line on stdout as it finishes.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Give up on a prediction after this many seconds.
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_seconds)]
+    pub timeout: Duration,
+}
+
+pub async fn batch(cli: &Cli, args: &BatchArgs) -> Result<Exit, Failure> {
     let text = read(&args.file)?;
     let defaults = settings(&args.options, None)?;
     let mut items = Vec::new();
@@ -59,7 +96,11 @@ fn read(path: &Path) -> Result<String, Failure> {
 
 /// One line's model and input: the defaults, then the line's own fields, its local files inline or
 /// waiting for their upload, checked against the model's schema.
-fn line_input(line: &str, defaults: &[Setting], args: &Batch) -> Result<(String, Input), Failure> {
+fn line_input(
+    line: &str,
+    defaults: &[Setting],
+    args: &BatchArgs,
+) -> Result<(String, Input), Failure> {
     let mut fields: Map<String, Value> = if line.starts_with('{') {
         match serde_json::from_str(line) {
             Ok(Value::Object(object)) => object,

@@ -1,13 +1,36 @@
 //! `ideogram files list|delete`: the files uploaded to the account, listed, and deleted by id or by age.
 
-use std::{process::ExitCode, time::Duration};
+use std::time::Duration;
 
+use clap::Subcommand;
 use futures_util::StreamExt;
 use replicate_ideogram::{Client, UploadedFile};
 
-use crate::{Failure, args::Cli, args::FilesCommand, connect, output, terminal};
+use crate::{Failure, args::Cli, connect, exit::Exit, output, terminal};
 
-pub async fn files(cli: &Cli, command: &FilesCommand) -> Result<ExitCode, Failure> {
+#[derive(Debug, Subcommand)]
+pub enum FilesCommand {
+    /// List the uploaded files, newest first.
+    List {
+        /// Print one JSON object per file.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete uploaded files: those named, or every one older than --older-than.
+    Delete {
+        /// The ids of the files to delete.
+        #[arg(required_unless_present = "older_than", conflicts_with = "older_than")]
+        ids: Vec<String>,
+        /// Every file uploaded longer ago than this: a number and a unit, `s`, `m`, `h` or `d` (`7d`).
+        #[arg(long, value_name = "AGE", value_parser = parse_age)]
+        older_than: Option<Duration>,
+        /// Print what would be deleted, and delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub async fn files(cli: &Cli, command: &FilesCommand) -> Result<Exit, Failure> {
     let connection = connect(cli, false).await?;
     let client = &connection.client;
     match command {
@@ -26,12 +49,12 @@ pub async fn files(cli: &Cli, command: &FilesCommand) -> Result<ExitCode, Failur
                     output::line(terminal::plain(&format!("deleted {id}")))?;
                 }
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Success)
         }
     }
 }
 
-async fn list(client: &Client, json: bool) -> Result<ExitCode, Failure> {
+async fn list(client: &Client, json: bool) -> Result<Exit, Failure> {
     let mut files = std::pin::pin!(client.files().list());
     while let Some(file) = files.next().await {
         let file = file?;
@@ -41,12 +64,12 @@ async fn list(client: &Client, json: bool) -> Result<ExitCode, Failure> {
             output::line(terminal::plain(&describe(&file)))?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 /// Deletes every file uploaded before `age` ago. The whole list is read first, then the files are deleted,
 /// so that deleting does not shift the pages being walked.
-async fn delete_older(client: &Client, age: Duration, dry_run: bool) -> Result<ExitCode, Failure> {
+async fn delete_older(client: &Client, age: Duration, dry_run: bool) -> Result<Exit, Failure> {
     let age = chrono::TimeDelta::from_std(age).unwrap_or(chrono::TimeDelta::MAX);
     let cutoff = chrono::Utc::now().checked_sub_signed(age);
     let mut old = Vec::new();
@@ -74,7 +97,7 @@ async fn delete_older(client: &Client, age: Duration, dry_run: bool) -> Result<E
         if old.len() == 1 { "" } else { "s" },
         humane(age)
     ));
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 fn describe(file: &UploadedFile) -> String {
@@ -108,5 +131,48 @@ fn humane(age: chrono::TimeDelta) -> String {
         s if s % 3600 == 0 && s > 0 => format!("{}h", s / 3600),
         s if s % 60 == 0 && s > 0 => format!("{}m", s / 60),
         s => format!("{s}s"),
+    }
+}
+
+/// An age: a whole number and a unit, `s`, `m`, `h` or `d`.
+fn parse_age(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.len().saturating_sub(1);
+    let (number, unit) = (
+        text.get(..split).unwrap_or(""),
+        text.get(split..).unwrap_or(""),
+    );
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "{text:?}: a number and a unit, s, m, h or d (e.g. 7d)"
+            ));
+        }
+    };
+    let count: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: a number and a unit, s, m, h or d (e.g. 7d)"))?;
+    count
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{text:?}: too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_take_a_number_and_a_unit() {
+        assert_eq!(parse_age("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_age("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_age("2h"), Ok(Duration::from_secs(7200)));
+        for bad in ["7", "d", "", "-1d", "1w", "1.5h", "99999999999999999999d"] {
+            assert!(parse_age(bad).is_err(), "{bad:?}");
+        }
     }
 }

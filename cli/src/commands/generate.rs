@@ -3,8 +3,8 @@
 use std::{
     io::IsTerminal,
     path::{Path, PathBuf},
-    process::ExitCode,
     sync::atomic::{AtomicUsize, Ordering},
+    time::Duration,
 };
 
 use futures_util::{StreamExt, stream};
@@ -17,15 +17,51 @@ use serde_json::{Value, json};
 
 use crate::{
     Failure,
-    args::{Cli, Generate},
-    connect, exit_code,
-    inputs::{Input, base_input, known_model, place_local_files},
+    args::{Cli, parse_seconds},
+    connect,
+    exit::Exit,
+    exit_code,
+    inputs::{Input, InputOptions, base_input, known_model, place_local_files},
     interrupt, output,
     progress::Progress,
     runner,
 };
 
-pub async fn generate(cli: &Cli, args: &Generate) -> Result<ExitCode, Failure> {
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// What to draw (Ideogram 4 takes --json-prompt instead; layerize needs none).
+    pub prompt: Option<String>,
+
+    #[command(flatten)]
+    pub options: InputOptions,
+
+    /// How many images to make.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub count: u32,
+
+    /// How many predictions may be in flight at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub concurrency: u32,
+
+    /// Where to save the image (with --count, `-N` is added before the extension).
+    #[arg(long, value_name = "FILE", conflicts_with = "out_dir")]
+    pub out: Option<PathBuf>,
+
+    /// A directory to save images in, as a batch: `00007-<prompt>.png`, with a journal (rerunning the same
+    /// command resumes) and a contact sheet, `index.html` (default: the current directory, no journal).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Print one JSON object per prediction on stdout.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Give up on a prediction after this many seconds.
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_seconds)]
+    pub timeout: Duration,
+}
+
+pub async fn generate(cli: &Cli, args: &GenerateArgs) -> Result<Exit, Failure> {
     let (model, mut inputs) = inputs(args)?;
     let connection = connect(cli, true).await?;
     if let Some(dir) = &args.out_dir {
@@ -70,12 +106,12 @@ pub async fn generate(cli: &Cli, args: &Generate) -> Result<ExitCode, Failure> {
         .buffer_unordered(args.concurrency as usize);
     // A block of its own, so that the spinner is cleared however it ends.
     let all = async {
-        let mut worst = 0;
+        let mut worst = Exit::Success;
         while let Some(code) = results.next().await {
             // A closed stdout stops the rest (dropped with the stream).
             worst = worst.max(code?);
         }
-        Ok(ExitCode::from(worst))
+        Ok(worst)
     };
     let ended = tokio::select! {
         ended = all => ended,
@@ -88,14 +124,14 @@ pub async fn generate(cli: &Cli, args: &Generate) -> Result<ExitCode, Failure> {
 /// Ctrl-C with no journal to resume from: what was created runs on, and `ideogram list` names it.
 fn interrupted() -> Failure {
     Failure {
-        code: interrupt::INTERRUPTED,
+        code: Exit::Interrupted,
         message: "interrupted; predictions already created run on (`ideogram list` shows them)"
             .to_string(),
     }
 }
 
 /// Every input, validated against the model's typed input before anything is sent.
-fn inputs(args: &Generate) -> Result<(&'static str, Vec<Input>), Failure> {
+fn inputs(args: &GenerateArgs) -> Result<(&'static str, Vec<Input>), Failure> {
     let model = known_model(&args.options.model)?;
     let mut base = base_input(&args.options, args.prompt.as_deref(), model, args.count)?;
     encode_json_strings(model, &mut base);
@@ -117,12 +153,12 @@ fn inputs(args: &Generate) -> Result<(&'static str, Vec<Input>), Failure> {
 /// Runs one prediction and saves its image; returns its exit code, or why stdout could not be written.
 async fn one(
     client: &Client,
-    args: &Generate,
+    args: &GenerateArgs,
     index: usize,
     total: usize,
     input: JsonInput,
     progress: &Progress,
-) -> Result<u8, Failure> {
+) -> Result<Exit, Failure> {
     let result = client.run(input).timeout(args.timeout).prediction().await;
     let saved = match result {
         Ok(prediction) => save(client, args, index, total, &prediction)
@@ -148,7 +184,7 @@ async fn one(
                 names.join(", "),
                 prediction.id
             ));
-            Ok(0)
+            Ok(Exit::Success)
         }
         Err(error) => {
             if args.json {
@@ -163,7 +199,7 @@ async fn one(
 /// Saves every file of the prediction's output (one URL, or a list of them) and returns where.
 async fn save(
     client: &Client,
-    args: &Generate,
+    args: &GenerateArgs,
     index: usize,
     total: usize,
     prediction: &Prediction,

@@ -1,15 +1,24 @@
 //! `ideogram get ID`: one prediction, as lines or JSON.
 
-use std::process::ExitCode;
+use crate::exit::Exit;
 
 use replicate_ideogram::Prediction;
 
 use crate::{Failure, args::Cli, connect, output, terminal};
 
-pub async fn get(cli: &Cli, id: &str, json: bool) -> Result<ExitCode, Failure> {
+#[derive(Debug, clap::Args)]
+pub struct GetArgs {
+    /// The prediction's id.
+    pub id: String,
+    /// Print the prediction as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn get(cli: &Cli, args: &GetArgs) -> Result<Exit, Failure> {
     let connection = connect(cli, false).await?;
-    show(&connection.client.get(id).await?, json)?;
-    Ok(ExitCode::SUCCESS)
+    show(&connection.client.get(&args.id).await?, args.json)?;
+    Ok(Exit::Success)
 }
 
 /// Prints a prediction: its JSON, or one line per field a reader wants.

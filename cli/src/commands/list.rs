@@ -1,17 +1,27 @@
 //! `ideogram list`: the newest predictions, one line (or JSON object) each.
 
-use std::process::ExitCode;
+use crate::exit::Exit;
 
 use futures_util::StreamExt;
 
 use crate::{Failure, args::Cli, connect, output, terminal};
 
-pub async fn list(cli: &Cli, limit: usize, json: bool) -> Result<ExitCode, Failure> {
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// How many to show.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Print one JSON object per prediction.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn list(cli: &Cli, args: &ListArgs) -> Result<Exit, Failure> {
     let connection = connect(cli, false).await?;
-    let mut predictions = std::pin::pin!(connection.client.list().stream().take(limit));
+    let mut predictions = std::pin::pin!(connection.client.list().stream().take(args.limit));
     while let Some(prediction) = predictions.next().await {
         let prediction = prediction?;
-        if json {
+        if args.json {
             output::line(serde_json::to_string(&prediction).unwrap_or_default())?;
         } else {
             let created = prediction
@@ -26,5 +36,5 @@ pub async fn list(cli: &Cli, limit: usize, json: bool) -> Result<ExitCode, Failu
             output::line(terminal::plain(&line))?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

@@ -12,26 +12,25 @@ pub mod simulate;
 pub mod spec;
 pub mod versions;
 
-use std::process::ExitCode;
-
 use crate::{
     Failure,
-    args::{Cli, Command, SpecCommand},
+    args::{Cli, Command},
+    exit::Exit,
 };
 
 /// Runs the command the arguments name.
-pub async fn run(cli: &Cli) -> Result<ExitCode, Failure> {
+pub async fn run(cli: &Cli) -> Result<Exit, Failure> {
     match &cli.command {
         Command::Generate(args) => generate::generate(cli, args).await,
         Command::Batch(args) => batch::batch(cli, args).await,
-        Command::Get { id, json } => get::get(cli, id, *json).await,
-        Command::Cancel { id, json } => cancel::cancel(cli, id, *json).await,
-        Command::List { limit, json } => list::list(cli, *limit, *json).await,
-        Command::Account { json } => account::account(cli, *json).await,
-        Command::Versions { model, json } => versions::versions(cli, model, *json).await,
+        Command::Get(args) => get::get(cli, args).await,
+        Command::Cancel(args) => cancel::cancel(cli, args).await,
+        Command::List(args) => list::list(cli, args).await,
+        Command::Account(args) => account::account(cli, args).await,
+        Command::Versions(args) => versions::versions(cli, args).await,
         Command::Files(command) => files::files(cli, command).await,
         Command::Simulate(args) => simulate::simulate(args).await,
-        Command::Spec(SpecCommand::Sync(args)) => spec::sync(cli, args).await,
+        Command::Spec(spec::SpecCommand::Sync(args)) => spec::sync(cli, args).await,
         Command::Schema(args) => schema::schema(args),
     }
 }

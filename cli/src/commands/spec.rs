@@ -2,13 +2,47 @@
 //! (its latest version's, or `--version`'s), or (`--check`) every model's compared with its latest version,
 //! nothing written.
 
-use std::{path::Path, process::ExitCode};
+use std::path::{Path, PathBuf};
 
+use clap::{Args, Subcommand};
 use ideogram_cli::spec_sync;
 
-use crate::{Failure, args::Cli, args::SyncArgs, connect, output};
+use crate::{Failure, args::Cli, connect, exit::Exit, output};
 
-pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
+#[derive(Debug, Subcommand)]
+pub enum SpecCommand {
+    /// Rewrite a model's components in openapi.yaml from the schema its latest version publishes
+    /// (`GET /models/{owner}/{name}`), and say what changed.
+    ///
+    /// With --check, rewrite nothing: say for each model whether the spec is behind its published schema, and
+    /// exit 1 if any is (for a scheduled job in CI).
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The model, `owner/name` (or --all).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub model: Option<String>,
+    /// Every model the spec has an input for.
+    #[arg(long)]
+    pub all: bool,
+    /// Sync against this version of the model (an id `ideogram versions MODEL` lists) instead of the latest.
+    #[arg(long, value_name = "ID", conflicts_with = "all")]
+    pub version: Option<String>,
+    /// The spec to rewrite.
+    #[arg(long, value_name = "FILE", default_value = "openapi.yaml")]
+    pub spec: PathBuf,
+    /// Print what would change, and leave the file alone.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Change nothing; exit 1 if the spec is behind any model's published schema, or a model's latest
+    /// version is not the one the spec records (the model moved, whether or not its schema changed).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub check: bool,
+}
+
+pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<Exit, Failure> {
     let path = args.spec.as_path();
     let mut text = std::fs::read_to_string(path)
         .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
@@ -27,12 +61,15 @@ pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
             None => {
                 let info = connection.client.model(model).await?;
                 info.latest_version.ok_or_else(|| Failure {
-                    code: 3,
+                    code: Exit::Api,
                     message: format!("{model} has no published version"),
                 })?
             }
         };
-        let fail = |message: String| Failure { code: 3, message };
+        let fail = |message: String| Failure {
+            code: Exit::Api,
+            message,
+        };
         if args.check {
             let drift = spec_sync::check(&text, model, &version).map_err(fail)?;
             behind += usize::from(drift.is_behind() || drift.has_moved());
@@ -62,9 +99,9 @@ pub async fn sync(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, Failure> {
             models.len()
         ))?;
         return Ok(if behind > 0 {
-            ExitCode::from(1)
+            Exit::SomeFailed
         } else {
-            ExitCode::SUCCESS
+            Exit::Success
         });
     }
     let code = finish(path, &text, changed, args.dry_run)?;
@@ -132,9 +169,9 @@ fn report(model: &str, drift: &spec_sync::Drift) -> Result<(), Failure> {
     }
 }
 
-fn finish(path: &Path, text: &str, changed: bool, dry_run: bool) -> Result<ExitCode, Failure> {
+fn finish(path: &Path, text: &str, changed: bool, dry_run: bool) -> Result<Exit, Failure> {
     if !changed {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Success);
     }
     if dry_run {
         output::line(format_args!("(dry run: {} left as it was)", path.display()))?;
@@ -146,5 +183,5 @@ fn finish(path: &Path, text: &str, changed: bool, dry_run: bool) -> Result<ExitC
             path.display()
         ))?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
