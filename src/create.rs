@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::{
     Client, Error, ModelInput, Operation, Prediction, Result, Target, WebhookEvent,
     generated::types,
+    prediction::is_plain_id,
     resolve::{Deadline, matching::Sent},
     wait::sync_wait_within,
 };
@@ -383,14 +384,6 @@ pub(crate) fn check_id(id: &str) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// Whether `id` looks like a prediction id: 1 to 64 ASCII letters, digits, `-` or `_`.
-pub(crate) fn is_plain_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 pub(crate) async fn prediction_from(

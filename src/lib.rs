@@ -13,6 +13,7 @@ pub mod batch;
 pub mod builders;
 mod client;
 mod create;
+mod decode;
 mod download;
 mod error;
 mod files;
@@ -44,7 +45,7 @@ mod root_enums {
 
 pub use account::Account;
 pub use client::{Client, ClientBuilder};
-pub use error::{ApiError, DecodeKind, Error, InvalidField, Operation, Result};
+pub use error::{ApiError, DecodeKind, Error, InvalidField, Operation, Result, WebhookError};
 pub use files::UploadedFile;
 pub use governor::{Rate, RateLimits};
 pub use input::{JsonInput, ModelInput, Target};
@@ -53,4 +54,4 @@ pub use prediction::{Prediction, PredictionStatus, PredictionUrls};
 pub use retry::RetryPolicy;
 pub use root_enums::WebhookEvent;
 pub use wait::WaitOptions;
-pub use webhook::{VerifiedWebhook, WebhookError, WebhookSecret, WebhookVerifier};
+pub use webhook::{VerifiedWebhook, WebhookSecret, WebhookVerifier};

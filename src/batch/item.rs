@@ -258,8 +258,7 @@ impl BatchContext {
         if matches!(self.settings.outputs, Outputs::Keep) {
             return Ok(done(ended, output, Vec::new(), Vec::new(), origin));
         }
-        let urls =
-            crate::prediction::output_files(&ended.id, ended.output.as_ref(), ended.removed)?;
+        let urls = crate::decode::output_files(&ended.id, ended.output.as_ref(), ended.removed)?;
         let (mut saved, mut bytes) = (Vec::new(), Vec::new());
         let left = || {
             item.deadline

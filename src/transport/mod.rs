@@ -3,7 +3,10 @@
 //! stretches the timeout of a request held open by `Prefer: wait`, sends a request again when the retry
 //! table says it is the transport's to (as the [`RetryPolicy`] allows), and traces each attempt.
 
+mod answer;
 mod body;
+#[cfg(test)]
+mod fuzz;
 pub(crate) mod sending;
 mod throttle;
 mod trace;
@@ -26,6 +29,7 @@ use crate::{
     },
     server_clock::ServerClock,
 };
+pub(crate) use answer::{api_error, read_capped};
 use body::limit_body;
 pub(crate) use body::{BodyLimits, BodyTooLarge, BodyTooSlow};
 use throttle::{Throttled, Turns};
