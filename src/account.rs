@@ -1,5 +1,6 @@
 //! The account a token belongs to (`GET /account`): who is paying, and what a batch's journal is tied to.
 
+use crate::retry::read_again_if_broken;
 use crate::{Client, Error, Operation, Result, generated::types};
 
 /// The account a token belongs to.
@@ -37,12 +38,18 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn account(&self) -> Result<Account> {
-        self.read_again_if_broken(Operation::GetAccount, || async {
-            match self.shared.api.account_get().await {
-                Ok(account) => Ok(account.into_inner().into()),
-                Err(error) => Err(Error::from_generated(error, Operation::GetAccount, None).await),
-            }
-        })
+        read_again_if_broken(
+            self.shared.transport.retry(),
+            Operation::GetAccount,
+            || async {
+                match self.shared.api.account_get().await {
+                    Ok(account) => Ok(account.into_inner().into()),
+                    Err(error) => {
+                        Err(Error::from_generated(error, Operation::GetAccount, None).await)
+                    }
+                }
+            },
+        )
         .await
     }
 

@@ -5,6 +5,7 @@ use std::{fmt::Display, str::FromStr, time::Duration};
 use progenitor_client::{ByteStream, ResponseValue};
 use serde_json::{Map, Value};
 
+use crate::retry::read_again_if_broken;
 use crate::{
     Client, Error, ModelInput, Operation, Prediction, Result, Target, WebhookEvent,
     generated::types,
@@ -193,7 +194,7 @@ impl Client {
     /// ```
     pub async fn get(&self, id: &str) -> Result<Prediction> {
         check_id(id)?;
-        self.read_again_if_broken(Operation::Get, || async {
+        read_again_if_broken(self.shared.transport.retry(), Operation::Get, || async {
             let result = self.shared.api.predictions_get(id).await;
             prediction_from(result, Operation::Get, Some(id)).await
         })

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use serde_json::{Map, Value};
 
+use crate::retry::read_again_if_broken;
 use crate::{
     Client, Error, Operation, Result, Target,
     generated::types,
@@ -116,8 +117,10 @@ impl Client {
             let model = model.clone();
             async move {
                 let (owner, name) = Target::owner_and_name(&model)?;
-                let page = self
-                    .read_again_if_broken(Operation::ListVersions, || async {
+                let page = read_again_if_broken(
+                    self.shared.transport.retry(),
+                    Operation::ListVersions,
+                    || async {
                         match self
                             .shared
                             .api
@@ -130,8 +133,9 @@ impl Client {
                                     .await)
                             }
                         }
-                    })
-                    .await?;
+                    },
+                )
+                .await?;
                 Ok(Page {
                     results: page.results.into_iter().map(ModelVersion::from).collect(),
                     next: page.next,
@@ -153,14 +157,18 @@ impl Client {
     pub async fn model_version(&self, owner_and_name: &str, id: &str) -> Result<ModelVersion> {
         let (owner, name) = Target::owner_and_name(owner_and_name)?;
         check_version_id(id)?;
-        self.read_again_if_broken(Operation::GetVersion, || async {
-            match self.shared.api.models_versions_get(owner, name, id).await {
-                Ok(version) => Ok(version.into_inner().into()),
-                Err(error) => Err(Error::from_generated(error, Operation::GetVersion, None)
-                    .await
-                    .about_version(&format!("{owner_and_name}:{id}"))),
-            }
-        })
+        read_again_if_broken(
+            self.shared.transport.retry(),
+            Operation::GetVersion,
+            || async {
+                match self.shared.api.models_versions_get(owner, name, id).await {
+                    Ok(version) => Ok(version.into_inner().into()),
+                    Err(error) => Err(Error::from_generated(error, Operation::GetVersion, None)
+                        .await
+                        .about_version(&format!("{owner_and_name}:{id}"))),
+                }
+            },
+        )
         .await
     }
 }

@@ -14,6 +14,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::HeaderMap;
 use sha2::Sha256;
 
+use crate::retry::read_again_if_broken;
 use crate::{Client, Error, Operation, Prediction, Result, error::WebhookError};
 
 /// The secret Replicate signs webhook requests with (`whsec_…`). `Debug` does not show it.
@@ -241,14 +242,18 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn webhook_secret(&self) -> Result<WebhookSecret> {
-        self.read_again_if_broken(Operation::GetWebhookSecret, || async {
-            match self.shared.api.webhooks_default_secret_get().await {
-                Ok(secret) => Ok(WebhookSecret(secret.into_inner().key)),
-                Err(error) => {
-                    Err(Error::from_generated(error, Operation::GetWebhookSecret, None).await)
+        read_again_if_broken(
+            self.shared.transport.retry(),
+            Operation::GetWebhookSecret,
+            || async {
+                match self.shared.api.webhooks_default_secret_get().await {
+                    Ok(secret) => Ok(WebhookSecret(secret.into_inner().key)),
+                    Err(error) => {
+                        Err(Error::from_generated(error, Operation::GetWebhookSecret, None).await)
+                    }
                 }
-            }
-        })
+            },
+        )
         .await
     }
 }
