@@ -8,14 +8,12 @@ use serde_json::{Map, Value};
 use crate::retry::read_again_if_broken;
 use crate::{
     Client, Error, ModelInput, Operation, Prediction, Result, Target, WebhookEvent,
+    clock::{Deadline, MAX_SYNC_WAIT, sync_wait_within},
     generated::types,
     prediction::is_plain_id,
-    resolve::{Deadline, matching::Sent},
-    wait::sync_wait_within,
+    resolve::matching::Sent,
 };
 
-/// The longest a server holds a `Prefer: wait` request.
-pub(crate) const MAX_SYNC_WAIT: Duration = Duration::from_secs(60);
 /// The shortest `Cancel-After` the API accepts.
 const MIN_CANCEL_AFTER: Duration = Duration::from_secs(5);
 

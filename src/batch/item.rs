@@ -19,9 +19,10 @@ use super::{
 };
 use crate::{
     Error, ModelInput, Prediction, PredictionStatus, Result,
+    clock::Deadline,
+    clock::sync_wait_within,
     create::CreateOptions,
-    resolve::{Deadline, identity::sent_form, matching::Sent},
-    wait::sync_wait_within,
+    resolve::{identity::sent_form, matching::Sent},
 };
 
 /// The batch's items, each run as the stream reaches it, at most `concurrency` at a time.

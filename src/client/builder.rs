@@ -7,12 +7,13 @@ use secrecy::SecretString;
 
 use super::{Client, ClientState};
 use crate::{
-    Error, Result, generated,
+    Error, Result,
+    clock::{DEFAULT_LIST_SETTLE, DEFAULT_RUN_TIMEOUT, WaitOptions},
+    generated,
     governor::{Governor, RateLimits},
-    resolve::{Claims, absence::DEFAULT_LIST_SETTLE},
+    resolve::Claims,
     retry::RetryPolicy,
     transport::{BodyLimits, Transport, bounded},
-    wait::{DEFAULT_RUN_TIMEOUT, WaitOptions},
 };
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

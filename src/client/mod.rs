@@ -9,11 +9,12 @@ use builder::is_loopback;
 use reqwest::Url;
 
 use crate::{
-    Result, generated,
+    Result,
+    clock::WaitOptions,
+    generated,
     governor::{Class, RateLimits},
     resolve::Claims,
     transport::Transport,
-    wait::WaitOptions,
 };
 
 /// A client for Replicate's predictions API, or any server that speaks it under some base URL.

@@ -46,17 +46,11 @@ use tokio::time::Instant;
 
 use crate::{
     Client, Error, Operation, Prediction, Result,
+    clock::Deadline,
     create::CreateRequest,
     retry::table::{Decision, Failure, decide},
     transport::sending,
 };
-
-/// When a create must be over: the caller's deadline, and when its wait began.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Deadline {
-    pub(crate) started: Instant,
-    pub(crate) at: Instant,
-}
 
 /// How long past the caller's deadline a create that may have been processed is looked for, to name the
 /// prediction: within [`Client::DEADLINE_MARGIN`], leaving the rest of it for a cancel.

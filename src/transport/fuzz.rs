@@ -49,7 +49,7 @@ fn check(body: &[u8], status: u16, header: &str) {
     let _ = Prediction::from_json(body);
     let _ = wait_in_body(&text);
     let _ = parse_retry_after(header);
-    let clock = crate::server_clock::ServerClock::default();
+    let clock = crate::clock::ServerClock::default();
     let now = chrono::Utc::now();
     clock.observe_date(now, now, header);
     let _ = clock.window(now, now);

@@ -21,13 +21,14 @@ use reqwest::{
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
-    Operation, generated,
+    Operation,
+    clock::ServerClock,
+    generated,
     governor::{Class, Governor},
     retry::{
         RetryPolicy, retry_after_of,
         table::{Decision, Failure, decide},
     },
-    server_clock::ServerClock,
 };
 pub(crate) use answer::{api_error, read_capped};
 use body::limit_body;
