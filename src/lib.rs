@@ -11,10 +11,12 @@
 mod account;
 pub mod batch;
 pub mod builders;
+mod claims;
 mod client;
 mod clock;
 mod create;
 mod decode;
+mod digest;
 mod download;
 mod error;
 mod files;

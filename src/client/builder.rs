@@ -8,10 +8,10 @@ use secrecy::SecretString;
 use super::{Client, ClientState};
 use crate::{
     Error, Result,
+    claims::Claims,
     clock::{DEFAULT_LIST_SETTLE, DEFAULT_RUN_TIMEOUT, WaitOptions},
     generated,
     governor::{Governor, RateLimits},
-    resolve::Claims,
     retry::RetryPolicy,
     transport::{BodyLimits, Transport, bounded},
 };
@@ -306,9 +306,9 @@ impl ClientBuilder {
         #[cfg(feature = "claims-file")]
         if let Some(dir) = &self.claims_dir {
             let seen = format!("{}\0{token}", base_url.as_str().trim_end_matches('/'));
-            let hash = crate::resolve::identity::sha256_hex(seen.as_bytes());
+            let hash = crate::digest::sha256_hex(seen.as_bytes());
             let name = format!("claims-{}.sqlite3", hash.get(..16).unwrap_or(&hash));
-            let file = crate::resolve::claim_file::ClaimFile::open(&dir.join(name))?;
+            let file = crate::claims::claim_file::ClaimFile::open(&dir.join(name))?;
             return Ok(Claims::with_file(file));
         }
         Ok(Claims::default())

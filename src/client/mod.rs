@@ -10,10 +10,10 @@ use reqwest::Url;
 
 use crate::{
     Result,
+    claims::Claims,
     clock::WaitOptions,
     generated,
     governor::{Class, RateLimits},
-    resolve::Claims,
     transport::Transport,
 };
 

@@ -11,7 +11,7 @@
 //!   exactly what was sent; what cannot be compared is never taken for a match.
 //! - **Proof of absence** ([`absence`]): "nothing was made" only from a complete list that covered the
 //!   create's window, read after the server's clock passed it by the settle margin.
-//! - **Claims** ([`claims`]): each prediction goes to one owner (a create request, a batch item), across the
+//! - **Claims** ([`claims`](crate::claims)): each prediction goes to one owner (a create request, a batch item), across the
 //!   creates of a client and, with a claim file, across processes.
 //!
 //! A create that was sent but got no readable answer (the connection dropped, a 5xx, a truncated body, the
@@ -29,9 +29,6 @@
 //!   The create is not sent again.
 
 pub(crate) mod absence;
-#[cfg(feature = "claims-file")]
-pub(crate) mod claim_file;
-pub(crate) mod claims;
 pub(crate) mod identity;
 mod lookup;
 pub(crate) mod matching;
@@ -40,7 +37,6 @@ mod unanswered;
 pub(crate) mod walk;
 
 use chrono::Utc;
-pub(crate) use claims::Claims;
 use lookup::{Absence, Found};
 use tokio::time::Instant;
 

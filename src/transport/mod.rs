@@ -116,11 +116,10 @@ impl Transport {
                 value.set_sensitive(true);
                 value
             });
-        let token_fingerprint =
-            crate::resolve::identity::sha256_hex(token.expose_secret().as_bytes())
-                .get(..16)
-                .unwrap_or_default()
-                .to_string();
+        let token_fingerprint = crate::digest::sha256_hex(token.expose_secret().as_bytes())
+            .get(..16)
+            .unwrap_or_default()
+            .to_string();
         Self {
             token_fingerprint,
             authorization,
