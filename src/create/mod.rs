@@ -1,5 +1,8 @@
 //! Creating, reading and canceling predictions.
 
+mod exactly_once;
+mod lookup;
+
 use std::{fmt::Display, str::FromStr, time::Duration};
 
 use progenitor_client::{ByteStream, ResponseValue};
