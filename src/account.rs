@@ -1,7 +1,6 @@
 //! The account a token belongs to (`GET /account`): who is paying, and what a batch's journal is tied to.
 
-use crate::retry::read_again_if_broken;
-use crate::{Client, Error, Operation, Result, generated::types};
+use crate::{Client, Error, Operation, Result, generated::types, retry::read_again_if_broken};
 
 /// The account a token belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 
-use crate::retry::read_again_if_broken;
 use crate::{
     Client, Error, Operation, Prediction, Result,
     pages::{self, Page},
+    retry::read_again_if_broken,
 };
 
 /// A listing being configured; turn it into a stream with [`stream`](Self::stream). Made by [`Client::list`].

@@ -5,11 +5,12 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use serde_json::{Map, Value};
 
-use crate::retry::read_again_if_broken;
 use crate::{
     Client, Error, Operation, Result, Target,
     generated::types,
+    input::check_version_id,
     pages::{self, Page},
+    retry::read_again_if_broken,
 };
 
 /// A model, as the API describes it.
@@ -171,15 +172,4 @@ impl Client {
         )
         .await
     }
-}
-
-/// A version id is hex digits (Replicate's are 64): anything else is refused before it goes into a URL.
-pub(crate) fn check_version_id(id: &str) -> Result<()> {
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(Error::invalid_input(
-            "version",
-            format!("{id:?} is not a version id (hex digits)"),
-        ));
-    }
-    Ok(())
 }

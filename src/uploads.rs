@@ -3,10 +3,10 @@
 
 use futures_util::Stream;
 
-use crate::retry::read_again_if_broken;
 use crate::{
     Client, Error, Operation, Result, UploadedFile,
     pages::{self, Page},
+    retry::read_again_if_broken,
 };
 
 /// The account's uploaded files. Made by [`Client::files`]; every request goes through the client's

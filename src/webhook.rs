@@ -14,8 +14,9 @@ use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::HeaderMap;
 use sha2::Sha256;
 
-use crate::retry::read_again_if_broken;
-use crate::{Client, Error, Operation, Prediction, Result, error::WebhookError};
+use crate::{
+    Client, Error, Operation, Prediction, Result, error::WebhookError, retry::read_again_if_broken,
+};
 
 /// The secret Replicate signs webhook requests with (`whsec_…`). `Debug` does not show it.
 #[derive(Clone, PartialEq, Eq)]

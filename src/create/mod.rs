@@ -8,13 +8,13 @@ use std::{fmt::Display, str::FromStr, time::Duration};
 use progenitor_client::{ByteStream, ResponseValue};
 use serde_json::{Map, Value};
 
-use crate::retry::read_again_if_broken;
 use crate::{
     Client, Error, ModelInput, Operation, Prediction, Result, Target, WebhookEvent,
     clock::{Deadline, MAX_SYNC_WAIT, sync_wait_within},
     generated::types,
     prediction::is_plain_id,
     resolve::matching::Sent,
+    retry::read_again_if_broken,
 };
 
 /// The shortest `Cancel-After` the API accepts.

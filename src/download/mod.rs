@@ -11,9 +11,9 @@ use bytes::Bytes;
 use reqwest::Url;
 use tokio::time::Instant;
 
-use crate::retry::read_again_if_broken;
 use crate::{
     Client, Error, Operation, Result,
+    retry::read_again_if_broken,
     transport::{Credentials, bounded},
 };
 
