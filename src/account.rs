@@ -1,6 +1,6 @@
 //! The account a token belongs to (`GET /account`): who is paying, and what a batch's journal is tied to.
 
-use crate::{Client, Error, Operation, Result, generated::types};
+use crate::{Client, Error, Operation, Result, generated::types, retry::read_again_if_broken};
 
 /// The account a token belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,12 +37,18 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn account(&self) -> Result<Account> {
-        self.read_again_if_broken(Operation::GetAccount, || async {
-            match self.shared.api.account_get().await {
-                Ok(account) => Ok(account.into_inner().into()),
-                Err(error) => Err(Error::from_generated(error, Operation::GetAccount, None).await),
-            }
-        })
+        read_again_if_broken(
+            self.shared.transport.retry(),
+            Operation::GetAccount,
+            || async {
+                match self.shared.api.account_get().await {
+                    Ok(account) => Ok(account.into_inner().into()),
+                    Err(error) => {
+                        Err(Error::from_generated(error, Operation::GetAccount, None).await)
+                    }
+                }
+            },
+        )
         .await
     }
 

@@ -140,9 +140,9 @@ impl Client {
             .map_err(transport)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = crate::error::read_capped(response.bytes_stream()).await;
+        let body = crate::transport::read_capped(response.bytes_stream()).await;
         if !(200..300).contains(&status) {
-            return Err(Error::Api(Box::new(crate::error::api_error(
+            return Err(Error::Api(Box::new(crate::transport::api_error(
                 Operation::Upload,
                 status,
                 &headers,

@@ -82,7 +82,7 @@ impl<I: ModelInput> ModelInput for Pinned<I> {
     }
 
     fn validate(&self) -> Result<()> {
-        crate::model_info::check_version_id(&self.version)?;
+        check_version_id(&self.version)?;
         self.input.validate()
     }
 }
@@ -271,4 +271,15 @@ impl ModelInput for JsonInput {
             Target::Version(_) => Ok(()),
         }
     }
+}
+
+/// A version id is hex digits (Replicate's are 64): anything else is refused before it goes into a URL.
+pub(crate) fn check_version_id(id: &str) -> Result<()> {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(Error::invalid_input(
+            "version",
+            format!("{id:?} is not a version id (hex digits)"),
+        ));
+    }
+    Ok(())
 }

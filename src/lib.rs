@@ -11,8 +11,12 @@
 mod account;
 pub mod batch;
 pub mod builders;
+mod claims;
 mod client;
+mod clock;
 mod create;
+mod decode;
+mod digest;
 mod download;
 mod error;
 mod files;
@@ -29,7 +33,6 @@ mod redact;
 mod resolve;
 mod retry;
 mod run;
-mod server_clock;
 mod transport;
 mod uploads;
 mod wait;
@@ -44,7 +47,8 @@ mod root_enums {
 
 pub use account::Account;
 pub use client::{Client, ClientBuilder};
-pub use error::{ApiError, DecodeKind, Error, InvalidField, Operation, Result};
+pub use clock::WaitOptions;
+pub use error::{ApiError, DecodeKind, Error, InvalidField, Operation, Result, WebhookError};
 pub use files::UploadedFile;
 pub use governor::{Rate, RateLimits};
 pub use input::{JsonInput, ModelInput, Target};
@@ -52,5 +56,4 @@ pub use model_info::{ModelInfo, ModelVersion};
 pub use prediction::{Prediction, PredictionStatus, PredictionUrls};
 pub use retry::RetryPolicy;
 pub use root_enums::WebhookEvent;
-pub use wait::WaitOptions;
-pub use webhook::{VerifiedWebhook, WebhookError, WebhookSecret, WebhookVerifier};
+pub use webhook::{VerifiedWebhook, WebhookSecret, WebhookVerifier};

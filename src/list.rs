@@ -6,6 +6,7 @@ use futures_util::Stream;
 use crate::{
     Client, Error, Operation, Prediction, Result,
     pages::{self, Page},
+    retry::read_again_if_broken,
 };
 
 /// A listing being configured; turn it into a stream with [`stream`](Self::stream). Made by [`Client::list`].
@@ -43,8 +44,8 @@ impl<'c> ListPredictions<'c> {
     ) -> impl Future<Output = Result<Page<Prediction>>> + Send + use<'c> {
         let (client, after, before) = (self.client, self.created_after, self.created_before);
         async move {
-            let page = client
-                .read_again_if_broken(Operation::List, || async {
+            let page =
+                read_again_if_broken(client.shared.transport.retry(), Operation::List, || async {
                     let result = client
                         .shared
                         .api

@@ -18,7 +18,7 @@ use std::{
 
 use serde_json::{Map, Value};
 
-use crate::{Client, Error, Result, Target, UploadedFile, resolve::identity::sha256_hex};
+use crate::{Client, Error, Result, Target, UploadedFile, digest::sha256_hex};
 
 /// A local file as a model input's value: a `file://` URL that [`Client::run`](crate::Client::run),
 /// [`Client::create`](crate::Client::create) and batches read, then send inline (up to 256 kB) or upload.

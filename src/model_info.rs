@@ -8,7 +8,9 @@ use serde_json::{Map, Value};
 use crate::{
     Client, Error, Operation, Result, Target,
     generated::types,
+    input::check_version_id,
     pages::{self, Page},
+    retry::read_again_if_broken,
 };
 
 /// A model, as the API describes it.
@@ -116,8 +118,10 @@ impl Client {
             let model = model.clone();
             async move {
                 let (owner, name) = Target::owner_and_name(&model)?;
-                let page = self
-                    .read_again_if_broken(Operation::ListVersions, || async {
+                let page = read_again_if_broken(
+                    self.shared.transport.retry(),
+                    Operation::ListVersions,
+                    || async {
                         match self
                             .shared
                             .api
@@ -130,8 +134,9 @@ impl Client {
                                     .await)
                             }
                         }
-                    })
-                    .await?;
+                    },
+                )
+                .await?;
                 Ok(Page {
                     results: page.results.into_iter().map(ModelVersion::from).collect(),
                     next: page.next,
@@ -153,25 +158,18 @@ impl Client {
     pub async fn model_version(&self, owner_and_name: &str, id: &str) -> Result<ModelVersion> {
         let (owner, name) = Target::owner_and_name(owner_and_name)?;
         check_version_id(id)?;
-        self.read_again_if_broken(Operation::GetVersion, || async {
-            match self.shared.api.models_versions_get(owner, name, id).await {
-                Ok(version) => Ok(version.into_inner().into()),
-                Err(error) => Err(Error::from_generated(error, Operation::GetVersion, None)
-                    .await
-                    .about_version(&format!("{owner_and_name}:{id}"))),
-            }
-        })
+        read_again_if_broken(
+            self.shared.transport.retry(),
+            Operation::GetVersion,
+            || async {
+                match self.shared.api.models_versions_get(owner, name, id).await {
+                    Ok(version) => Ok(version.into_inner().into()),
+                    Err(error) => Err(Error::from_generated(error, Operation::GetVersion, None)
+                        .await
+                        .about_version(&format!("{owner_and_name}:{id}"))),
+                }
+            },
+        )
         .await
     }
-}
-
-/// A version id is hex digits (Replicate's are 64): anything else is refused before it goes into a URL.
-pub(crate) fn check_version_id(id: &str) -> Result<()> {
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(Error::invalid_input(
-            "version",
-            format!("{id:?} is not a version id (hex digits)"),
-        ));
-    }
-    Ok(())
 }

@@ -1,12 +1,13 @@
-//! A prediction as the public API shows it, and its status.
+//! A prediction as the public API shows it, and its status: plain data, which errors carry. What reads a
+//! prediction or its output and may fail is in `decode.rs`, above the error module.
 
 use std::{fmt, str::FromStr, time::Duration};
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize, Serializer, de::DeserializeOwned};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::{Error, Operation, Result, generated::types};
+use crate::generated::types;
 
 /// One run of a model on one input.
 ///
@@ -66,26 +67,6 @@ pub struct PredictionUrls {
 }
 
 impl Prediction {
-    /// Decodes a prediction from its JSON (a stored answer, a webhook payload you have verified), through the
-    /// same types generated from `openapi.yaml` that decode the API's answers.
-    pub fn from_json(json: &[u8]) -> Result<Self> {
-        Self::decode(json, Operation::Decode)
-    }
-
-    pub(crate) fn decode(json: &[u8], operation: Operation) -> Result<Self> {
-        serde_json::from_slice::<types::Prediction>(json)
-            .map(Self::from)
-            .map_err(|e| {
-                Error::malformed(
-                    operation,
-                    None,
-                    None,
-                    format!("not a prediction ({e})"),
-                    json,
-                )
-            })
-    }
-
     /// Whether the prediction has finished (succeeded, failed, canceled or aborted).
     pub fn is_terminal(&self) -> bool {
         self.status.is_terminal()
@@ -100,46 +81,10 @@ impl Prediction {
         }
     }
 
-    /// The output decoded as `T` (for a typed input, its `Output`).
-    ///
-    /// A missing output (still running, or removed) is [`Error::OutputMissing`]; one of another shape is
-    /// [`Error::OutputMismatch`].
-    pub fn output_as<T: DeserializeOwned>(&self) -> Result<T> {
-        let Some(output) = &self.output else {
-            return Err(Error::OutputMissing {
-                prediction_id: self.id.clone(),
-                removed: self.data_removed,
-            });
-        };
-        T::deserialize(output).map_err(|e| {
-            Error::output_mismatch(
-                self.id.clone(),
-                format!("the output does not have the model's output schema ({e})"),
-                output,
-            )
-        })
-    }
-
-    /// The output's file URLs: one URL, or each string of a list of them (the shapes of the ideogram models'
-    /// outputs).
-    ///
-    /// A missing output is [`Error::OutputMissing`]; an output with no URL in it is [`Error::OutputMismatch`].
-    ///
-    /// ```no_run
-    /// # async fn demo(client: replicate_ideogram::Client, id: &str) -> replicate_ideogram::Result<()> {
-    /// for url in client.get(id).await?.output_urls()? {
-    ///     client.download(&url).to_file(url.rsplit('/').next().unwrap_or("output")).await?;
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub fn output_urls(&self) -> Result<Vec<String>> {
-        output_files(&self.id, self.output.as_ref(), self.data_removed)
-    }
-
     /// Whether the id is a plain prediction id (1 to 64 ASCII letters, digits, `-` or `_`), safe to use in a
     /// URL path or as a file name. Ids come from the server; check before using one as either.
     pub fn has_plain_id(&self) -> bool {
-        crate::create::is_plain_id(&self.id)
+        is_plain_id(&self.id)
     }
 
     /// How long the model ran (`metrics.predict_time`), once it has finished.
@@ -148,32 +93,12 @@ impl Prediction {
         Duration::try_from_secs_f64(seconds).ok()
     }
 }
-
-/// The file URLs of prediction `id`'s output (`removed`: the server says it deleted it), by the one rule
-/// every reader of outputs follows: one URL, or a list of them and nothing else. A missing output is
-/// [`Error::OutputMissing`]; an empty list, an object, or a list with anything but URLs in it is
-/// [`Error::OutputMismatch`].
-pub(crate) fn output_files(id: &str, output: Option<&Value>, removed: bool) -> Result<Vec<String>> {
-    let Some(output) = output.filter(|o| !o.is_null()) else {
-        return Err(Error::OutputMissing {
-            prediction_id: id.to_string(),
-            removed,
-        });
-    };
-    let mismatch = |why: &str| Error::output_mismatch(id.to_string(), why.to_string(), output);
-    match output {
-        Value::String(url) => Ok(vec![url.clone()]),
-        Value::Array(items) if items.is_empty() => Err(mismatch("the output is an empty list")),
-        Value::Array(items) => items
-            .iter()
-            .map(|item| {
-                item.as_str().map(str::to_string).ok_or_else(|| {
-                    mismatch("the output's list holds something other than a file URL")
-                })
-            })
-            .collect(),
-        _ => Err(mismatch("the output holds no file URL")),
-    }
+/// Whether `id` looks like a prediction id: 1 to 64 ASCII letters, digits, `-` or `_`.
+pub(crate) fn is_plain_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl From<types::Prediction> for Prediction {

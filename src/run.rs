@@ -7,9 +7,10 @@ use tokio::time::Instant;
 
 use crate::{
     Client, ModelInput, Prediction, Result, WaitOptions, WebhookEvent,
+    clock::Deadline,
+    clock::sync_wait_within,
     create::{CreatePrediction, await_sends},
-    resolve::Deadline,
-    wait::{WaitSettings, sync_wait_within},
+    wait::WaitSettings,
 };
 
 /// A run being configured; `.await` it to create the prediction, wait for it and get its output.

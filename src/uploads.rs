@@ -6,6 +6,7 @@ use futures_util::Stream;
 use crate::{
     Client, Error, Operation, Result, UploadedFile,
     pages::{self, Page},
+    retry::read_again_if_broken,
 };
 
 /// The account's uploaded files. Made by [`Client::files`]; every request goes through the client's
@@ -29,16 +30,19 @@ impl<'c> Files<'c> {
     pub fn list(self) -> impl Stream<Item = Result<UploadedFile>> + Send + 'c {
         let client = self.client;
         pages::walk(Operation::ListFiles, move |cursor| async move {
-            let page = client
-                .read_again_if_broken(Operation::ListFiles, || async {
+            let page = read_again_if_broken(
+                client.shared.transport.retry(),
+                Operation::ListFiles,
+                || async {
                     match client.shared.api.files_list(cursor.as_deref()).await {
                         Ok(page) => Ok(page.into_inner()),
                         Err(error) => {
                             Err(Error::from_generated(error, Operation::ListFiles, None).await)
                         }
                     }
-                })
-                .await?;
+                },
+            )
+            .await?;
             Ok(Page {
                 results: page.results.into_iter().map(UploadedFile::from).collect(),
                 next: page.next,
@@ -57,14 +61,17 @@ impl<'c> Files<'c> {
     pub async fn get(self, id: &str) -> Result<UploadedFile> {
         check_file_id(id)?;
         let client = self.client;
-        client
-            .read_again_if_broken(Operation::GetFile, || async {
+        read_again_if_broken(
+            client.shared.transport.retry(),
+            Operation::GetFile,
+            || async {
                 match client.shared.api.files_get(id).await {
                     Ok(file) => Ok(file.into_inner().into()),
                     Err(error) => Err(Error::from_generated(error, Operation::GetFile, None).await),
                 }
-            })
-            .await
+            },
+        )
+        .await
     }
 
     /// Deletes an uploaded file, by id. Predictions that were given its URL keep their outputs; a pinned

@@ -14,35 +14,9 @@ use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::HeaderMap;
 use sha2::Sha256;
 
-use crate::{Client, Error, Operation, Prediction, Result};
-
-/// Why a webhook request was rejected.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum WebhookError {
-    /// A required header is missing or not text.
-    #[error("the {0} header is missing")]
-    MissingHeader(&'static str),
-    /// `webhook-timestamp` is not a number of seconds.
-    #[error("the webhook-timestamp header is not a number of seconds")]
-    InvalidTimestamp,
-    /// The timestamp is further from now than the tolerance: a replay, or a clock far off.
-    #[error(
-        "the webhook is {age_seconds}s away from now, more than the {tolerance_seconds}s tolerated"
-    )]
-    Expired {
-        /// How far the timestamp is from now, in seconds.
-        age_seconds: u64,
-        /// The tolerance, in seconds.
-        tolerance_seconds: u64,
-    },
-    /// `webhook-signature` holds no `v1,<base64>` entry.
-    #[error("the webhook-signature header has no v1 signature")]
-    MalformedSignature,
-    /// No signature matches: the body or headers were altered, or it was signed with another secret.
-    #[error("no webhook signature matches: the request was altered or signed with another secret")]
-    SignatureMismatch,
-}
+use crate::{
+    Client, Error, Operation, Prediction, Result, error::WebhookError, retry::read_again_if_broken,
+};
 
 /// The secret Replicate signs webhook requests with (`whsec_…`). `Debug` does not show it.
 #[derive(Clone, PartialEq, Eq)]
@@ -269,14 +243,18 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn webhook_secret(&self) -> Result<WebhookSecret> {
-        self.read_again_if_broken(Operation::GetWebhookSecret, || async {
-            match self.shared.api.webhooks_default_secret_get().await {
-                Ok(secret) => Ok(WebhookSecret(secret.into_inner().key)),
-                Err(error) => {
-                    Err(Error::from_generated(error, Operation::GetWebhookSecret, None).await)
+        read_again_if_broken(
+            self.shared.transport.retry(),
+            Operation::GetWebhookSecret,
+            || async {
+                match self.shared.api.webhooks_default_secret_get().await {
+                    Ok(secret) => Ok(WebhookSecret(secret.into_inner().key)),
+                    Err(error) => {
+                        Err(Error::from_generated(error, Operation::GetWebhookSecret, None).await)
+                    }
                 }
-            }
-        })
+            },
+        )
         .await
     }
 }

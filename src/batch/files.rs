@@ -16,7 +16,7 @@ use super::{
     identify::Item,
     journal::{ItemId, SavedFile},
 };
-use crate::{Error, Result, download::Finish, resolve::identity::hex};
+use crate::{Error, Result, digest::hex, download::Finish};
 
 /// The longest slug of a prompt in a file name.
 const SLUG_CHARS: usize = 40;

@@ -12,9 +12,9 @@ use super::{
 };
 use crate::{
     Error, ModelInput, Result, Target,
+    clock::deadline_after,
     local_files::{LocalFile, path_of},
     resolve::identity::{self, data_url_hash},
-    wait::deadline_after,
 };
 
 /// An item, worked out once: where it goes, its JSON, what it is, its deadline.

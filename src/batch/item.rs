@@ -19,9 +19,10 @@ use super::{
 };
 use crate::{
     Error, ModelInput, Prediction, PredictionStatus, Result,
+    clock::Deadline,
+    clock::sync_wait_within,
     create::CreateOptions,
-    resolve::{Deadline, identity::sent_form, matching::Sent},
-    wait::sync_wait_within,
+    resolve::{identity::sent_form, matching::Sent},
 };
 
 /// The batch's items, each run as the stream reaches it, at most `concurrency` at a time.
@@ -258,8 +259,7 @@ impl BatchContext {
         if matches!(self.settings.outputs, Outputs::Keep) {
             return Ok(done(ended, output, Vec::new(), Vec::new(), origin));
         }
-        let urls =
-            crate::prediction::output_files(&ended.id, ended.output.as_ref(), ended.removed)?;
+        let urls = crate::decode::output_files(&ended.id, ended.output.as_ref(), ended.removed)?;
         let (mut saved, mut bytes) = (Vec::new(), Vec::new());
         let left = || {
             item.deadline

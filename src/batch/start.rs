@@ -12,10 +12,10 @@ use super::{
 };
 use crate::{
     Client, Error, Result, Target,
+    claims::Known,
     resolve::{
         matching::Sent,
         resume::{Intent, Resolution},
-        walk::Known,
     },
 };
 

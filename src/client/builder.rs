@@ -7,12 +7,13 @@ use secrecy::SecretString;
 
 use super::{Client, ClientState};
 use crate::{
-    Error, Result, generated,
+    Error, Result,
+    claims::Claims,
+    clock::{DEFAULT_LIST_SETTLE, DEFAULT_RUN_TIMEOUT, WaitOptions},
+    generated,
     governor::{Governor, RateLimits},
-    resolve::{Claims, absence::DEFAULT_LIST_SETTLE},
     retry::RetryPolicy,
     transport::{BodyLimits, Transport, bounded},
-    wait::{DEFAULT_RUN_TIMEOUT, WaitOptions},
 };
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -305,9 +306,9 @@ impl ClientBuilder {
         #[cfg(feature = "claims-file")]
         if let Some(dir) = &self.claims_dir {
             let seen = format!("{}\0{token}", base_url.as_str().trim_end_matches('/'));
-            let hash = crate::resolve::identity::sha256_hex(seen.as_bytes());
+            let hash = crate::digest::sha256_hex(seen.as_bytes());
             let name = format!("claims-{}.sqlite3", hash.get(..16).unwrap_or(&hash));
-            let file = crate::resolve::claim_file::ClaimFile::open(&dir.join(name))?;
+            let file = crate::claims::claim_file::ClaimFile::open(&dir.join(name))?;
             return Ok(Claims::with_file(file));
         }
         Ok(Claims::default())

@@ -8,7 +8,14 @@ pub use builder::ClientBuilder;
 use builder::is_loopback;
 use reqwest::Url;
 
-use crate::{Result, generated, resolve::Claims, transport::Transport, wait::WaitOptions};
+use crate::{
+    Result,
+    claims::Claims,
+    clock::WaitOptions,
+    generated,
+    governor::{Class, RateLimits},
+    transport::Transport,
+};
 
 /// A client for Replicate's predictions API, or any server that speaks it under some base URL.
 ///
@@ -131,5 +138,17 @@ impl Client {
             let _ = url.set_port(None);
         }
         url.as_str().trim_end_matches('/').to_string()
+    }
+}
+
+impl Client {
+    /// The pace this client keeps now: the limits it started from, or what it learned from the server's 429s
+    /// (`None`: no limit known). Every `run`, batch and poll of this client (and its clones) shares it.
+    pub fn rate_limits(&self) -> RateLimits {
+        let governor = self.shared.transport.governor();
+        RateLimits {
+            creates: governor.rate(Class::Create),
+            others: governor.rate(Class::Other),
+        }
     }
 }

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 
 use crate::{
     Client, Error, Operation, Result,
+    retry::read_again_if_broken,
     transport::{Credentials, bounded},
 };
 
@@ -84,12 +85,14 @@ impl Download<'_> {
             Source::Data(bytes) => return Ok(bytes),
             Source::Http(url) => url,
         };
-        let fetch = self
-            .client
-            .read_again_if_broken(Operation::Download, || async {
+        let fetch = read_again_if_broken(
+            self.client.shared.transport.retry(),
+            Operation::Download,
+            || async {
                 let mut response = self.get(url.clone()).await?;
                 self.read_capped(&mut response, &url).await
-            });
+            },
+        );
         self.before(self.deadline(), &url, fetch).await
     }
 
@@ -117,14 +120,16 @@ impl Download<'_> {
             }
             Source::Http(url) => url,
         };
-        let fetch = self
-            .client
-            .read_again_if_broken(Operation::Download, || async {
+        let fetch = read_again_if_broken(
+            self.client.shared.transport.retry(),
+            Operation::Download,
+            || async {
                 let mut response = self.get(url.clone()).await?;
                 let mut part = Part::new(path, finish);
                 copy_body(&mut response, &mut part).await?;
                 part.finish_written().await
-            });
+            },
+        );
         self.before(self.deadline(), &url, fetch).await
     }
 

@@ -153,7 +153,7 @@ impl Part {
             sha256: self
                 .hash
                 .take()
-                .map(|h| crate::resolve::identity::hex(&sha2::Digest::finalize(h))),
+                .map(|h| crate::digest::hex(&sha2::Digest::finalize(h))),
             head: std::mem::take(&mut self.head),
         })
     }

@@ -1,7 +1,7 @@
 //! Answers that could not be decoded, by kind: the kind, not the message, decides whether reading again
 //! may help.
 
-use super::{Error, Operation, answer::id_in_body, snippet};
+use super::{Error, Operation, id_in_body, snippet};
 
 /// What kind of failure an [`Error::Decode`] is. Opaque: the client reads it to decide whether reading
 /// again may help; the `reason` field says what was wrong.

@@ -1,32 +1,29 @@
-//! The crate's one error type, and the one place where the generated client's errors become it.
+//! The crate's one error type. It names nothing of the crate but the predictions it carries: turning an
+//! answer into an error is the transport's (`transport/answer.rs`).
 
 use chrono::{DateTime, Utc};
 use std::{fmt, path::PathBuf, time::Duration};
 
-use progenitor_client::ByteStream;
 use reqwest::StatusCode;
 
-mod answer;
+mod body;
 mod decode;
-#[cfg(test)]
-mod fuzz;
 mod kinds;
 mod message;
 mod operation;
+mod webhook;
 
-use crate::{Prediction, PredictionStatus};
-pub(crate) use answer::{api_error, read_capped, snippet};
-use answer::{api_error_from_stream, body_limit};
+use crate::prediction::{Prediction, PredictionStatus};
+pub(crate) use body::{html_title, id_in_body, snippet};
 pub use decode::DecodeKind;
 pub(crate) use decode::Kind;
 use message::{describe_lookup, describe_wait, for_prediction, logs_tail, quoted};
 pub use operation::Operation;
+pub use webhook::WebhookError;
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// How much of an error body is read; the rest is dropped.
-const ERROR_BODY_LIMIT: usize = 64 * 1024;
 /// How many characters of a body an error message quotes.
 const SNIPPET_CHARS: usize = 240;
 
@@ -227,7 +224,7 @@ pub enum Error {
     },
     /// A webhook request failed verification.
     #[error("webhook rejected: {0}")]
-    Webhook(crate::webhook::WebhookError),
+    Webhook(WebhookError),
     /// A prediction succeeded, but its output can no longer be downloaded (Replicate deletes outputs about an
     /// hour after a prediction ends). Running the input again makes (and costs) a new prediction.
     #[error("prediction {prediction_id} succeeded, but its output is no longer there ({reason})")]
@@ -416,59 +413,6 @@ impl Error {
             prediction_id,
             reason: reason.into(),
             snippet: snippet(output.to_string().as_bytes()),
-        }
-    }
-
-    /// Turns an error of the generated client into ours: the one mapping point.
-    pub(crate) async fn from_generated(
-        error: progenitor_client::Error<ByteStream>,
-        operation: Operation,
-        prediction_id: Option<&str>,
-    ) -> Self {
-        use progenitor_client::Error as E;
-        let prediction_id = prediction_id.map(str::to_string);
-        match error {
-            E::CommunicationError(source)
-            | E::InvalidUpgrade(source)
-            | E::ResponseBodyError(source) => match body_limit(&source) {
-                Some(reason) => {
-                    Self::decode(Kind::OverLimit, operation, None, prediction_id, reason, b"")
-                }
-                None => Self::Transport {
-                    operation,
-                    prediction_id,
-                    source,
-                },
-            },
-            E::ErrorResponse(response) => {
-                api_error_from_stream(response, operation, prediction_id).await
-            }
-            E::UnexpectedResponse(response) => {
-                let status = response.status().as_u16();
-                let headers = response.headers().clone();
-                let body = read_capped(response.bytes_stream()).await;
-                Self::Api(Box::new(api_error(
-                    operation,
-                    status,
-                    &headers,
-                    &body,
-                    prediction_id,
-                )))
-            }
-            E::InvalidResponsePayload(body, error) => {
-                let (kind, reason) = if error.is_eof() {
-                    (
-                        Kind::Truncated,
-                        format!("the body ends too early ({error})"),
-                    )
-                } else {
-                    let reason = format!("the body does not match the expected schema ({error})");
-                    (Kind::Malformed, reason)
-                };
-                Self::decode(kind, operation, None, prediction_id, reason, &body)
-            }
-            E::InvalidRequest(reason) => Self::invalid_input("request", reason),
-            E::Custom(reason) => Self::Config(reason),
         }
     }
 }

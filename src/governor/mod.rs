@@ -232,7 +232,7 @@ impl Governor {
     }
 
     /// The current pace of `class` (`None`: unlimited).
-    fn rate(&self, class: Class) -> Option<Rate> {
+    pub(crate) fn rate(&self, class: Class) -> Option<Rate> {
         let pace = self.pace(class);
         let interval = pace.interval?;
         let burst = pace.tolerance.as_secs_f64() / interval.as_secs_f64();
@@ -240,18 +240,6 @@ impl Governor {
             60.0 / interval.as_secs_f64(),
             burst.round() as u32 + 1,
         ))
-    }
-}
-
-impl crate::Client {
-    /// The pace this client keeps now: the limits it started from, or what it learned from the server's 429s
-    /// (`None`: no limit known). Every `run`, batch and poll of this client (and its clones) shares it.
-    pub fn rate_limits(&self) -> RateLimits {
-        let governor = self.shared.transport.governor();
-        RateLimits {
-            creates: governor.rate(Class::Create),
-            others: governor.rate(Class::Other),
-        }
     }
 }
 

@@ -5,7 +5,7 @@
 //!
 //! - the create may have made its prediction at any moment of a **window** of the server's time (from
 //!   before it was sent until its answer, or the crash, in the server's time as the
-//!   [`ServerClock`](crate::server_clock) bounds it from the server's `Date` headers and stamps: the local
+//!   [`ServerClock`](crate::clock::ServerClock) bounds it from the server's `Date` headers and stamps: the local
 //!   clock and a journal's stamps only say where to look);
 //! - a server may take a while to make a prediction from a request it received (so a prediction of a
 //!   create sent in the window may be stamped up to the margin after it), and its list may lag behind what
@@ -24,10 +24,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::server_clock::ServerClock;
-
-/// How long after a create the server's list is trusted to show what it made, by default.
-pub(crate) const DEFAULT_LIST_SETTLE: Duration = Duration::from_secs(5);
+use crate::clock::ServerClock;
 
 /// Added to either side of a window: the server's stamps and the local clock's readings are not exact.
 pub(crate) const SLACK: TimeDelta = TimeDelta::milliseconds(250);

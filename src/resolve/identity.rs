@@ -14,6 +14,8 @@
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::digest::{hex, sha256_hex};
+
 /// The key of a file's content hash in the sent and identity forms.
 pub(crate) const FILE_HASH: &str = "$sha256";
 
@@ -31,20 +33,6 @@ pub(crate) fn marker_hash(value: &Value) -> Option<&str> {
         Value::Object(object) if object.len() == 1 => object.get(FILE_HASH)?.as_str(),
         _ => None,
     }
-}
-
-/// The SHA-256 (lowercase hex) of some bytes.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// Lowercase hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }
 
 /// The SHA-256 of a `data:` URL's content, or `None` for any other text. A `data:` URL whose content

@@ -17,9 +17,8 @@ use chrono::{DateTime, Utc};
 use super::{
     absence::{SLACK, Verdict, Window, judge},
     matching::{Match, Sent},
-    walk::Known,
 };
-use crate::{Client, Prediction, Result};
+use crate::{Client, Prediction, Result, claims::Known};
 
 /// The most predictions a resume's walk goes through.
 const MAX_RESUME_PREDICTIONS: usize = 10_000;

@@ -7,15 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::TryStreamExt;
 
 use super::absence::Coverage;
-use crate::{Client, Prediction, Result};
-
-/// A prediction known to exist (its create was answered), with the server's stamp of its creation: a list
-/// that does not show it, long enough after, lags.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Known {
-    pub(crate) id: String,
-    pub(crate) created_at: DateTime<Utc>,
-}
+use crate::{Client, Prediction, Result, claims::Known};
 
 /// What a walk of the list found.
 #[derive(Debug)]

@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::HeaderMap;
 
 mod reread;
+pub(crate) use reread::read_again_if_broken;
 pub(crate) mod table;
 
 /// How requests are retried.

@@ -3,37 +3,35 @@
 
 use std::future::Future;
 
+use super::RetryPolicy;
 use super::table::{Decision, Failure, decide};
-use crate::{Client, Operation, Result};
+use crate::{Operation, Result};
 
-impl Client {
-    /// Runs `read` (an `operation` that reads: get, a list page, the webhook secret, a download) again while
-    /// the table says its failure is worth reading again, as the retry policy allows.
-    pub(crate) async fn read_again_if_broken<T, F, Fut>(
-        &self,
-        operation: Operation,
-        mut read: F,
-    ) -> Result<T>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T>>,
-    {
-        let policy = self.shared.transport.retry();
-        let started = tokio::time::Instant::now();
-        let mut attempt = 1;
-        loop {
-            match read().await {
-                Err(error)
-                    if decide(operation, Failure::of_error(&error)) == Decision::ReadAgain
-                        && attempt <= policy.max_retries
-                        && started.elapsed() < policy.max_elapsed =>
-                {
-                    tracing::debug!(error = %error, attempt, "reading again");
-                    tokio::time::sleep(policy.backoff(attempt)).await;
-                    attempt += 1;
-                }
-                outcome => return outcome,
+/// Runs `read` (an `operation` that reads: get, a list page, the webhook secret, a download) again while
+/// the table says its failure is worth reading again, as `policy` allows.
+pub(crate) async fn read_again_if_broken<T, F, Fut>(
+    policy: &RetryPolicy,
+    operation: Operation,
+    mut read: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut attempt = 1;
+    loop {
+        match read().await {
+            Err(error)
+                if decide(operation, Failure::of_error(&error)) == Decision::ReadAgain
+                    && attempt <= policy.max_retries
+                    && started.elapsed() < policy.max_elapsed =>
+            {
+                tracing::debug!(error = %error, attempt, "reading again");
+                tokio::time::sleep(policy.backoff(attempt)).await;
+                attempt += 1;
             }
+            outcome => return outcome,
         }
     }
 }

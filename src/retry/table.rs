@@ -191,7 +191,7 @@ impl Failure {
 #[cfg(test)]
 mod tests {
     use super::{Decision::*, *};
-    use crate::error::api_error;
+    use crate::error::ApiError;
 
     /// The table's columns, each with the operations it stands for.
     const COLUMNS: [&[Operation]; 5] = [
@@ -373,13 +373,19 @@ mod tests {
     #[test]
     fn errors_are_told_apart_by_kind_not_by_words() {
         let api = |status| {
-            Error::Api(Box::new(api_error(
-                Operation::Create,
+            Error::Api(Box::new(ApiError {
+                operation: Operation::Create,
                 status,
-                &reqwest::header::HeaderMap::new(),
-                b"",
-                None,
-            )))
+                title: None,
+                detail: None,
+                kind: None,
+                instance: None,
+                invalid_fields: Vec::new(),
+                prediction_id: None,
+                retry_after: None,
+                body_snippet: None,
+                hint: None,
+            }))
         };
         assert_eq!(Failure::of_error(&api(429)), Failure::Throttled);
         assert_eq!(Failure::of_error(&api(504)), Failure::Status(504));

@@ -3,7 +3,10 @@
 //! stretches the timeout of a request held open by `Prefer: wait`, sends a request again when the retry
 //! table says it is the transport's to (as the [`RetryPolicy`] allows), and traces each attempt.
 
+mod answer;
 mod body;
+#[cfg(test)]
+mod fuzz;
 pub(crate) mod sending;
 mod throttle;
 mod trace;
@@ -18,14 +21,16 @@ use reqwest::{
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
-    Operation, generated,
+    Operation,
+    clock::ServerClock,
+    generated,
     governor::{Class, Governor},
     retry::{
         RetryPolicy, retry_after_of,
         table::{Decision, Failure, decide},
     },
-    server_clock::ServerClock,
 };
+pub(crate) use answer::{api_error, read_capped};
 use body::limit_body;
 pub(crate) use body::{BodyLimits, BodyTooLarge, BodyTooSlow};
 use throttle::{Throttled, Turns};
@@ -111,11 +116,10 @@ impl Transport {
                 value.set_sensitive(true);
                 value
             });
-        let token_fingerprint =
-            crate::resolve::identity::sha256_hex(token.expose_secret().as_bytes())
-                .get(..16)
-                .unwrap_or_default()
-                .to_string();
+        let token_fingerprint = crate::digest::sha256_hex(token.expose_secret().as_bytes())
+            .get(..16)
+            .unwrap_or_default()
+            .to_string();
         Self {
             token_fingerprint,
             authorization,

@@ -11,6 +11,9 @@
 //! other's predictions. The file is the authority when there is one; if it cannot be read or written, the
 //! memory still holds this process's claims and a `warn` event says so.
 
+#[cfg(feature = "claims-file")]
+pub(crate) mod claim_file;
+
 use std::{
     collections::{HashMap, VecDeque},
     sync::Mutex,
@@ -20,7 +23,13 @@ use std::{
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
-use super::walk::Known;
+/// A prediction known to exist (its create was answered), with the server's stamp of its creation: a list
+/// that does not show it, long enough after, lags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Known {
+    pub(crate) id: String,
+    pub(crate) created_at: DateTime<Utc>,
+}
 
 /// How long claims are remembered in memory.
 const CLAIM_MEMORY: Duration = Duration::from_secs(30 * 60);
@@ -30,7 +39,7 @@ const CLAIM_MEMORY: Duration = Duration::from_secs(30 * 60);
 pub(crate) struct Claims {
     memory: Mutex<ClaimLog>,
     #[cfg(feature = "claims-file")]
-    file: Option<super::claim_file::ClaimFile>,
+    file: Option<claim_file::ClaimFile>,
 }
 
 /// Claimed ids with their owners, the same in the order they were claimed (so the expired are dropped from
@@ -70,7 +79,7 @@ impl std::fmt::Debug for Claims {
 impl Claims {
     /// Claims kept in `file` as well as in memory.
     #[cfg(feature = "claims-file")]
-    pub(crate) fn with_file(file: super::claim_file::ClaimFile) -> Self {
+    pub(crate) fn with_file(file: claim_file::ClaimFile) -> Self {
         Self {
             memory: Mutex::default(),
             file: Some(file),
@@ -232,7 +241,7 @@ impl Claims {
 }
 
 #[cfg(feature = "claims-file")]
-fn warn_file(file: &super::claim_file::ClaimFile, error: &crate::Error) {
+fn warn_file(file: &claim_file::ClaimFile, error: &crate::Error) {
     tracing::warn!(path = %file.path().display(), error = %error, "the claim file could not be used; this process's claims are kept in memory only");
 }
 

@@ -1,5 +1,8 @@
 //! Creating, reading and canceling predictions.
 
+mod exactly_once;
+mod lookup;
+
 use std::{fmt::Display, str::FromStr, time::Duration};
 
 use progenitor_client::{ByteStream, ResponseValue};
@@ -7,13 +10,13 @@ use serde_json::{Map, Value};
 
 use crate::{
     Client, Error, ModelInput, Operation, Prediction, Result, Target, WebhookEvent,
+    clock::{Deadline, MAX_SYNC_WAIT, sync_wait_within},
     generated::types,
-    resolve::{Deadline, matching::Sent},
-    wait::sync_wait_within,
+    prediction::is_plain_id,
+    resolve::matching::Sent,
+    retry::read_again_if_broken,
 };
 
-/// The longest a server holds a `Prefer: wait` request.
-pub(crate) const MAX_SYNC_WAIT: Duration = Duration::from_secs(60);
 /// The shortest `Cancel-After` the API accepts.
 const MIN_CANCEL_AFTER: Duration = Duration::from_secs(5);
 
@@ -192,7 +195,7 @@ impl Client {
     /// ```
     pub async fn get(&self, id: &str) -> Result<Prediction> {
         check_id(id)?;
-        self.read_again_if_broken(Operation::Get, || async {
+        read_again_if_broken(self.shared.transport.retry(), Operation::Get, || async {
             let result = self.shared.api.predictions_get(id).await;
             prediction_from(result, Operation::Get, Some(id)).await
         })
@@ -383,14 +386,6 @@ pub(crate) fn check_id(id: &str) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// Whether `id` looks like a prediction id: 1 to 64 ASCII letters, digits, `-` or `_`.
-pub(crate) fn is_plain_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 pub(crate) async fn prediction_from(

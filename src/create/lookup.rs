@@ -5,11 +5,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{
-    absence::{Verdict, Window, judge},
-    matching::Match,
+use super::CreateRequest;
+use crate::{
+    Client, Error, Prediction,
+    resolve::{
+        absence::{Verdict, Window, judge},
+        matching::Match,
+    },
 };
-use crate::{Client, Error, Prediction, create::CreateRequest};
 
 /// The most predictions one lookup goes through (a server that pages forever cannot hold it).
 const MAX_LOOKUP_PREDICTIONS: usize = 2_000;

@@ -3,7 +3,7 @@
 //! hints in a 429's words and headers, `Date` headers. Each must return (never panic) and stay bounded.
 //!
 //! Not part of the normal suite (it runs for as long as it is told):
-//! `FUZZ_CASES=200000 cargo test --release --all-features --lib error::fuzz -- --ignored --nocapture`.
+//! `FUZZ_CASES=200000 cargo test --release --all-features --lib transport::fuzz -- --ignored --nocapture`.
 
 use proptest::{
     prelude::*,
@@ -11,8 +11,13 @@ use proptest::{
 };
 use reqwest::header::{HeaderMap, HeaderValue};
 
-use super::answer::{api_error, html_title, id_in_body, snippet};
-use crate::{Prediction, governor::wait_in_body, retry::parse_retry_after};
+use super::answer::api_error;
+use crate::{
+    Prediction,
+    error::{Operation, html_title, id_in_body, snippet},
+    governor::wait_in_body,
+    retry::parse_retry_after,
+};
 
 /// Bytes that are mostly JSON, HTML or problem-details shaped, so the decoders get past their first byte.
 fn answers() -> impl Strategy<Value = Vec<u8>> {
@@ -32,7 +37,7 @@ fn check(body: &[u8], status: u16, header: &str) {
     if let Ok(value) = HeaderValue::from_str(header) {
         headers.insert(reqwest::header::RETRY_AFTER, value);
     }
-    let error = api_error(super::Operation::Get, status, &headers, body, None);
+    let error = api_error(Operation::Get, status, &headers, body, None);
     assert!(error.to_string().chars().count() < 2_000 + body.len());
     assert!(snippet(body).chars().count() <= 260);
     if let Some(title) = html_title(body) {
@@ -44,7 +49,7 @@ fn check(body: &[u8], status: u16, header: &str) {
     let _ = Prediction::from_json(body);
     let _ = wait_in_body(&text);
     let _ = parse_retry_after(header);
-    let clock = crate::server_clock::ServerClock::default();
+    let clock = crate::clock::ServerClock::default();
     let now = chrono::Utc::now();
     clock.observe_date(now, now, header);
     let _ = clock.window(now, now);
