@@ -1,7 +1,7 @@
 //! Base URLs in the other common convention: no path means `/v1`, and a 404 under a base URL without `/v1`
 //! says what is probably wrong.
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures_util::StreamExt;

@@ -1,6 +1,6 @@
 //! Building a client: tokens, base URLs, and what `Debug` shows.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

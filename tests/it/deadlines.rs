@@ -1,7 +1,7 @@
 //! Deadlines and cancellation: the overall deadline wins over waits and retries, a missed deadline can cancel
 //! the prediction on the server, and dropping a run leaves nothing running.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! (`Client::DEADLINE_MARGIN`), and a create that was never sent, or was refused for certain, is never looked
 //! for.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

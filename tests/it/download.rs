@@ -1,6 +1,6 @@
 //! Downloading outputs: bytes, streamed files, data: URLs, and where the token may go.
 
-mod common;
+use crate::common;
 
 use common::*;
 use replicate_ideogram::Error;

@@ -1,7 +1,7 @@
 //! Downloads to files and their limits: `.part` files made anew (never through a planted symlink), the
 //! target replaced and not followed, nothing left behind on failure, and one deadline for the whole download.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Errors told apart from the outside by predicates alone, as a user's program would: a refused token, a
 //! missing prediction, a refused input, the rate limit, a deadline; and which of them are safe to try again.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Every kind of server answer becomes a typed error that says what happened.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

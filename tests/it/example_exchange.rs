@@ -1,7 +1,7 @@
 //! The example exchange the project started from (a proxy serving the API under /replicate/v1): its request
 //! and its response, as recorded.
 
-mod common;
+use crate::common;
 
 use common::*;
 use replicate_ideogram::{PredictionStatus, models::IdeogramV2TurboInput};
@@ -58,9 +58,10 @@ async fn example_request_goes_out_as_the_example_shows_and_its_response_parses()
 
 #[test]
 fn a_stored_answer_decodes_through_the_spec_types() {
-    let prediction =
-        replicate_ideogram::Prediction::from_json(include_bytes!("fixtures/example_response.json"))
-            .unwrap();
+    let prediction = replicate_ideogram::Prediction::from_json(include_bytes!(
+        "../fixtures/example_response.json"
+    ))
+    .unwrap();
     assert_eq!(prediction.id, "2jycc2v9nnrmc0crap5tv5zaxr");
     assert_eq!(prediction.status, PredictionStatus::Starting);
     let error = replicate_ideogram::Prediction::from_json(b"{\"id\": 1}").unwrap_err();

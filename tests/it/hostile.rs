@@ -444,7 +444,7 @@ mod properties {
             cases: 64,
             failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
                 env!("CARGO_MANIFEST_DIR"),
-                "/tests/hostile.proptest-regressions"
+                "/tests/it/hostile.proptest-regressions"
             )))),
             ..ProptestConfig::default()
         })]

@@ -1,7 +1,7 @@
 //! Listings that lead nowhere: endless empty pages, growing cursors. Each ends in `Error::ListStalled` after
 //! a bounded number of pages, in the library (`ideogram list`: the CLI crate's tests).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! sending: what a server does to the input, a client clock that is off, a list that lags, a gateway that
 //! gives up on a held request, and the caller's deadline do not turn it into a second prediction or a lost id.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

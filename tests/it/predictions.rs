@@ -1,6 +1,6 @@
 //! Every operation against a loopback mock server: paths under a prefix, headers, bodies.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,18 +1,16 @@
 //! The spec is the one place to change: a field added to a model's input in `openapi.yaml` reaches the typed
 //! input with no edit of the wrapper, and every model-input schema is pinned by a committed snapshot
-//! (`tests/snapshots/`), so a change to one shows up in review. After changing the spec on purpose:
-//! `INSTA_UPDATE=always cargo test --all-features --test regeneration` (or `cargo insta review`), then read
-//! the diff of `tests/snapshots/`.
+//! (`tests/it/snapshots/`), so a change to one shows up in review. After changing the spec on purpose:
+//! `INSTA_UPDATE=always cargo test --all-features --test it regeneration` (or `cargo insta review`), then read
+//! the diff of `tests/it/snapshots/`.
 
-#[allow(dead_code)]
-#[path = "../build.rs"]
-mod build_script;
+use crate::build_rs;
 
-use build_script::codegen::refs;
+use build_rs::codegen::refs;
 use serde_json::{Map, Value};
 use syn::{Fields, ImplItem, Item, Type};
 
-const SPEC: &str = include_str!("../openapi.yaml");
+const SPEC: &str = include_str!("../../openapi.yaml");
 
 /// The spec with two fields added to the properties of `IdeogramV3TurboInput`.
 fn spec_with_new_fields() -> String {
@@ -41,7 +39,7 @@ fn spec_with_new_fields() -> String {
 }
 
 fn generated_models(spec: &str) -> syn::File {
-    let generated = build_script::generate(spec).expect("the spec generates");
+    let generated = build_rs::generate(spec).expect("the spec generates");
     syn::parse2(generated.models).expect("the generated models parse as Rust")
 }
 

@@ -1,6 +1,6 @@
 //! The retry policy and the resolution of creates whose outcome is unknown, against a mock server.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

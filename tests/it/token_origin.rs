@@ -2,7 +2,7 @@
 //! a file route there. An origin is scheme, host and port: a second loopback server on another port stands
 //! for another host, and serves the API's own paths, so only the origin check keeps the token from it.
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures_util::TryStreamExt;

@@ -1,6 +1,6 @@
 //! Tracing: one event per request and state change, never the token.
 
-mod common;
+use crate::common;
 
 use common::*;
 use replicate_ideogram::models::IdeogramV2TurboInput;

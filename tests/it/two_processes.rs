@@ -1,7 +1,7 @@
 //! Two processes (two `Client`s, sharing nothing) sending the same inputs at once while a quarter of the
 //! create answers are lost: each lost create finds its own prediction, none is paid for and given to no one.
 
-mod common;
+use crate::common;
 
 use std::{collections::HashSet, time::Duration};
 

@@ -1,7 +1,7 @@
 //! The account's uploaded files: listed newest first across pages, read, deleted; ids that would lead
 //! elsewhere are refused before anything is sent.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! one refused by the server as a typed error naming it (against the simulator, which keeps the 2024
 //! ideogram-v2-turbo version beside the spec's).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! `run` and `wait`: the sync wait, polling, terminal states and the deadline.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

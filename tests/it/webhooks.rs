@@ -134,7 +134,7 @@ fn secrets_must_be_whsec_base64() {
 
 #[test]
 fn a_verified_payload_is_parsed_into_a_prediction() {
-    let body = include_bytes!("fixtures/example_response.json");
+    let body = include_bytes!("../fixtures/example_response.json");
     let now = SystemTime::now();
     let timestamp = now
         .duration_since(UNIX_EPOCH)

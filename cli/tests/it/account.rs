@@ -1,7 +1,7 @@
 //! The `ideogram` commands around predictions: `account` (whose token), `versions` (a model's versions),
 //! `files list|delete` (uploads), and `spec sync --version` (a pinned version's schema), on the simulator.
 
-mod cli_support;
+use crate::cli_support;
 
 use std::time::Duration;
 
@@ -146,7 +146,7 @@ async fn files_are_listed_and_deleted_by_id_or_by_age() {
 async fn spec_sync_takes_a_pinned_version_s_schema_and_check_reports_a_moved_model() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("openapi.yaml");
-    std::fs::write(&spec, include_str!("../../openapi.yaml")).unwrap();
+    std::fs::write(&spec, include_str!("../../../openapi.yaml")).unwrap();
     let sim = simulator().await;
 
     let pinned = ["spec", "sync", V2_TURBO, "--version", V2_TURBO_2024];
@@ -176,7 +176,7 @@ async fn spec_sync_takes_a_pinned_version_s_schema_and_check_reports_a_moved_mod
     );
 
     // A fresh spec, and a model that moved to a new version with the same schema.
-    std::fs::write(&spec, include_str!("../../openapi.yaml")).unwrap();
+    std::fs::write(&spec, include_str!("../../../openapi.yaml")).unwrap();
     let model = replicate_ideogram::models::IdeogramV2aInput::MODEL;
     let moved = SimulatorConfig::default().latest_version(model, "abcdef0123");
     let moved = Simulator::start(moved).await.unwrap();
@@ -216,7 +216,7 @@ async fn a_sync_that_breaks_code_says_so_and_writes_it_in_the_changelog() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("openapi.yaml"),
-        include_str!("../../openapi.yaml"),
+        include_str!("../../../openapi.yaml"),
     )
     .unwrap();
     let changelog = dir.path().join("CHANGELOG.md");

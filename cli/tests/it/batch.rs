@@ -2,7 +2,7 @@
 //! directory, a batch killed with SIGKILL at any point and run again without paying twice, and a contact
 //! sheet that lists every item.
 
-mod cli_support;
+use crate::cli_support;
 
 use std::{
     collections::BTreeSet,

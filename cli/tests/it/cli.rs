@@ -1,6 +1,6 @@
 //! The `ideogram` binary: every subcommand, every exit code, `--json`, and bad input that sends nothing.
 
-mod cli_support;
+use crate::cli_support;
 
 use std::time::Duration;
 

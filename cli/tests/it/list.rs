@@ -1,7 +1,6 @@
 //! `ideogram list` against a listing that leads nowhere ends with a clear error, as the library's does.
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The `ideogram` binary and the models: choosing one, its options checked before anything is sent, local
 //! files for its file fields, its schema, and `spec sync` against what the API publishes.
 
-mod cli_support;
+use crate::cli_support;
 
 use cli_support::{
     assert_nothing_sent, assert_png, assert_refused, ideogram, simulator, stderr, stdout,
@@ -171,7 +171,7 @@ async fn spec_sync_rewrites_the_spec_from_the_published_schema() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let original = include_str!("../../openapi.yaml");
+    let original = include_str!("../../../openapi.yaml");
     std::fs::write(dir.path().join("openapi.yaml"), original).unwrap();
 
     let dry = ideogram(
@@ -405,7 +405,7 @@ async fn spec_sync_check_reports_every_model_and_fails_when_one_is_behind() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("openapi.yaml"),
-        include_str!("../../openapi.yaml"),
+        include_str!("../../../openapi.yaml"),
     )
     .unwrap();
     let check = ["spec", "sync", "--all", "--check"];
@@ -472,7 +472,7 @@ async fn spec_sync_check_reports_every_model_and_fails_when_one_is_behind() {
     let written = std::fs::read_to_string(dir.path().join("openapi.yaml")).unwrap();
     assert_eq!(
         written,
-        include_str!("../../openapi.yaml"),
+        include_str!("../../../openapi.yaml"),
         "--check writes nothing"
     );
 }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use replicate_ideogram::{ModelVersion, models::KNOWN_MODELS};
 use serde_json::{Map, Value};
 
-const SPEC: &str = include_str!("../../openapi.yaml");
+const SPEC: &str = include_str!("../../../openapi.yaml");
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/published");
 
 struct Fixture {

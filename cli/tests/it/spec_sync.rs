@@ -3,7 +3,7 @@
 //! result generating, and a second sync changing nothing.
 
 #[allow(dead_code)]
-#[path = "../../build.rs"]
+#[path = "../../../build.rs"]
 mod build_script;
 
 use ideogram_cli::spec_sync::sync;
@@ -12,7 +12,7 @@ use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
 
 use serde_json::{Value, json};
 
-const SPEC: &str = include_str!("../../openapi.yaml");
+const SPEC: &str = include_str!("../../../openapi.yaml");
 const MODEL: &str = "ideogram-ai/ideogram-v3-turbo";
 
 /// The schema the simulator publishes for the model (this crate's own), with a new field and a new aspect

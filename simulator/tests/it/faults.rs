@@ -7,7 +7,7 @@ use std::time::Duration;
 use replicate_ideogram::{Error, PredictionStatus, RetryPolicy, models::IdeogramV2TurboInput};
 use replicate_ideogram_simulator::Faults;
 
-mod common;
+use crate::common;
 use common::{fast, start};
 
 #[tokio::test]

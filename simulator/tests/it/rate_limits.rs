@@ -11,6 +11,8 @@ use replicate_ideogram_simulator::{Bucket, ServerLimits, Simulator, SimulatorCon
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
+use crate::throttled::assert_throttled;
+
 const CREATE_ROUTE: &str = "POST /models/{owner}/{name}/predictions";
 
 async fn start(limits: ServerLimits) -> Simulator {
@@ -40,36 +42,6 @@ async fn get(http: &reqwest::Client, sim: &Simulator, path: &str) -> Response {
         .send()
         .await
         .expect("the simulator answers")
-}
-
-/// Checks a 429 is Replicate's and returns its `Retry-After`, in seconds.
-async fn assert_throttled(response: Response) -> u64 {
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    assert_eq!(
-        header("content-type").as_deref(),
-        Some("application/problem+json")
-    );
-    let seconds: u64 = header("retry-after")
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After in whole seconds");
-    assert!(seconds >= 1, "Retry-After: {seconds}");
-    let body: Value = response.json().await.expect("a JSON body");
-    assert_eq!(
-        body,
-        json!({
-            "title": "Request was throttled",
-            "detail": format!("Request was throttled. Your rate limit resets in ~{seconds}s."),
-            "status": 429,
-        })
-    );
-    seconds
 }
 
 #[tokio::test]
@@ -275,80 +247,4 @@ async fn the_rate_is_honoured_over_time() {
     assert!(passed.windows(2).all(|w| w[1] - w[0] >= 0.5), "{passed:?}");
     assert_eq!(sim.record().throttled_creates, sent - passed.len());
     assert_eq!(sim.record().created.len(), passed.len());
-}
-
-#[tokio::test]
-async fn ideogram_simulate_takes_a_rate_limit_and_slow_predictions() {
-    use tokio::io::{AsyncBufReadExt, BufReader};
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ideogram"))
-        .args([
-            "simulate",
-            "--rate-limit",
-            "6:2,6:5",
-            "--processing-ms",
-            "20000",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await
-        .expect("the simulator announces itself")
-        .unwrap()
-        .unwrap();
-    let announced: Value = serde_json::from_str(&first).unwrap();
-    let (base_url, token) = (
-        announced["base_url"].as_str().unwrap(),
-        announced["token"].as_str().unwrap(),
-    );
-    let http = reqwest::Client::new();
-    let create = || {
-        http.post(format!(
-            "{base_url}/models/ideogram-ai/ideogram-v2-turbo/predictions"
-        ))
-        .bearer_auth(token)
-        .json(&json!({"input": {"prompt": "slow"}}))
-        .send()
-    };
-    let created: Value = create().await.unwrap().json().await.unwrap();
-    assert_eq!(create().await.unwrap().status(), StatusCode::CREATED);
-    assert_throttled(create().await.unwrap()).await;
-
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let id = created["id"].as_str().unwrap();
-    let now: Value = http
-        .get(format!("{base_url}/predictions/{id}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(now["status"], "processing", "20 s of processing: {now}");
-
-    let record: Value = http
-        .get(announced["record_url"].as_str().unwrap())
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(record["throttled_creates"], 1, "{record}");
-    assert_eq!(record["created"].as_array().unwrap().len(), 2, "{record}");
-    child.kill().await.unwrap();
-
-    let refused = tokio::process::Command::new(env!("CARGO_BIN_EXE_ideogram"))
-        .args(["simulate", "--rate-limit", "60:0"])
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(refused.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(stderr.contains("burst of at least 1"), "{stderr}");
 }

@@ -7,7 +7,7 @@ use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
 use serde_json::{Value, json};
 
 fn spec() -> Value {
-    yaml_serde::from_str(include_str!("../../openapi.yaml")).expect("openapi.yaml parses")
+    yaml_serde::from_str(include_str!("../../../openapi.yaml")).expect("openapi.yaml parses")
 }
 
 /// Checks `value` against an OpenAPI 3.0 schema; returns every violation, with its JSON path.

@@ -11,7 +11,7 @@ use replicate_ideogram_simulator::SimulatorConfig;
 
 use serde_json::json;
 
-mod common;
+use crate::common;
 use common::{fast, start};
 
 #[tokio::test]

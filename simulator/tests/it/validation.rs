@@ -14,7 +14,7 @@ const MODEL: &str = "ideogram-ai/ideogram-v2-turbo";
 /// Cog's document for `MODEL` as Replicate publishes it (the stored fixture), changed by `edit`.
 fn published_with(edit: impl FnOnce(&mut Value)) -> Value {
     let fixture: Value = serde_json::from_str(include_str!(
-        "../../tests/fixtures/published/ideogram-v2-turbo.json"
+        "../../../tests/fixtures/published/ideogram-v2-turbo.json"
     ))
     .unwrap();
     let mut document = fixture["latest_version"]["openapi_schema"].clone();

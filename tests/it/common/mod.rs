@@ -19,11 +19,11 @@ pub const PREFIX: &str = "/replicate/v1";
 pub const CREATE_PATH: &str = "/replicate/v1/models/ideogram-ai/ideogram-v2-turbo/predictions";
 
 pub fn example_request() -> Value {
-    serde_json::from_str(include_str!("../fixtures/example_request.json")).unwrap()
+    serde_json::from_str(include_str!("../../fixtures/example_request.json")).unwrap()
 }
 
 pub fn example_response() -> Value {
-    serde_json::from_str(include_str!("../fixtures/example_response.json")).unwrap()
+    serde_json::from_str(include_str!("../../fixtures/example_response.json")).unwrap()
 }
 
 pub fn example_prompt() -> String {

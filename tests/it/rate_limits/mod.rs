@@ -2,8 +2,6 @@
 //! request): a batch asking for far more than the limit loses no run, is refused rarely, and finishes about
 //! as fast as the limit allows; an account with the low-credit limit gets there too.
 
-#[path = "../common/mod.rs"]
-mod common;
 /// A floor under every pause: hints of no wait or less than a second still back off.
 mod floor;
 

@@ -9,8 +9,8 @@
 //! A short run is part of the suite. The long one, and the replay of a failing seed:
 //!
 //! ```sh
-//! EXPLORER_SCHEDULES=1000 cargo test --release -p replicate-ideogram-cli --test explorer -- --ignored --nocapture
-//! EXPLORER_SEED=123 cargo test -p replicate-ideogram-cli --test explorer -- --ignored --nocapture
+//! EXPLORER_SCHEDULES=1000 cargo test --release -p replicate-ideogram-cli --test it explorer:: -- --ignored --nocapture
+//! EXPLORER_SEED=123 cargo test -p replicate-ideogram-cli --test it explorer:: -- --ignored --nocapture
 //! ```
 
 mod check;
@@ -117,7 +117,7 @@ async fn explore_all(seeds: impl Iterator<Item = u64>) -> Vec<(u64, String)> {
 fn report(failed: &[(u64, String)]) {
     for (seed, why) in failed {
         eprintln!(
-            "explorer: seed {seed} failed: {why}\n  replay: EXPLORER_SEED={seed} cargo test -p replicate-ideogram-cli --test explorer -- --ignored --nocapture"
+            "explorer: seed {seed} failed: {why}\n  replay: EXPLORER_SEED={seed} cargo test -p replicate-ideogram-cli --test it explorer:: -- --ignored --nocapture"
         );
     }
     assert!(failed.is_empty(), "{} schedules failed", failed.len());
