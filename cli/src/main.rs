@@ -3,11 +3,6 @@
 //! Exit codes: 0 all succeeded; 1 a prediction failed, was canceled or aborted; 2 bad usage or invalid input
 //! (nothing was sent); 3 an API or network error; 130 interrupted (Ctrl-C); 141 standard output was closed.
 
-// Nothing a server, a file or a user sends may panic the CLI.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
-)]
 // `println!` and `eprintln!` panic when their stream is closed: both go through `output`.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 

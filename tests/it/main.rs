@@ -6,6 +6,9 @@
 //! beside the library (`cfg(simulator_at_hand)`). The others are the package's tests, run from the packaged
 //! crate too.
 
+// A test reports a failure by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 /// `build.rs`, compiled here as a module once for the tests that call its `generate`.
 #[allow(dead_code)]
 #[path = "../../build.rs"]

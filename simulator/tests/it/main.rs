@@ -5,6 +5,9 @@
 //! only where `build.rs` finds the library beside the simulator (`cfg(library_at_hand)`), so the package's
 //! tests build from the packaged crate too.
 
+// A test reports a failure by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod common;
 mod faults;
 mod harness;
