@@ -1,8 +1,8 @@
 //! The spec is the one place to change: a field added to a model's input in `openapi.yaml` reaches the typed
 //! input with no edit of the wrapper, and every model-input schema is pinned by a committed snapshot
 //! (`tests/it/snapshots/`), so a change to one shows up in review. After changing the spec on purpose:
-//! `INSTA_UPDATE=always cargo test --all-features --test it regeneration` (or `cargo insta review`), then read
-//! the diff of `tests/it/snapshots/`.
+//! `INSTA_UPDATE=always cargo test --all-features -p replicate-ideogram --test it regeneration::` (or
+//! `cargo insta review`), then read the diff of `tests/it/snapshots/`.
 
 use crate::build_rs;
 
