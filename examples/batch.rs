@@ -28,11 +28,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     let mut failed = 0;
     while let Some(item) = results.next().await {
+        // An item's index is its position in the inputs the batch was given.
+        #[allow(clippy::indexing_slicing)]
+        let prompt = &prompts[item.index];
         match item.result {
-            Ok(done) => println!("{}: saved {:?}", prompts[item.index], done.files),
+            Ok(done) => println!("{prompt}: saved {:?}", done.files),
             Err(error) => {
                 failed += 1;
-                eprintln!("{}: {error}", prompts[item.index]);
+                eprintln!("{prompt}: {error}");
             }
         }
     }

@@ -1,12 +1,6 @@
 #![doc = include_str!("../LIBRARY.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-// Nothing a server, a file or a user sends may panic the library: no unwrap, expect or indexing outside
-// tests (a value that cannot be missing says why in an `allow` at its place).
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
-)]
 
 mod account;
 pub mod batch;

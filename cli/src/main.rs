@@ -2,11 +2,6 @@
 //!
 //! Its exit codes are the variants of [`exit::Exit`], which `--help` lists.
 
-// Nothing a server, a file or a user sends may panic the CLI.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
-)]
 // `println!` and `eprintln!` panic when their stream is closed: both go through `output`.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 

@@ -1,10 +1,5 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
-// Nothing a server, a file or a user sends may panic it: no unwrap, expect or indexing outside tests.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
-)]
 
 mod account;
 mod api;

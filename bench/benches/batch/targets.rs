@@ -303,7 +303,7 @@ fn fault_requests_line(rows: &[Row]) -> Line {
 }
 
 /// Under a create limit: nothing lost, few creates refused, about as fast as the limit allows (the bounds
-/// tests/rate_limits.rs asserts: ≤ 0.3 refused creates per prediction, wall ≤ 1.15× what it allows).
+/// tests/it/rate_limits/ asserts: ≤ 0.3 refused creates per prediction, wall ≤ 1.15× what it allows).
 fn rate_limit_line(args: &Args, rows: &[Row]) -> Line {
     let mut line = Line::new(
         "under a create limit: no failure, ≤ 0.3 refused creates per prediction, wall ≤ 1.15× what the limit allows",

@@ -1,8 +1,0 @@
-//! The CLI as an unlucky user meets it: a closed stdout and its logs (`output`), contact sheets that stay
-//! ours (`sheet`), Ctrl-C (`interrupt`). One test binary.
-
-#[path = "../cli_support/mod.rs"]
-mod cli_support;
-mod interrupt;
-mod output;
-mod sheet;
