@@ -35,9 +35,9 @@ mod config;
 #[cfg(simulator_at_hand)]
 mod deadlines;
 #[cfg(simulator_at_hand)]
-mod doc_paths;
-#[cfg(simulator_at_hand)]
 mod deadlines_held;
+#[cfg(simulator_at_hand)]
+mod doc_paths;
 #[cfg(simulator_at_hand)]
 mod download;
 #[cfg(simulator_at_hand)]
