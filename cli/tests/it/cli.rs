@@ -4,7 +4,7 @@ use crate::cli_support;
 
 use std::time::Duration;
 
-use cli_support::{assert_png, assert_refused, ideogram, simulator, stderr, stdout};
+use cli_support::{assert_png, assert_refused, ideogram, simulate, simulator, stderr, stdout};
 use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
 use serde_json::Value;
 use tokio::process::Command;
@@ -392,31 +392,17 @@ async fn get_cancel_list_and_schema() {
 
 #[tokio::test]
 async fn simulate_serves_another_process_and_its_record() {
-    use tokio::io::{AsyncBufReadExt, BufReader};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ideogram"))
-        .args([
-            "simulate",
-            "--path-prefix",
-            "/replicate/v1",
-            "--starting-ms",
-            "10",
-            "--processing-ms",
-            "30",
-            "--delivery-fault-mix",
-            "truncated-json=0.5",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await
-        .expect("the simulator announces itself")
-        .unwrap()
-        .unwrap();
-    let announced: Value = serde_json::from_str(&first).unwrap();
+    let (mut child, announced) = simulate(&[
+        "--path-prefix",
+        "/replicate/v1",
+        "--starting-ms",
+        "10",
+        "--processing-ms",
+        "30",
+        "--delivery-fault-mix",
+        "truncated-json=0.5",
+    ])
+    .await;
     let base_url = announced["base_url"].as_str().unwrap();
     assert!(base_url.ends_with("/replicate/v1"), "{base_url}");
     let token = announced["token"].as_str().unwrap();

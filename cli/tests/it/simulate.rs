@@ -6,31 +6,12 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::throttled::assert_throttled;
+use crate::{cli_support::simulate, throttled::assert_throttled};
 
 #[tokio::test]
 async fn ideogram_simulate_takes_a_rate_limit_and_slow_predictions() {
-    use tokio::io::{AsyncBufReadExt, BufReader};
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ideogram"))
-        .args([
-            "simulate",
-            "--rate-limit",
-            "6:2,6:5",
-            "--processing-ms",
-            "20000",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await
-        .expect("the simulator announces itself")
-        .unwrap()
-        .unwrap();
-    let announced: Value = serde_json::from_str(&first).unwrap();
+    let (mut child, announced) =
+        simulate(&["--rate-limit", "6:2,6:5", "--processing-ms", "20000"]).await;
     let (base_url, token) = (
         announced["base_url"].as_str().unwrap(),
         announced["token"].as_str().unwrap(),

@@ -74,3 +74,24 @@ pub fn assert_nothing_sent(sim: &Simulator) {
     let requests = sim.record().requests;
     assert!(requests.is_empty(), "sent: {requests:?}");
 }
+
+/// Starts `ideogram simulate` with `args` in a process of its own (killed when the child is dropped) and
+/// returns it with the JSON line it announces itself with (`base_url`, `token`, `delivery_url`, `record_url`).
+pub async fn simulate(args: &[&str]) -> (tokio::process::Child, serde_json::Value) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ideogram"))
+        .arg("simulate")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("the simulator announces itself")
+        .unwrap()
+        .unwrap();
+    (child, serde_json::from_str(&first).unwrap())
+}
