@@ -138,7 +138,7 @@ fn uri_fields(target: &Target) -> Option<Vec<String>> {
         Target::Version(version) => version.split_once(':')?.0,
         Target::Deployment(_) => return None,
     };
-    let schema = crate::models::input_schema_for(model)?;
+    let schema = crate::typed_inputs::input_schema_for(model)?;
     let uri = |p: &Value| p.get("format").and_then(Value::as_str) == Some("uri");
     let properties = schema.get("properties")?.as_object()?;
     Some(

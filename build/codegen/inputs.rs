@@ -301,8 +301,8 @@ impl Field {
     fn setter_arg(&self) -> (TokenStream, TokenStream) {
         if self.json_string {
             return (
-                quote!(impl crate::models::JsonText),
-                quote!(crate::models::JsonText::into_json_text),
+                quote!(impl crate::typed_inputs::JsonText),
+                quote!(crate::typed_inputs::JsonText::into_json_text),
             );
         }
         if self.converts {
@@ -320,7 +320,7 @@ impl Field {
             if !matches!(**item, FieldType::String { uri: true }) {
                 return TokenStream::new();
             }
-            let each = quote! { crate::models::check_uri(#wire, value)?; };
+            let each = quote! { crate::typed_inputs::check_uri(#wire, value)?; };
             return if optional {
                 quote! { for value in self.#ident.iter().flatten() { #each } }
             } else {
@@ -350,10 +350,10 @@ impl Field {
             });
         }
         if let FieldType::String { uri: true } = self.ty {
-            out.extend(quote! { crate::models::check_uri(#wire, #value)?; });
+            out.extend(quote! { crate::typed_inputs::check_uri(#wire, #value)?; });
         }
         if self.json_string {
-            out.extend(quote! { crate::models::check_json_object(#wire, #value)?; });
+            out.extend(quote! { crate::typed_inputs::check_json_object(#wire, #value)?; });
         }
         if matches!(self.ty, FieldType::Integer | FieldType::Number) {
             if let Some(min) = self.minimum {

@@ -45,7 +45,7 @@ pub struct Replacement {
 
 /// The spec's string enums and model inputs, read and checked.
 pub struct Models {
-    /// The enums of model inputs, generated into `models`.
+    /// The enums of model inputs, generated into `typed_inputs` (public through `models`).
     enums: Vec<FriendlyEnum>,
     /// The API's own enums (`x-rust-root`, e.g. `WebhookEvent`), generated for the crate root: they appear in
     /// the request builders' signatures, beside the client, not in any model's input.
@@ -115,7 +115,7 @@ impl Models {
     pub fn replacements(&self) -> Vec<Replacement> {
         let enums = self.enums.iter().map(|e| Replacement {
             schema: e.name.clone(),
-            rust_path: format!("crate::models::{}", e.name),
+            rust_path: format!("crate::typed_inputs::{}", e.name),
             is_enum: true,
         });
         let root_enums = self.root_enums.iter().map(|e| Replacement {
@@ -125,7 +125,7 @@ impl Models {
         });
         let inputs = self.inputs.iter().map(|m| Replacement {
             schema: m.name.clone(),
-            rust_path: format!("crate::models::{}", m.name),
+            rust_path: format!("crate::typed_inputs::{}", m.name),
             is_enum: false,
         });
         let handwritten = self.handwritten.iter().map(|(schema, path)| Replacement {
@@ -221,7 +221,7 @@ impl Models {
                 input: &::serde_json::Map<String, ::serde_json::Value>,
             ) -> Option<crate::Result<()>> {
                 match model {
-                    #(#names => Some(crate::models::check_typed::<#types>(input)),)*
+                    #(#names => Some(crate::typed_inputs::check_typed::<#types>(input)),)*
                     _ => None,
                 }
             }
@@ -233,7 +233,7 @@ impl Models {
                 match model {
                     #(#names => {
                         static SCHEMA: ::std::sync::OnceLock<::serde_json::Value> = ::std::sync::OnceLock::new();
-                        Some(SCHEMA.get_or_init(crate::models::input_schema::<#types>))
+                        Some(SCHEMA.get_or_init(crate::typed_inputs::input_schema::<#types>))
                     })*
                     _ => None,
                 }

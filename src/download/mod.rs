@@ -3,6 +3,9 @@
 //! Downloads use the client's connection pool. The token goes only to file routes under the base URL
 //! (`{base}/files/…`, uploaded files), never to a delivery host nor to any other API path an output might
 //! name. `data:` URLs are decoded locally.
+//!
+//! [`Download::bytes`] counts its bytes itself, not with `http_body_util::Limited` as API answers do: that
+//! would change the errors a broken body reports (reqwest's kind and message) and box them.
 
 use std::{future::Future, path::Path, time::Duration};
 

@@ -102,7 +102,7 @@ fn defaults_of(target: &Target) -> Option<Map<String, Value>> {
         Target::Version(version) => version.split_once(':')?.0,
         Target::Deployment(_) => return None,
     };
-    let schema = crate::models::input_schema_for(model)?;
+    let schema = crate::typed_inputs::input_schema_for(model)?;
     let properties = schema.get("properties")?.as_object()?;
     Some(
         properties

@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
+use futures_util::Stream;
+use http_body_util::{BodyDataStream, LengthLimitError, Limited};
 use reqwest::Response;
 
 /// The most an API answer (not a download) may weigh, and how long its body may take once headers arrived.
@@ -38,39 +41,48 @@ impl std::error::Error for BodyTooSlow {}
 /// Wraps an API answer's body so that reading more than the limit, or for longer, fails (bounded memory and
 /// time whatever a server sends). The failure surfaces as a body error the error mapping recognises.
 pub(super) fn limit_body(response: Response, limits: BodyLimits) -> Response {
+    use futures_util::TryStreamExt;
+    let (parts, body) = http::Response::from(response).into_parts();
+    let max_bytes = limits.max_bytes;
+    let sized = BodyDataStream::new(Limited::new(body, max_bytes)).map_err(move |error| {
+        // The error mapping knows the limit by this crate's own type, which names the limit.
+        if error.is::<LengthLimitError>() {
+            Box::new(BodyTooLarge(max_bytes)) as BoxError
+        } else {
+            error
+        }
+    });
+    let timed = in_time(sized, limits.max_time);
+    Response::from(http::Response::from_parts(
+        parts,
+        reqwest::Body::wrap_stream(timed),
+    ))
+}
+
+/// `stream`, failing with [`BodyTooSlow`] once `max_time` (from now) has passed, and ending after its first
+/// error.
+fn in_time(
+    stream: impl Stream<Item = Result<Bytes, BoxError>> + Send + 'static,
+    max_time: Duration,
+) -> impl Stream<Item = Result<Bytes, BoxError>> + Send + 'static {
     use futures_util::StreamExt;
-    let response = http::Response::from(response);
-    let (parts, body) = response.into_parts();
     // A limit too far away to be an instant (`Duration::MAX`) is no limit, not a panic.
-    let deadline = tokio::time::Instant::now().checked_add(limits.max_time);
-    let stream = http_body_util::BodyDataStream::new(body);
-    let limited = futures_util::stream::unfold(
-        (Box::pin(stream), 0usize, false),
-        move |(mut stream, mut seen, done)| async move {
+    let deadline = tokio::time::Instant::now().checked_add(max_time);
+    futures_util::stream::unfold(
+        (Box::pin(stream), false),
+        move |(mut stream, done)| async move {
             if done {
                 return None;
             }
             let next = match within(deadline, stream.next()).await {
-                Err(_) => Err(Box::new(BodyTooSlow(limits.max_time)) as BoxError),
+                Err(_) => Err(Box::new(BodyTooSlow(max_time)) as BoxError),
                 Ok(None) => return None,
-                Ok(Some(Err(e))) => Err(Box::new(e) as BoxError),
-                Ok(Some(Ok(chunk))) => {
-                    seen += chunk.len();
-                    if seen > limits.max_bytes {
-                        Err(Box::new(BodyTooLarge(limits.max_bytes)) as BoxError)
-                    } else {
-                        Ok(chunk)
-                    }
-                }
+                Ok(Some(item)) => item,
             };
             let failed = next.is_err();
-            Some((next, (stream, seen, failed)))
+            Some((next, (stream, failed)))
         },
-    );
-    Response::from(http::Response::from_parts(
-        parts,
-        reqwest::Body::wrap_stream(limited),
-    ))
+    )
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
