@@ -56,10 +56,8 @@ pub(super) struct Part {
     hash: Option<sha2::Sha256>,
     head: Vec<u8>,
     /// Created at the first full buffer (or at the end); `None` before, while a write is on the blocking
-    /// pool, and after one failed.
+    /// pool, and after one failed (then `unfinished` is armed: the file was due).
     file: Option<File>,
-    /// Whether the file was created (a later `None` means a write failed).
-    created: bool,
     buffer: Vec<u8>,
     written: u64,
     // Last, so that the file is closed before it is removed.
@@ -97,7 +95,6 @@ impl Part {
             finish,
             head: Vec::new(),
             file: None,
-            created: false,
             buffer: Vec::new(),
             written: 0,
         }
@@ -116,8 +113,6 @@ impl Part {
         }
         if self.buffer.len() >= WRITE_BUFFER {
             let (file, buffer, part) = self.take()?;
-            // Armed before the trip: a drop while the file is being created still removes it.
-            self.unfinished.armed = true;
             let (file, mut buffer) = blocking(&self.part, move || {
                 let mut file = file.map_or_else(|| create(&part), Ok)?;
                 file.write_all(&buffer).map_err(|e| io(&part, e))?;
@@ -135,7 +130,6 @@ impl Part {
     pub(super) async fn finish_written(mut self) -> Result<Written> {
         let (file, buffer, part) = self.take()?;
         let (target, sync) = (self.target.clone(), !self.finish.no_sync);
-        self.unfinished.armed = true;
         blocking(&self.part, move || {
             let mut file = file.map_or_else(|| create(&part), Ok)?;
             file.write_all(&buffer).map_err(|e| io(&part, e))?;
@@ -158,16 +152,18 @@ impl Part {
         })
     }
 
-    /// The file (if created), the bytes waiting for it and its path, to be moved to the blocking pool.
+    /// The file (if created), the bytes waiting for it and its path, to be moved to the blocking pool, where
+    /// the file is created if it is not yet. Arms the removal first: a drop while the file is being created
+    /// still removes it.
     fn take(&mut self) -> Result<(Option<File>, Vec<u8>, PathBuf)> {
         let file = self.file.take();
-        if self.created && file.is_none() {
+        if self.unfinished.armed && file.is_none() {
             return Err(io(
                 &self.part,
                 std::io::Error::other("an earlier write to it failed"),
             ));
         }
-        self.created = true;
+        self.unfinished.armed = true;
         Ok((file, std::mem::take(&mut self.buffer), self.part.clone()))
     }
 }
