@@ -4,7 +4,9 @@ use crate::cli_support;
 
 use std::time::Duration;
 
-use cli_support::{assert_png, assert_refused, ideogram, simulate, simulator, stderr, stdout};
+use cli_support::{
+    assert_png, assert_refused, ideogram, simulate, simulate_record, simulator, stderr, stdout,
+};
 use replicate_ideogram_simulator::{Simulator, SimulatorConfig};
 use serde_json::Value;
 use tokio::process::Command;
@@ -422,15 +424,7 @@ async fn simulate_serves_another_process_and_its_record() {
         assert_eq!(&png[..4], b"\x89PNG");
     }
 
-    let record: Value = reqwest::Client::new()
-        .get(announced["record_url"].as_str().unwrap())
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let record = simulate_record(&announced).await;
     assert_eq!(record["created"].as_array().unwrap().len(), 1, "{record}");
     assert_eq!(
         record["requests"]["POST /models/{owner}/{name}/predictions"], 1,

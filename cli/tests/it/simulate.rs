@@ -6,7 +6,10 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{cli_support::simulate, throttled::assert_throttled};
+use crate::{
+    cli_support::{simulate, simulate_record},
+    throttled::assert_throttled,
+};
 
 #[tokio::test]
 async fn ideogram_simulate_takes_a_rate_limit_and_slow_predictions() {
@@ -42,15 +45,7 @@ async fn ideogram_simulate_takes_a_rate_limit_and_slow_predictions() {
         .unwrap();
     assert_eq!(now["status"], "processing", "20 s of processing: {now}");
 
-    let record: Value = http
-        .get(announced["record_url"].as_str().unwrap())
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let record = simulate_record(&announced).await;
     assert_eq!(record["throttled_creates"], 1, "{record}");
     assert_eq!(record["created"].as_array().unwrap().len(), 2, "{record}");
     child.kill().await.unwrap();

@@ -95,3 +95,16 @@ pub async fn simulate(args: &[&str]) -> (tokio::process::Child, serde_json::Valu
         .unwrap();
     (child, serde_json::from_str(&first).unwrap())
 }
+
+/// The record of an `ideogram simulate` process (see [`simulate`]): what it was asked and what it made.
+pub async fn simulate_record(announced: &serde_json::Value) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(announced["record_url"].as_str().unwrap())
+        .bearer_auth(announced["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
