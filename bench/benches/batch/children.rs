@@ -38,7 +38,8 @@ pub fn cli_bin(args: &Args) -> String {
 
 /// The `ideogram` Cargo built beside this benchmark (same target directory and profile). The CLI lives in
 /// another package of the workspace, so Cargo does not build it for this benchmark:
-/// `cargo build --bin ideogram` (`bench/run` and CI do) before the benchmark.
+/// `cargo build --bin ideogram` (`bench/run` does) before the benchmark, or a `cargo test` of the workspace (CI's
+/// smoke run follows its tests, which build it for the CLI's own).
 pub fn workspace_ideogram() -> String {
     // This benchmark runs as `<target>/<profile>/deps/batch-<hash>`.
     let beside = std::env::current_exe()
