@@ -1,6 +1,8 @@
 //! The account a token belongs to (`GET /account`): who is paying, and what a batch's journal is tied to.
 
-use crate::{Client, Error, Operation, Result, generated::types, retry::read_again_if_broken};
+use crate::{
+    Client, Error, Operation, Result, retry::read_again_if_broken, transport::generated::types,
+};
 
 /// The account a token belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use crate::{
     error::{Error, Operation, Result},
-    generated::types,
-    prediction::Prediction,
+    prediction::{Prediction, PredictionUrls},
+    transport::generated::types,
 };
 
 impl Prediction {
@@ -93,5 +93,35 @@ pub(crate) fn output_files(id: &str, output: Option<&Value>, removed: bool) -> R
             })
             .collect(),
         _ => Err(mismatch("the output holds no file URL")),
+    }
+}
+
+impl From<types::Prediction> for Prediction {
+    fn from(p: types::Prediction) -> Self {
+        let urls = p.urls.unwrap_or_default();
+        Self {
+            id: p.id,
+            model: p.model,
+            version: p.version,
+            status: p.status,
+            input: p.input,
+            output: p.output.filter(|v| !v.is_null()),
+            logs: p.logs,
+            error: p.error.filter(|v| !v.is_null()),
+            source: p.source,
+            data_removed: p.data_removed,
+            created_at: p.created_at,
+            started_at: p.started_at,
+            completed_at: p.completed_at,
+            deadline: p.deadline,
+            deployment: p.deployment,
+            metrics: p.metrics,
+            urls: PredictionUrls {
+                get: urls.get,
+                cancel: urls.cancel,
+                web: urls.web,
+                stream: urls.stream,
+            },
+        }
     }
 }

@@ -11,7 +11,10 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use reqwest::multipart::{Form, Part};
 
-use crate::{Client, Error, Operation, Result, generated::types, transport::Credentials};
+use crate::{
+    Client, Error, Operation, Result,
+    transport::{Credentials, generated::types},
+};
 
 /// A file uploaded with [`Client::upload`].
 #[derive(Clone, Debug, PartialEq)]

@@ -14,7 +14,6 @@ mod digest;
 mod download;
 mod error;
 mod files;
-mod generated;
 mod governor;
 mod input;
 mod json_input;

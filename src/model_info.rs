@@ -7,10 +7,10 @@ use serde_json::{Map, Value};
 
 use crate::{
     Client, Error, Operation, Result, Target,
-    generated::types,
     input::check_version_id,
     pages::{self, Page},
     retry::read_again_if_broken,
+    transport::generated::types,
 };
 
 /// A model, as the API describes it.

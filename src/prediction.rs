@@ -7,8 +7,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::generated::types;
-
 /// One run of a model on one input.
 ///
 /// Decoded through the types generated from `openapi.yaml`; fields the server adds later are ignored,
@@ -99,36 +97,6 @@ pub(crate) fn is_plain_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-impl From<types::Prediction> for Prediction {
-    fn from(p: types::Prediction) -> Self {
-        let urls = p.urls.unwrap_or_default();
-        Self {
-            id: p.id,
-            model: p.model,
-            version: p.version,
-            status: p.status,
-            input: p.input,
-            output: p.output.filter(|v| !v.is_null()),
-            logs: p.logs,
-            error: p.error.filter(|v| !v.is_null()),
-            source: p.source,
-            data_removed: p.data_removed,
-            created_at: p.created_at,
-            started_at: p.started_at,
-            completed_at: p.completed_at,
-            deadline: p.deadline,
-            deployment: p.deployment,
-            metrics: p.metrics,
-            urls: PredictionUrls {
-                get: urls.get,
-                cancel: urls.cancel,
-                web: urls.web,
-                stream: urls.stream,
-            },
-        }
-    }
 }
 
 /// The status of a prediction.

@@ -10,10 +10,9 @@ use crate::{
     Error, Result,
     claims::Claims,
     clock::{DEFAULT_LIST_SETTLE, DEFAULT_RUN_TIMEOUT, WaitOptions},
-    generated,
     governor::{Governor, RateLimits},
     retry::RetryPolicy,
-    transport::{BodyLimits, Transport, bounded},
+    transport::{BodyLimits, Transport, bounded, generated},
 };
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -12,9 +12,8 @@ use crate::{
     Result,
     claims::Claims,
     clock::WaitOptions,
-    generated,
     governor::{Class, RateLimits},
-    transport::Transport,
+    transport::{Transport, generated},
 };
 
 /// A client for Replicate's predictions API, or any server that speaks it under some base URL.

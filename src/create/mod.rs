@@ -11,10 +11,10 @@ use serde_json::{Map, Value};
 use crate::{
     Client, Error, ModelInput, Operation, Prediction, Result, Target, WebhookEvent,
     clock::{Deadline, MAX_SYNC_WAIT, sync_wait_within},
-    generated::types,
     prediction::is_plain_id,
     resolve::matching::Sent,
     retry::read_again_if_broken,
+    transport::generated::types,
 };
 
 /// The shortest `Cancel-After` the API accepts.

@@ -6,10 +6,9 @@ use futures_util::TryStreamExt;
 use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::header::HeaderMap;
 
-use super::{BodyTooLarge, BodyTooSlow};
+use super::{BodyTooLarge, BodyTooSlow, generated::types};
 use crate::{
     error::{ApiError, Error, InvalidField, Kind, Operation, html_title, id_in_body, snippet},
-    generated::types,
     retry::retry_after_of,
 };
 

@@ -1,5 +1,6 @@
-//! The transport every request walks: the generated client's `exec` hook and the hand-written requests
-//! (downloads) all go through [`Transport::execute`]. It attaches the token only for the API origin,
+//! The transport every request walks: the generated client (`generated`, progenitor's, built on this
+//! transport) through its `exec` hook, and the hand-written requests (downloads), all go through
+//! [`Transport::execute`]. It attaches the token only for the API origin,
 //! stretches the timeout of a request held open by `Prefer: wait`, sends a request again when the retry
 //! table says it is the transport's to (as the [`RetryPolicy`] allows), and traces each attempt.
 
@@ -7,6 +8,7 @@ mod answer;
 mod body;
 #[cfg(test)]
 mod fuzz;
+pub(crate) mod generated;
 pub(crate) mod sending;
 mod throttle;
 mod trace;
@@ -23,7 +25,6 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::{
     Operation,
     clock::ServerClock,
-    generated,
     governor::{Class, Governor},
     retry::{
         RetryPolicy, retry_after_of,
