@@ -96,6 +96,8 @@ pub(crate) fn output_files(id: &str, output: Option<&Value>, removed: bool) -> R
     }
 }
 
+/// The wire type generated from `openapi.yaml` as the public prediction; a `null` output or error is none.
+/// Here rather than in `prediction.rs`, which stays plain data below the transport that generates it.
 impl From<types::Prediction> for Prediction {
     fn from(p: types::Prediction) -> Self {
         let urls = p.urls.unwrap_or_default();
